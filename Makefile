@@ -1,0 +1,42 @@
+# The two commands: `make generate` and `make test`. Both set up what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: generate test check lint tools venv clean
+
+generate: $(STAMP)
+	$(BIN)/stackgen generate
+
+test: $(STAMP) tools
+	$(BIN)/ruff check stackgen specs agent_service tests
+	$(BIN)/ruff format --check stackgen specs agent_service tests
+	$(BIN)/mypy
+	$(BIN)/stackgen generate --check
+	$(BIN)/stackgen check
+	$(BIN)/pytest
+
+check: $(STAMP)
+	$(BIN)/stackgen check
+
+lint: $(STAMP)
+	$(BIN)/ruff check stackgen specs agent_service tests
+	$(BIN)/ruff format --check stackgen specs agent_service tests
+	$(BIN)/mypy
+
+venv: $(STAMP)
+
+# The virtual environment is created when missing and reinstalled when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# What the tests need from outside PyPI: promtool/amtool (Debian packages) and a PostgreSQL.
+tools:
+	@bash scripts/ensure-test-tools.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

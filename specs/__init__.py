@@ -1,0 +1,1 @@
+"""Stack specs (one package per stack)."""

@@ -1,0 +1,435 @@
+"""BestBox alerts: the seed's alerts.yml, corrected, each with the fault that fires it.
+
+Corrections: quantiles over ``sum by (le)``; TTFT alerts read the TTFT histogram; error
+rate is a ratio of turns; memory is compared with the service's configured limit;
+satisfaction uses ``increase`` over a window; critical alerts fire within 2 minutes.
+
+Scenarios sample every ``interval``; the fault starts at sample ``FAULT`` (10 minutes
+in at 15 s) and every alert must be silent just before it.
+"""
+
+from __future__ import annotations
+
+from specs.bestbox.metrics import LATENCY_BUCKETS, TTFT_BUCKETS
+from specs.bestbox.services import SERVICES, agent_api
+from stackgen.spec import Alert, AlertTest, Severity
+from stackgen.spec.scenarios import counter, gauge, histogram
+
+SLA = "bestbox_sla"
+INFRA = "bestbox_infrastructure"
+CAPACITY = "bestbox_capacity"
+
+SYSTEM_HEALTH = "bestbox-system-health"
+AGENT_PERFORMANCE = "bestbox-agent-performance"
+USER_ANALYTICS = "bestbox-user-analytics"
+
+TTFT_TARGET_SECONDS = 2.0
+TTFT_CRITICAL_SECONDS = 5.0
+SIMPLE_TURN_TARGET_SECONDS = 10.0
+COMPLEX_TURN_TARGET_SECONDS = 60.0
+ERROR_RATIO_LIMIT = 0.05
+TOOL_ERROR_RATIO_LIMIT = 0.05
+SATISFACTION_FLOOR = 0.7
+MIN_RATINGS = 10
+MEMORY_RATIO_LIMIT = 0.9
+DESIGNED_SESSIONS = 8
+SAFE_SESSION_LIMIT = 12
+
+API = {"job": "agent-api", "instance": "agent-api:8000"}
+FAULT = 40  # at 15 s a sample: the fault begins 10 minutes in
+
+
+def _api(name: str, **labels: str) -> str:
+    text = ",".join(f'{k}="{v}"' for k, v in {**API, **labels}.items())
+    return f"{name}{{{text}}}"
+
+
+def _gib(size: int) -> str:
+    return f"{size / 1024**3:g} GiB"
+
+
+high_ttft_p95 = Alert(
+    name="HighTTFTP95",
+    group=SLA,
+    expr=(
+        "histogram_quantile(0.95, sum by (le) (rate(agent_ttft_seconds_bucket[5m])))"
+        f" > {TTFT_TARGET_SECONDS:g}"
+    ),
+    for_="5m",
+    severity=Severity.WARNING,
+    summary="Time to first token P95 is above the 2 s SLA",
+    description=(
+        "P95 time to first token over 5m is {{ $value | humanizeDuration }} "
+        f"(SLA target: < {TTFT_TARGET_SECONDS:g}s)."
+    ),
+    runbook="high-ttft-p95",
+    dashboard=SYSTEM_HEALTH,
+    labels={"component": "llm", "sla": "ttft"},
+    test=AlertTest(
+        interval="15s",
+        # Healthy: first tokens under 1 s. Fault: every first token takes 2-3 s.
+        series=histogram(
+            "agent_ttft_seconds", TTFT_BUCKETS, {**API, "agent_type": "erp"},
+            before={1.0: 10}, after={3.0: 10}, fault_step=FAULT, steps=FAULT + 30,
+        ),
+        fault_at="10m",
+        fires_within="6m",
+        value=2.95,
+        # Near miss: every first token in 1.5-2 s, P95 = 1.975 s, under the line.
+        near_miss=histogram(
+            "agent_ttft_seconds", TTFT_BUCKETS, {**API, "agent_type": "erp"},
+            before={1.0: 10}, after={2.0: 10}, fault_step=FAULT, steps=FAULT + 30,
+        ),
+    ),
+)
+
+critical_ttft = Alert(
+    name="CriticalLatency",
+    group=SLA,
+    expr=(
+        "histogram_quantile(0.95, sum by (le) (rate(agent_ttft_seconds_bucket[2m])))"
+        f" > {TTFT_CRITICAL_SECONDS:g}"
+    ),
+    for_="1m",
+    severity=Severity.CRITICAL,
+    summary="Time to first token P95 is above 5 s",
+    description=(
+        "P95 time to first token over 2m is {{ $value | humanizeDuration }}: "
+        "users are waiting; investigate the LLM server now."
+    ),
+    runbook="critical-latency",
+    dashboard=SYSTEM_HEALTH,
+    labels={"component": "llm", "sla": "ttft"},
+    test=AlertTest(
+        interval="15s",
+        series=histogram(
+            "agent_ttft_seconds", TTFT_BUCKETS, {**API, "agent_type": "crm"},
+            before={1.0: 10}, after={10.0: 10}, fault_step=FAULT, steps=FAULT + 12,
+        ),
+        fault_at="10m",
+        fires_within="2m",
+        value=9.75,
+        near_miss=histogram(
+            "agent_ttft_seconds", TTFT_BUCKETS, {**API, "agent_type": "crm"},
+            before={1.0: 10}, after={5.0: 10}, fault_step=FAULT, steps=FAULT + 12,
+        ),
+    ),
+)
+
+slow_simple_turns = Alert(
+    name="SlowSimpleTurns",
+    group=SLA,
+    expr=(
+        "histogram_quantile(0.95, sum by (le) "
+        '(rate(agent_latency_seconds_bucket{complexity="simple"}[5m])))'
+        f" > {SIMPLE_TURN_TARGET_SECONDS:g}"
+    ),
+    for_="5m",
+    severity=Severity.WARNING,
+    summary="Simple turns take longer than 10 s end to end (P95)",
+    description=(
+        "P95 end-to-end latency of simple turns is {{ $value | humanizeDuration }} "
+        f"(SLA target: < {SIMPLE_TURN_TARGET_SECONDS:g}s)."
+    ),
+    runbook="slow-simple-turns",
+    dashboard=AGENT_PERFORMANCE,
+    labels={"component": "agents", "sla": "latency"},
+    test=AlertTest(
+        interval="15s",
+        series=histogram(
+            "agent_latency_seconds", LATENCY_BUCKETS,
+            {**API, "agent_type": "general", "complexity": "simple"},
+            before={5.0: 4}, after={20.0: 4}, fault_step=FAULT, steps=FAULT + 30,
+        ),
+        fault_at="10m",
+        fires_within="6m",
+        value=19.5,
+        near_miss=histogram(
+            "agent_latency_seconds", LATENCY_BUCKETS,
+            {**API, "agent_type": "general", "complexity": "simple"},
+            before={5.0: 4}, after={10.0: 4}, fault_step=FAULT, steps=FAULT + 30,
+        ),
+    ),
+)
+
+slow_complex_turns = Alert(
+    name="SlowComplexTurns",
+    group=SLA,
+    expr=(
+        "histogram_quantile(0.95, sum by (le) "
+        '(rate(agent_latency_seconds_bucket{complexity="complex"}[5m])))'
+        f" > {COMPLEX_TURN_TARGET_SECONDS:g}"
+    ),
+    for_="5m",
+    severity=Severity.WARNING,
+    summary="Complex turns take longer than 60 s end to end (P95)",
+    description=(
+        "P95 end-to-end latency of complex turns is {{ $value | humanizeDuration }} "
+        f"(SLA target: < {COMPLEX_TURN_TARGET_SECONDS:g}s)."
+    ),
+    runbook="slow-complex-turns",
+    dashboard=AGENT_PERFORMANCE,
+    labels={"component": "agents", "sla": "latency"},
+    test=AlertTest(
+        interval="15s",
+        series=histogram(
+            "agent_latency_seconds", LATENCY_BUCKETS,
+            {**API, "agent_type": "erp", "complexity": "complex"},
+            before={30.0: 2}, after={120.0: 2}, fault_step=FAULT, steps=FAULT + 30,
+        ),
+        fault_at="10m",
+        fires_within="6m",
+        value=117.0,
+        near_miss=histogram(
+            "agent_latency_seconds", LATENCY_BUCKETS,
+            {**API, "agent_type": "erp", "complexity": "complex"},
+            before={30.0: 2}, after={60.0: 2}, fault_step=FAULT, steps=FAULT + 30,
+        ),
+    ),
+)
+
+high_error_rate = Alert(
+    name="HighErrorRate",
+    group=SLA,
+    expr=(
+        'sum(rate(agent_requests_total{status="error"}[1m]))'
+        f" / sum(rate(agent_requests_total[1m])) > {ERROR_RATIO_LIMIT:g}"
+    ),
+    for_="1m",
+    severity=Severity.CRITICAL,
+    summary="More than 5% of chat turns fail",
+    description="{{ $value | humanizePercentage }} of chat turns failed over the last minute.",
+    runbook="high-error-rate",
+    dashboard=SYSTEM_HEALTH,
+    labels={"component": "agents"},
+    test=AlertTest(
+        interval="15s",
+        series={
+            _api("agent_requests_total", agent_type="erp", status="success"): counter(
+                10, 10, FAULT, FAULT + 12
+            ),
+            _api("agent_requests_total", agent_type="erp", status="error"): counter(
+                0, 3, FAULT, FAULT + 12
+            ),
+        },
+        fault_at="10m",
+        fires_within="2m",
+        value=3 / 13,
+        # 1 failure in 25 turns: 4%, under the 5% line.
+        near_miss={
+            _api("agent_requests_total", agent_type="erp", status="success"): counter(
+                24, 24, FAULT, FAULT + 12
+            ),
+            _api("agent_requests_total", agent_type="erp", status="error"): counter(
+                0, 1, FAULT, FAULT + 12
+            ),
+        },
+    ),
+)
+
+high_tool_error_rate = Alert(
+    name="HighToolErrorRate",
+    group=SLA,
+    expr=(
+        'sum by (tool_name) (rate(tool_executions_total{status="error"}[2m]))'
+        " / sum by (tool_name) (rate(tool_executions_total[2m]))"
+        f" > {TOOL_ERROR_RATIO_LIMIT:g}"
+    ),
+    for_="1m",
+    severity=Severity.WARNING,
+    summary="Tool {{ $labels.tool_name }} fails more than 5% of its calls",
+    description=(
+        "{{ $value | humanizePercentage }} of {{ $labels.tool_name }} calls failed over "
+        "2m (target: > 95% success)."
+    ),
+    runbook="high-tool-error-rate",
+    dashboard=AGENT_PERFORMANCE,
+    labels={"component": "tools"},
+    test=AlertTest(
+        interval="15s",
+        series={
+            _api("tool_executions_total", tool_name="search_invoices", status="success"): (
+                counter(10, 10, FAULT, FAULT + 16)
+            ),
+            _api("tool_executions_total", tool_name="search_invoices", status="error"): (
+                counter(0, 5, FAULT, FAULT + 16)
+            ),
+        },
+        fault_at="10m",
+        fires_within="3m",
+        labels={"tool_name": "search_invoices"},
+        value=5 / 15,
+        near_miss={
+            _api("tool_executions_total", tool_name="search_invoices", status="success"): (
+                counter(20, 20, FAULT, FAULT + 16)
+            ),
+            _api("tool_executions_total", tool_name="search_invoices", status="error"): (
+                counter(0, 1, FAULT, FAULT + 16)
+            ),
+        },
+    ),
+)
+
+low_satisfaction = Alert(
+    name="LowUserSatisfaction",
+    group=SLA,
+    expr=(
+        'sum(increase(user_feedback_total{rating="positive"}[1h]))'
+        " / sum(increase(user_feedback_total[1h]))"
+        f" < {SATISFACTION_FLOOR:g}"
+        f" and sum(increase(user_feedback_total[1h])) >= {MIN_RATINGS}"
+    ),
+    for_="5m",
+    severity=Severity.WARNING,
+    summary="User satisfaction below 70%",
+    description=(
+        "{{ $value | humanizePercentage }} of the answers rated in the last hour got a "
+        "thumbs up (target: > 80%)."
+    ),
+    runbook="low-user-satisfaction",
+    dashboard=USER_ANALYTICS,
+    labels={"component": "ux"},
+    test=AlertTest(
+        # One sample a minute; the fault starts 60 minutes in.
+        interval="1m",
+        series={
+            _api("user_feedback_total", rating="positive"): counter(2, 0, 60, 91),
+            _api("user_feedback_total", rating="negative"): counter(0, 2, 60, 91),
+        },
+        fault_at="60m",
+        fires_within="30m",
+        # At 90m the 1h window holds 29 healthy minutes (58 up) and 31 faulty (62 down).
+        value=58 / 120,
+        # 3 up for 1 down: 75%, above the 70% floor.
+        near_miss={
+            _api("user_feedback_total", rating="positive"): counter(3, 3, 60, 91),
+            _api("user_feedback_total", rating="negative"): counter(0, 1, 60, 91),
+        },
+    ),
+)
+
+critical_jobs = sorted(s.name for s in SERVICES if s.critical)
+service_down = Alert(
+    name="ServiceDown",
+    group=INFRA,
+    expr=f'up{{job=~"{"|".join(critical_jobs)}"}} == 0',
+    for_="1m",
+    severity=Severity.CRITICAL,
+    summary="{{ $labels.job }} is down",
+    description=(
+        "Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }}: "
+        "it has been unreachable for more than a minute."
+    ),
+    runbook="service-down",
+    dashboard=SYSTEM_HEALTH,
+    labels={"component": "infrastructure"},
+    test=AlertTest(
+        interval="15s",
+        series={'up{job="agent-api",instance="agent-api:8000"}': gauge(1, 0, FAULT, FAULT + 8)},
+        fault_at="10m",
+        fires_within="1m30s",
+        labels={"job": "agent-api", "instance": "agent-api:8000"},
+        value=0,
+        # A 30-second blip is shorter than `for` and must not page.
+        near_miss={'up{job="agent-api",instance="agent-api:8000"}': "1x39 0x1 1x5"},
+    ),
+)
+
+memory_limit = agent_api.memory_limit_bytes or 0
+high_memory = Alert(
+    name="HighMemoryUsage",
+    group=INFRA,
+    expr=(
+        'process_resident_memory_bytes{job="agent-api"}'
+        f" / {memory_limit} > {MEMORY_RATIO_LIMIT:g}"
+    ),
+    for_="10m",
+    severity=Severity.WARNING,
+    summary="agent-api memory above 90% of its limit",
+    description=(
+        "{{ $labels.instance }} uses {{ $value | humanizePercentage }} of its "
+        f"{_gib(memory_limit)} memory limit."
+    ),
+    runbook="high-memory-usage",
+    dashboard=SYSTEM_HEALTH,
+    labels={"component": "infrastructure"},
+    test=AlertTest(
+        interval="1m",
+        series={
+            _api("process_resident_memory_bytes"): gauge(
+                memory_limit // 2, memory_limit * 15 // 16, 10, 23
+            )
+        },
+        fault_at="10m",
+        fires_within="11m",
+        labels=API,
+        value=15 / 16,
+        near_miss={
+            _api("process_resident_memory_bytes"): gauge(
+                memory_limit // 2, memory_limit * 7 // 8, 10, 23
+            )
+        },
+    ),
+)
+
+high_sessions = Alert(
+    name="HighConcurrentSessions",
+    group=CAPACITY,
+    expr=f"sum(active_sessions) > {DESIGNED_SESSIONS}",
+    for_="5m",
+    severity=Severity.WARNING,
+    summary="Approaching the concurrent session capacity",
+    description=(
+        "{{ $value | humanize }} turns in flight (designed capacity: "
+        f"{DESIGNED_SESSIONS} concurrent users)."
+    ),
+    runbook="high-concurrent-sessions",
+    dashboard=SYSTEM_HEALTH,
+    labels={"component": "capacity"},
+    test=AlertTest(
+        interval="1m",
+        series={_api("active_sessions"): gauge(3, 10, 10, 18)},
+        fault_at="10m",
+        fires_within="6m",
+        value=10,
+        near_miss={_api("active_sessions"): gauge(3, DESIGNED_SESSIONS, 10, 18)},
+    ),
+)
+
+system_overload = Alert(
+    name="SystemOverload",
+    group=CAPACITY,
+    expr=f"sum(active_sessions) > {SAFE_SESSION_LIMIT}",
+    for_="1m",
+    severity=Severity.CRITICAL,
+    summary="The system is overloaded: user experience degraded",
+    description=(
+        "{{ $value | humanize }} turns in flight exceed the safe limit of "
+        f"{SAFE_SESSION_LIMIT}."
+    ),
+    runbook="system-overload",
+    dashboard=SYSTEM_HEALTH,
+    labels={"component": "capacity"},
+    test=AlertTest(
+        interval="15s",
+        series={_api("active_sessions"): gauge(3, 14, FAULT, FAULT + 8)},
+        fault_at="10m",
+        fires_within="1m30s",
+        value=14,
+        near_miss={_api("active_sessions"): gauge(3, SAFE_SESSION_LIMIT, FAULT, FAULT + 8)},
+    ),
+)
+
+ALERTS = (
+    high_ttft_p95,
+    critical_ttft,
+    slow_simple_turns,
+    slow_complex_turns,
+    high_error_rate,
+    high_tool_error_rate,
+    low_satisfaction,
+    service_down,
+    high_memory,
+    high_sessions,
+    system_overload,
+)

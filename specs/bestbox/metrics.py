@@ -1,0 +1,258 @@
+"""The BestBox metric catalog: every metric the agent service emits, and the series
+Prometheus and the other servers add. Dashboards and alerts may query nothing else.
+
+Corrections to the seed: no user or session label anywhere (per-user analytics come
+from PostgreSQL), and time to first token has its own histogram.
+"""
+
+from __future__ import annotations
+
+from stackgen.spec import Label, Metric, MetricSource, MetricType
+
+AGENT_TYPES = ("erp", "crm", "it_ops", "oa", "general")
+
+# SLA lines the buckets must hit exactly: TTFT < 2 s; end-to-end simple < 10 s and
+# complex < 60 s; embedding < 100 ms; routing < 500 ms; RAG retrieval P95 < 200 ms.
+TTFT_BUCKETS = (0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0)
+LATENCY_BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
+ROUTER_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+EMBEDDING_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+RAG_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5)
+SCORE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+agent_type = Label(
+    name="agent_type",
+    description="The domain agent that handled the turn, as chosen by the router.",
+    values=AGENT_TYPES,
+)
+outcome = Label(
+    name="status",
+    description="success, or error when the turn or call failed.",
+    values=("success", "error"),
+)
+
+agent_requests = Metric(
+    name="agent_requests",
+    type=MetricType.COUNTER,
+    help="Chat turns handled, by agent and outcome.",
+    labels=(agent_type, outcome),
+)
+agent_latency_seconds = Metric(
+    name="agent_latency_seconds",
+    type=MetricType.HISTOGRAM,
+    unit="seconds",
+    help="End-to-end latency of a turn, from request to the last token, tools included.",
+    labels=(
+        agent_type,
+        Label(
+            name="complexity",
+            description="simple: at most one tool call; complex: more (SLA 10 s vs 60 s).",
+            values=("simple", "complex"),
+        ),
+    ),
+    buckets=LATENCY_BUCKETS,
+)
+agent_ttft_seconds = Metric(
+    name="agent_ttft_seconds",
+    type=MetricType.HISTOGRAM,
+    unit="seconds",
+    help="Time to first token: from request to the first streamed answer token.",
+    labels=(agent_type,),
+    buckets=TTFT_BUCKETS,
+)
+llm_tokens = Metric(
+    name="llm_tokens",
+    type=MetricType.COUNTER,
+    unit="tokens",
+    help="Tokens processed by the LLM, by model and kind (prompt or completion).",
+    labels=(
+        Label(name="model", description="The served model name.", max_cardinality=8),
+        Label(
+            name="kind",
+            description="prompt tokens read or completion tokens generated.",
+            values=("prompt", "completion"),
+        ),
+    ),
+)
+llm_requests = Metric(
+    name="llm_requests",
+    type=MetricType.COUNTER,
+    help="Calls to the LLM server, by model and outcome.",
+    labels=(
+        Label(name="model", description="The served model name.", max_cardinality=8),
+        outcome,
+    ),
+)
+tool_executions = Metric(
+    name="tool_executions",
+    type=MetricType.COUNTER,
+    help="Tool calls made by the agents, by tool and outcome.",
+    labels=(
+        Label(name="tool_name", description="The tool's registered name.", max_cardinality=40),
+        outcome,
+    ),
+)
+user_feedback = Metric(
+    name="user_feedback",
+    type=MetricType.COUNTER,
+    help="Thumbs up / down given to answers.",
+    labels=(
+        Label(
+            name="rating",
+            description="positive (thumbs up) or negative (thumbs down).",
+            values=("positive", "negative"),
+        ),
+    ),
+)
+active_sessions = Metric(
+    name="active_sessions",
+    type=MetricType.GAUGE,
+    help="Chat turns in flight right now (concurrent users being served).",
+)
+rag_retrieval_seconds = Metric(
+    name="rag_retrieval_seconds",
+    type=MetricType.HISTOGRAM,
+    unit="seconds",
+    help="Time to retrieve knowledge-base documents for a query.",
+    buckets=RAG_LATENCY_BUCKETS,
+)
+rag_relevance_score = Metric(
+    name="rag_relevance_score",
+    type=MetricType.HISTOGRAM,
+    unit="score",
+    help="Relevance score (0..1) of each retrieved document.",
+    buckets=SCORE_BUCKETS,
+)
+router_latency_seconds = Metric(
+    name="router_latency_seconds",
+    type=MetricType.HISTOGRAM,
+    unit="seconds",
+    help="Time the router takes to classify a turn.",
+    buckets=ROUTER_BUCKETS,
+)
+router_confidence_score = Metric(
+    name="router_confidence_score",
+    type=MetricType.HISTOGRAM,
+    unit="score",
+    help="Confidence (0..1) of the router's classification, by chosen agent.",
+    labels=(agent_type,),
+    buckets=SCORE_BUCKETS,
+)
+embedding_latency_seconds = Metric(
+    name="embedding_latency_seconds",
+    type=MetricType.HISTOGRAM,
+    unit="seconds",
+    help="Time to embed a query for retrieval.",
+    buckets=EMBEDDING_BUCKETS,
+)
+http_requests = Metric(
+    name="http_requests",
+    type=MetricType.COUNTER,
+    help="HTTP requests served, by method, route template and status class.",
+    labels=(
+        Label(
+            name="method",
+            description="HTTP method.",
+            values=("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "OTHER"),
+        ),
+        Label(
+            name="route",
+            description="The route template (never the raw path); 'unmatched' for 404s.",
+            max_cardinality=40,
+        ),
+        Label(
+            name="status_class",
+            description="1xx .. 5xx.",
+            values=("1xx", "2xx", "3xx", "4xx", "5xx"),
+        ),
+    ),
+)
+
+# prometheus_client's process collector, registered by the service.
+process_metrics = (
+    Metric(
+        name="process_resident_memory_bytes",
+        type=MetricType.GAUGE,
+        unit="bytes",
+        help="Resident memory size in bytes.",
+        source=MetricSource.PROCESS,
+    ),
+    Metric(
+        name="process_virtual_memory_bytes",
+        type=MetricType.GAUGE,
+        unit="bytes",
+        help="Virtual memory size in bytes.",
+        source=MetricSource.PROCESS,
+    ),
+    Metric(
+        name="process_cpu_seconds",
+        type=MetricType.COUNTER,
+        unit="seconds",
+        help="Total user and system CPU time spent in seconds.",
+        source=MetricSource.PROCESS,
+    ),
+    Metric(
+        name="process_start_time_seconds",
+        type=MetricType.GAUGE,
+        unit="seconds",
+        help="Start time of the process since unix epoch in seconds.",
+        source=MetricSource.PROCESS,
+    ),
+    Metric(
+        name="process_open_fds",
+        type=MetricType.GAUGE,
+        help="Number of open file descriptors.",
+        source=MetricSource.PROCESS,
+    ),
+    Metric(
+        name="process_max_fds",
+        type=MetricType.GAUGE,
+        help="Maximum number of open file descriptors.",
+        source=MetricSource.PROCESS,
+    ),
+)
+
+# Series Prometheus writes for every scrape target.
+scrape_metrics = (
+    Metric(
+        name="up",
+        type=MetricType.GAUGE,
+        help="1 if the last scrape of the target succeeded, else 0.",
+        source=MetricSource.SCRAPE,
+        service=None,
+    ),
+    Metric(
+        name="scrape_duration_seconds",
+        type=MetricType.GAUGE,
+        unit="seconds",
+        help="Duration of the last scrape of the target.",
+        source=MetricSource.SCRAPE,
+        service=None,
+    ),
+    Metric(
+        name="scrape_samples_scraped",
+        type=MetricType.GAUGE,
+        help="Samples the target exposed in the last scrape.",
+        source=MetricSource.SCRAPE,
+        service=None,
+    ),
+)
+
+APP_METRICS = (
+    agent_requests,
+    agent_latency_seconds,
+    agent_ttft_seconds,
+    llm_tokens,
+    llm_requests,
+    tool_executions,
+    user_feedback,
+    active_sessions,
+    rag_retrieval_seconds,
+    rag_relevance_score,
+    router_latency_seconds,
+    router_confidence_score,
+    embedding_latency_seconds,
+    http_requests,
+)
+
+CATALOG = APP_METRICS + process_metrics + scrape_metrics

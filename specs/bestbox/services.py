@@ -1,0 +1,60 @@
+"""The services of the BestBox stack and how Prometheus reaches them."""
+
+from __future__ import annotations
+
+from stackgen.spec import Scrape, Service
+
+GIB = 1024**3
+
+agent_api = Service(
+    name="agent-api",
+    description="The BestBox agent API (router and domain agents), built from this repo.",
+    host="agent-api",
+    port=8000,
+    # Dashboards want a fresher view of the service than of the infrastructure.
+    scrape=Scrape(path="/metrics", interval="10s"),
+    critical=True,
+    memory_limit_bytes=4 * GIB,
+)
+llm_server = Service(
+    name="llm-server",
+    description="llama-server on the GPU host, started with --metrics.",
+    host="host.docker.internal",
+    port=8080,
+    # llama-server's real Prometheus endpoint; its JSON /health is not scrapeable.
+    scrape=Scrape(path="/metrics"),
+    external=True,
+    critical=True,
+)
+embeddings = Service(
+    name="embeddings",
+    description="The embeddings server (llama-server --embeddings --metrics) on the host.",
+    host="host.docker.internal",
+    port=8081,
+    scrape=Scrape(path="/metrics"),
+    external=True,
+    critical=True,
+)
+prometheus = Service(
+    name="prometheus",
+    description="Prometheus: metrics storage, rule evaluation, alerting.",
+    host="localhost",
+    port=9090,
+    scrape=Scrape(path="/metrics"),
+)
+alertmanager = Service(
+    name="alertmanager",
+    description="Alertmanager: routes alerts by severity to the receivers.",
+    host="alertmanager",
+    port=9093,
+    scrape=Scrape(path="/metrics"),
+)
+otel_collector = Service(
+    name="otel-collector",
+    description="OpenTelemetry collector: its own telemetry on 8888.",
+    host="otel-collector",
+    port=8888,
+    scrape=Scrape(path="/metrics"),
+)
+
+SERVICES = (agent_api, llm_server, embeddings, prometheus, alertmanager, otel_collector)

@@ -1,0 +1,100 @@
+"""Deterministic serialisation, and writing or comparing the generated tree.
+
+Only this module (with the loader and the live checks) touches the file system.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stackgen.conventions import GENERATED_NOTICE
+
+__all__ = ["Drift", "DriftKind", "diff_tree", "dump_json", "dump_yaml", "write_tree"]
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, literal blocks for multi-line text, no anchors: stable and readable."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(data: Any, *, comment: str = "") -> str:
+    """YAML text with the generated-file header; keys keep the order renderers chose."""
+    header = f"# {GENERATED_NOTICE}\n"
+    if comment:
+        header += "".join(f"# {line}\n" if line else "#\n" for line in comment.splitlines())
+    body = yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2
+    )
+    return header + body
+
+
+def dump_json(data: Any) -> str:
+    """JSON with sorted keys and a trailing newline (JSON has no comments: renderers put
+    the notice in a field of the document)."""
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+class DriftKind(StrEnum):
+    MISSING = "missing"
+    CHANGED = "changed"
+    STALE = "stale"  # written by stackgen before, no longer produced
+
+
+@dataclass(frozen=True, order=True)
+class Drift:
+    path: str
+    kind: DriftKind
+
+
+def _generated_files(root: Path) -> set[str]:
+    """Files under root that stackgen wrote (they carry its notice)."""
+    found = set()
+    if root.is_dir():
+        for path in root.rglob("*"):
+            if path.is_file() and GENERATED_NOTICE in path.read_text(errors="replace")[:2000]:
+                found.add(path.relative_to(root).as_posix())
+    return found
+
+
+def diff_tree(root: Path, files: Mapping[str, str]) -> list[Drift]:
+    drifts = []
+    for relative, text in files.items():
+        path = root / relative
+        if not path.is_file():
+            drifts.append(Drift(relative, DriftKind.MISSING))
+        elif path.read_text() != text:
+            drifts.append(Drift(relative, DriftKind.CHANGED))
+    for relative in _generated_files(root) - set(files):
+        drifts.append(Drift(relative, DriftKind.STALE))
+    return sorted(drifts)
+
+
+def write_tree(root: Path, files: Mapping[str, str]) -> list[Drift]:
+    """Bring root in line with files; returns what changed. Stale files stackgen wrote
+    are removed; files it did not write are never touched."""
+    drifts = diff_tree(root, files)
+    for drift in drifts:
+        path = root / drift.path
+        if drift.kind is DriftKind.STALE:
+            path.unlink()
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(files[drift.path])
+    return drifts

@@ -1,0 +1,32 @@
+"""Renderers: pure functions ``render(stack) -> {relative path: text}``, one per target.
+
+Adding a target is one module with a ``render`` function and one entry in RENDERERS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from stackgen.render import prometheus_config, rule_tests, rules
+from stackgen.spec import Stack
+
+__all__ = ["RENDERERS", "Renderer", "render_all"]
+
+Renderer = Callable[[Stack], Mapping[str, str]]
+
+RENDERERS: tuple[tuple[str, Renderer], ...] = (
+    ("prometheus-config", prometheus_config.render),
+    ("prometheus-rules", rules.render),
+    ("prometheus-rule-tests", rule_tests.render),
+)
+
+
+def render_all(stack: Stack) -> dict[str, str]:
+    files: dict[str, str] = {}
+    owner: dict[str, str] = {}
+    for target, render in RENDERERS:
+        for path, text in render(stack).items():
+            if path in files:
+                raise ValueError(f"renderers {owner[path]} and {target} both write {path}")
+            files[path], owner[path] = text, target
+    return dict(sorted(files.items()))

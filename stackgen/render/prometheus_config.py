@@ -1,0 +1,45 @@
+"""generated/prometheus/prometheus.yml: global settings, Alertmanager, rules, scrape jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stackgen.conventions import PROMETHEUS_CONFIG_PATH, RULES_DIR
+from stackgen.output import dump_yaml
+from stackgen.spec import Service, Stack
+
+__all__ = ["render"]
+
+
+def _scrape_job(stack: Stack, service: Service) -> dict[str, Any]:
+    assert service.scrape is not None
+    job: dict[str, Any] = {"job_name": service.name}
+    if service.scrape.interval:
+        job["scrape_interval"] = service.scrape.interval
+    job["metrics_path"] = service.scrape.path
+    job["scheme"] = service.scrape.scheme
+    job["static_configs"] = [{"targets": [service.address]}]
+    return job
+
+
+def render(stack: Stack) -> dict[str, str]:
+    settings = stack.prometheus
+    config: dict[str, Any] = {
+        "global": {
+            "scrape_interval": settings.scrape_interval,
+            "evaluation_interval": settings.evaluation_interval,
+            "external_labels": dict(sorted(settings.external_labels.items())),
+        }
+    }
+    if settings.alertmanager:
+        alertmanager = stack.service(settings.alertmanager)
+        assert alertmanager is not None  # the Stack validator guarantees it
+        config["alerting"] = {
+            "alertmanagers": [{"static_configs": [{"targets": [alertmanager.address]}]}]
+        }
+    # Relative to this file, so the same tree works in compose and for promtool.
+    rules_dir = RULES_DIR.removeprefix("prometheus/")
+    config["rule_files"] = [f"{rules_dir}/*.yml"]
+    config["scrape_configs"] = [_scrape_job(stack, s) for s in stack.scraped_services()]
+    comment = f"Prometheus configuration of the {stack.name} stack."
+    return {PROMETHEUS_CONFIG_PATH: dump_yaml(config, comment=comment)}

@@ -1,0 +1,86 @@
+"""The whole stack: catalog, rules, alerts, services and Prometheus settings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Self
+
+from pydantic import Field, model_validator
+
+from stackgen.conventions import DEFAULT_UNBOUNDED_LABELS
+from stackgen.spec.base import Duration, SpecModel, duration_seconds
+from stackgen.spec.metrics import Metric
+from stackgen.spec.rules import Alert, RecordingRule, Severity
+from stackgen.spec.services import Service
+
+__all__ = ["PrometheusSettings", "Stack"]
+
+
+class PrometheusSettings(SpecModel):
+    spec_key = "scrape_interval"
+
+    scrape_interval: Duration = "15s"
+    evaluation_interval: Duration = "15s"
+    retention: Duration = "30d"
+    external_labels: dict[str, str] = {}
+    # Where Prometheus finds Alertmanager (a Service name).
+    alertmanager: str | None = "alertmanager"
+
+
+class Stack(SpecModel):
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    metrics: tuple[Metric, ...]
+    recording_rules: tuple[RecordingRule, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+    services: tuple[Service, ...]
+    prometheus: PrometheusSettings = PrometheusSettings()
+    # Label names never allowed on a metric (identities: unbounded and private).
+    unbounded_labels: tuple[str, ...] = DEFAULT_UNBOUNDED_LABELS
+    # A critical alert must be able to fire within this time of its fault.
+    critical_detection_budget: Duration = "2m"
+    # Base URLs for alert annotations.
+    grafana_url: str = Field(default="http://localhost:3001", pattern=r"^https?://")
+    runbook_url: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        problems = [
+            *_duplicates("metrics", (m.name for m in self.metrics)),
+            *_duplicates("services", (s.name for s in self.services)),
+            *_duplicates("alerts", (a.name for a in self.alerts)),
+            *_duplicates("recording_rules", (r.record for r in self.recording_rules)),
+        ]
+        budget = duration_seconds(self.critical_detection_budget)
+        for alert in self.alerts:
+            if alert.severity is not Severity.CRITICAL:
+                continue
+            if duration_seconds(alert.test.fires_within) > budget:
+                problems.append(
+                    f"alerts[{alert.name}].test.fires_within: {alert.test.fires_within} "
+                    f"exceeds the critical detection budget {self.critical_detection_budget}"
+                )
+        services = {s.name for s in self.services}
+        if self.prometheus.alertmanager and self.prometheus.alertmanager not in services:
+            problems.append(
+                f"prometheus.alertmanager: {self.prometheus.alertmanager!r} is not a service"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def service(self, name: str) -> Service | None:
+        return next((s for s in self.services if s.name == name), None)
+
+    def scrape_interval_of(self, service: Service) -> str:
+        if service.scrape and service.scrape.interval:
+            return service.scrape.interval
+        return self.prometheus.scrape_interval
+
+    def scraped_services(self) -> tuple[Service, ...]:
+        return tuple(s for s in self.services if s.scrape is not None)
+
+
+def _duplicates(field: str, names: Iterable[str]) -> list[str]:
+    counts = Counter(names)
+    return [f"{field}: {name!r} is defined {n} times" for name, n in counts.items() if n > 1]
