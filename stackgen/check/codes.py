@@ -1,0 +1,46 @@
+"""Finding codes: stable names, their level and what they mean (README lists them)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from stackgen.findings import Level
+
+__all__ = ["CODES"]
+
+# code -> (level, meaning)
+CODES: Final[dict[str, tuple[Level, str]]] = {
+    "promql-syntax": (Level.ERROR, "the expression does not parse"),
+    "unknown-metric": (Level.ERROR, "the series is neither a catalog metric nor a recording rule"),
+    "metric-suffix": (
+        Level.ERROR,
+        "wrong suffix for the metric type (_total counters; _bucket/_sum/_count histograms)",
+    ),
+    "undeclared-label": (
+        Level.ERROR,
+        "a matcher, by/without or on/ignoring/group label the series does not carry",
+    ),
+    "unknown-label-value": (Level.ERROR, "an equality matcher value outside the label's values"),
+    "unknown-job": (Level.ERROR, "a job matcher names no scrape job of the stack"),
+    "rate-on-gauge": (Level.ERROR, "rate/irate/increase/resets applied to a gauge"),
+    "delta-on-counter": (Level.WARNING, "delta/idelta/deriv/predict_linear applied to a counter"),
+    "raw-counter": (
+        Level.ERROR,
+        "a counter (or histogram series) compared or combined without rate/increase",
+    ),
+    "quantile-not-bucket": (Level.ERROR, "histogram_quantile over something not a _bucket series"),
+    "quantile-le-dropped": (Level.ERROR, "histogram_quantile after an aggregation that drops le"),
+    "quantile-unaggregated": (
+        Level.WARNING,
+        "histogram_quantile over raw buckets: one quantile per instance, not per service",
+    ),
+    "short-range": (Level.ERROR, "a range window shorter than 4x the scrape interval"),
+    "unbounded-label": (
+        Level.ERROR,
+        "a label the catalog marks unbounded (user, session, trace ids) used on a metric",
+    ),
+    "non-prometheus-scrape": (Level.ERROR, "a scrape job on an endpoint not in Prometheus format"),
+    "unknown-service": (Level.ERROR, "a metric names a service the stack does not define"),
+    "unscraped-metric": (Level.ERROR, "a metric's service is not scraped by Prometheus"),
+    "unreadable-file": (Level.ERROR, "an external file could not be read or parsed"),
+}

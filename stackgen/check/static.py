@@ -1,0 +1,116 @@
+"""Static checks of a stack: its catalog, its scrape jobs and every expression it
+generates (alerts, recording rules and the input series of their tests)."""
+
+from __future__ import annotations
+
+from stackgen.check.catalog import CatalogIndex
+from stackgen.check.codes import CODES
+from stackgen.check.promql import Subject, check_expression, infer_labels
+from stackgen.findings import Finding
+from stackgen.spec import MetricsFormat, MetricSource, Stack
+
+__all__ = ["build_index", "check_stack"]
+
+
+def _finding(code: str, where: str, message: str, hint: str, spec: str) -> Finding:
+    level, _ = CODES[code]
+    return Finding(code, level, where, message, hint, spec)
+
+
+def build_index(stack: Stack) -> CatalogIndex:
+    """The catalog plus every recording rule, with the labels each rule's result has.
+    Rules may read earlier rules, so labels are inferred in spec order."""
+    index = CatalogIndex(stack)
+    for rule in stack.recording_rules:
+        labels = infer_labels(rule.expr, index)
+        if labels is not None:
+            labels = labels | set(rule.labels)
+        index.add_rule(rule.record, labels)
+    return index
+
+
+def check_catalog(stack: Stack) -> list[Finding]:
+    findings = []
+    unbounded = set(stack.unbounded_labels)
+    for metric in stack.metrics:
+        where = f"metric {metric.name}"
+        for label in metric.labels:
+            if label.name in unbounded:
+                findings.append(
+                    _finding(
+                        "unbounded-label",
+                        where,
+                        f"label {label.name!r} is an unbounded identity: every user or "
+                        "session would create new series",
+                        "drop the label; per-user data belongs in the audit log",
+                        metric.spec_name(),
+                    )
+                )
+        if metric.source is MetricSource.SCRAPE or metric.service is None:
+            continue
+        service = stack.service(metric.service)
+        if service is None:
+            findings.append(
+                _finding(
+                    "unknown-service",
+                    where,
+                    f"service {metric.service!r} is not defined in the stack",
+                    f"services: {sorted(s.name for s in stack.services)}",
+                    metric.spec_name(),
+                )
+            )
+        elif service.scrape is None:
+            findings.append(
+                _finding(
+                    "unscraped-metric",
+                    where,
+                    f"service {service.name!r} is not scraped, so this metric never "
+                    "reaches Prometheus",
+                    f"give Service[{service.name}] a `scrape`",
+                    metric.spec_name(),
+                )
+            )
+    return findings
+
+
+def check_scrape_jobs(stack: Stack) -> list[Finding]:
+    findings = []
+    for service in stack.scraped_services():
+        assert service.scrape is not None
+        if service.scrape.format is not MetricsFormat.PROMETHEUS:
+            findings.append(
+                _finding(
+                    "non-prometheus-scrape",
+                    f"scrape job {service.name}",
+                    f"{service.address}{service.scrape.path} serves {service.scrape.format}, "
+                    "not the Prometheus format: the target would always be down",
+                    "scrape the server's real /metrics (llama-server --metrics) or probe "
+                    "the health endpoint with a blackbox exporter",
+                    service.spec_name(),
+                )
+            )
+    return findings
+
+
+def check_expressions(stack: Stack, index: CatalogIndex) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in stack.recording_rules:
+        subject = Subject(f"recording rule {rule.record}", rule.spec_name())
+        findings += check_expression(rule.expr, index, subject)
+        for selector in rule.test.series:
+            test_subject = Subject(f"test series of {rule.record}: {selector}", rule.spec_name())
+            findings += check_expression(selector, index, test_subject)
+    for alert in stack.alerts:
+        subject = Subject(f"alert {alert.name}", alert.spec_name())
+        findings += check_expression(alert.expr, index, subject)
+        for selector in {**alert.test.series, **alert.test.near_miss}:
+            test_subject = Subject(f"test series of {alert.name}: {selector}", alert.spec_name())
+            findings += check_expression(selector, index, test_subject)
+    return findings
+
+
+def check_stack(stack: Stack) -> list[Finding]:
+    """Every static finding of a stack, sorted."""
+    index = build_index(stack)
+    findings = check_catalog(stack) + check_scrape_jobs(stack) + check_expressions(stack, index)
+    return sorted(set(findings))
