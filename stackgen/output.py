@@ -39,9 +39,7 @@ def dump_yaml(data: Any, *, comment: str = "") -> str:
     header = f"# {GENERATED_NOTICE}\n"
     if comment:
         header += "".join(f"# {line}\n" if line else "#\n" for line in comment.splitlines())
-    body = yaml.dump(
-        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2
-    )
+    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2)
     return header + body
 
 

@@ -34,8 +34,7 @@ requests_by_agent = RecordingRule(
 turn_error_ratio = RecordingRule(
     record="bestbox:agent_requests_errors:ratio_rate5m",
     expr=(
-        'sum(rate(agent_requests_total{status="error"}[5m]))'
-        " / sum(rate(agent_requests_total[5m]))"
+        'sum(rate(agent_requests_total{status="error"}[5m])) / sum(rate(agent_requests_total[5m]))'
     ),
     group=GROUP,
     test=RecordingTest(
@@ -54,8 +53,7 @@ turn_error_ratio = RecordingRule(
 ttft_p95_by_agent = RecordingRule(
     record="agent_type:agent_ttft_seconds:p95_5m",
     expr=(
-        "histogram_quantile(0.95, sum by (le, agent_type) "
-        "(rate(agent_ttft_seconds_bucket[5m])))"
+        "histogram_quantile(0.95, sum by (le, agent_type) (rate(agent_ttft_seconds_bucket[5m])))"
     ),
     group=GROUP,
     test=RecordingTest(

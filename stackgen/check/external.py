@@ -82,7 +82,7 @@ def _is_prometheus(datasource: Any) -> bool:
     if datasource is None:
         return True  # the default datasource; BestBox's is Prometheus
     if isinstance(datasource, dict):
-        return datasource.get("type", "prometheus") == "prometheus"
+        return bool(datasource.get("type", "prometheus") == "prometheus")
     return "prom" in str(datasource).lower()
 
 

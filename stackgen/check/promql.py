@@ -375,9 +375,7 @@ def _equality_labels(node: Any) -> frozenset[str]:
     if type(node).__name__ != "VectorSelector":
         return frozenset()
     return frozenset(
-        m.name
-        for m in node.matchers.matchers
-        if m.name != "__name__" and m.op == pp.MatchOp.Equal
+        m.name for m in node.matchers.matchers if m.name != "__name__" and m.op == pp.MatchOp.Equal
     )
 
 

@@ -109,9 +109,7 @@ def _labels_text(labels: dict[str, str]) -> str:
 
 def render(stack: Stack) -> dict[str, str]:
     # Every test file loads every rule file, so alerts may use recording rules.
-    rule_files = [
-        posixpath.relpath(path, RULE_TESTS_DIR) for path in sorted(render_rules(stack))
-    ]
+    rule_files = [posixpath.relpath(path, RULE_TESTS_DIR) for path in sorted(render_rules(stack))]
     tests_by_group: dict[str, list[dict[str, Any]]] = {}
     for alert in stack.alerts:
         tests_by_group.setdefault(alert.group, []).extend(_alert_tests(stack, alert))

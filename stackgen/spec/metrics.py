@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from enum import StrEnum
@@ -140,7 +141,6 @@ def _bucket_problems(buckets: tuple[float, ...] | None) -> list[str]:
     problems = []
     if any(not math.isfinite(b) for b in buckets):
         problems.append("buckets must be finite (+Inf is added by the client)")
-    if any(b <= a for a, b in zip(buckets, buckets[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(buckets)):
         problems.append(f"buckets must be strictly increasing, got {list(buckets)}")
     return problems
-

@@ -45,7 +45,7 @@ class Sample(SpecModel):
 
     spec_key = "value"
 
-    labels: dict[str, str] = {}
+    labels: dict[str, str] = Field(default_factory=dict)
     value: float
 
 
@@ -70,7 +70,7 @@ class RecordingRule(SpecModel):
     record: str = Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*(:[a-zA-Z0-9_]+){2}$")
     expr: str = Field(min_length=1)
     group: str = Field(pattern=GROUP_NAME)
-    labels: dict[str, str] = {}
+    labels: dict[str, str] = Field(default_factory=dict)
     test: RecordingTest
 
     _expr = field_validator("expr")(_check_promql)
@@ -92,7 +92,7 @@ class AlertTest(SpecModel):
     series: dict[str, str]
     fault_at: Duration
     fires_within: Duration
-    labels: dict[str, str] = {}
+    labels: dict[str, str] = Field(default_factory=dict)
     value: float
     near_miss: dict[str, str]
 
@@ -111,7 +111,7 @@ class Alert(SpecModel):
     runbook: str = Field(pattern=r"^[a-z0-9-]+$")
     # UID of the Grafana dashboard to open when it fires.
     dashboard: str | None = Field(default=None, pattern=r"^[a-z0-9-]+$")
-    labels: dict[str, str] = {}
+    labels: dict[str, str] = Field(default_factory=dict)
     test: AlertTest
 
     _expr = field_validator("expr")(_check_promql)

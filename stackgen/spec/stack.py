@@ -23,7 +23,7 @@ class PrometheusSettings(SpecModel):
     scrape_interval: Duration = "15s"
     evaluation_interval: Duration = "15s"
     retention: Duration = "30d"
-    external_labels: dict[str, str] = {}
+    external_labels: dict[str, str] = Field(default_factory=dict)
     # Where Prometheus finds Alertmanager (a Service name).
     alertmanager: str | None = "alertmanager"
 

@@ -1,0 +1,167 @@
+"""The stackgen command line: a thin layer over the library.
+
+Exit codes: 0 success; 1 findings at error level, or generated/ out of date;
+2 the spec (or a command-line argument) is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from stackgen import __version__
+from stackgen.check import check_dashboard_file, check_rule_file, check_stack
+from stackgen.findings import Finding, format_finding, has_errors
+from stackgen.load import LoadError, find_settings, load_stack
+from stackgen.output import DriftKind, diff_tree, write_tree
+from stackgen.render import render_all
+from stackgen.spec import Stack
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INVALID = 0, 1, 2
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stackgen",
+        description=(
+            "Generate the BestBox monitoring stack's configuration from its specs, and "
+            "check that every query matches the metrics the service emits."
+        ),
+        epilog="Exit codes: 0 ok; 1 error findings or stale generated files; 2 invalid spec.",
+    )
+    parser.add_argument("--version", action="version", version=f"stackgen {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--spec",
+            metavar="MODULE:ATTR",
+            help="the Stack to load (default: [tool.stackgen].spec in pyproject.toml); "
+            "a path to a .py file also works: path/to/spec.py:stack",
+        )
+
+    generate = commands.add_parser(
+        "generate",
+        help="write every generated file",
+        description="Render the stack's files into the output directory (default: "
+        "[tool.stackgen].output). Refuses to write when static checks find errors.",
+    )
+    common(generate)
+    generate.add_argument("--out", type=Path, metavar="DIR", help="output directory")
+    generate.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 and list the files that differ from the specs",
+    )
+
+    check = commands.add_parser(
+        "check",
+        help="report consistency findings",
+        description="Check the stack's expressions, catalog and scrape jobs; with --rules "
+        "or --dashboard, also lint those files against the metric catalog.",
+    )
+    common(check)
+    check.add_argument(
+        "--rules",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a Prometheus rule file to lint (repeatable)",
+    )
+    check.add_argument(
+        "--dashboard",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a Grafana dashboard JSON to lint (repeatable)",
+    )
+    check.add_argument("--json", action="store_true", help="print findings as JSON on stdout")
+    return parser
+
+
+def _load(spec: str | None) -> tuple[Stack, Path]:
+    settings = find_settings(Path.cwd())
+    return load_stack(spec or settings.spec, settings.root), settings.output
+
+
+def _print_findings(findings: list[Finding]) -> None:
+    for finding in findings:
+        _log(format_finding(finding))
+    errors = sum(1 for f in findings if f.level == "error")
+    _log(f"{len(findings)} finding(s), {errors} error(s)")
+
+
+def _generate(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    stack, default_out = _load(args.spec)
+    out: Path = args.out or default_out
+    files = render_all(stack)
+    findings = check_stack(stack)
+    if has_errors(findings):
+        _print_findings(findings)
+        _log("stackgen: not writing: fix the error findings above")
+        return EXIT_FINDINGS
+    if args.check:
+        drifts = diff_tree(out, files)
+        for drift in drifts:
+            print(f"{drift.kind}: {out / drift.path}")
+        if drifts:
+            _log(
+                f"stackgen: {len(drifts)} generated file(s) differ from the specs: "
+                "run `make generate`"
+            )
+            return EXIT_FINDINGS
+        _log(f"stackgen: {len(files)} generated files match the specs")
+        return EXIT_OK
+    drifts = write_tree(out, files)
+    for drift in drifts:
+        verb = {DriftKind.MISSING: "created", DriftKind.CHANGED: "updated"}.get(
+            drift.kind, "removed"
+        )
+        _log(f"{verb} {out / drift.path}")
+    elapsed = time.perf_counter() - started
+    _log(f"stackgen: {len(files)} files in {out}, {len(drifts)} changed ({elapsed:.2f}s)")
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    stack, _ = _load(args.spec)
+    findings = check_stack(stack)
+    for path in args.rules:
+        findings += check_rule_file(stack, path)
+    for path in args.dashboard:
+        findings += check_dashboard_file(stack, path)
+    if args.json:
+        print(json.dumps([asdict(f) for f in findings], indent=2))
+    _print_findings(findings)
+    return EXIT_FINDINGS if has_errors(findings) else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "generate":
+            return _generate(args)
+        return _check(args)
+    except LoadError as error:
+        for problem in error.problems:
+            _log(f"error: {problem}")
+        _log("stackgen: the spec is invalid; nothing was written")
+        return EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())
