@@ -1,0 +1,34 @@
+"""Shared fixtures: the BestBox stack, its rendered files, and the real promtool."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from specs.bestbox import stack as bestbox_stack
+from stackgen.render import render_all
+from stackgen.spec import Stack
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GENERATED = REPO_ROOT / "generated"
+
+
+@pytest.fixture(scope="session")
+def stack() -> Stack:
+    return bestbox_stack
+
+
+@pytest.fixture(scope="session")
+def rendered(stack: Stack) -> dict[str, str]:
+    return render_all(stack)
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    """The real promtool (Debian's prometheus package, installed by `make test`)."""
+    path = shutil.which("promtool")
+    if path is None:
+        pytest.fail("promtool is missing: run `make test`, which installs Debian's prometheus")
+    return path

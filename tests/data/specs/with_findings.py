@@ -1,0 +1,12 @@
+"""A valid spec with a consistency error: the seed's user_id label on agent_requests."""
+
+from specs.bestbox import stack as bestbox
+from stackgen.spec import Label, Metric, MetricType
+
+seed_requests = Metric(
+    name="seed_agent_requests",
+    type=MetricType.COUNTER,
+    help="The seed's request counter, labelled by user.",
+    labels=(Label(name="user_id", description="Who asked.", max_cardinality=1000),),
+)
+stack = bestbox.model_copy(update={"metrics": (*bestbox.metrics, seed_requests)})

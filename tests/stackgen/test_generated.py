@@ -1,0 +1,78 @@
+"""Every generated file: snapshotted, stamped, deterministic, and committed as rendered."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from syrupy.assertion import SnapshotAssertion
+
+from specs.bestbox import stack as bestbox
+from stackgen.conventions import GENERATED_NOTICE
+from stackgen.output import diff_tree
+from stackgen.render import RENDERERS, render_all
+from stackgen.spec import Stack
+from tests.conftest import GENERATED
+
+PATHS = sorted(render_all(bestbox))
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_generated_file_matches_snapshot(
+    rendered: dict[str, str], path: str, snapshot: SnapshotAssertion
+) -> None:
+    assert rendered[path] == snapshot
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_generated_file_is_stamped_and_valid_yaml(rendered: dict[str, str], path: str) -> None:
+    text = rendered[path]
+    assert text.startswith(f"# {GENERATED_NOTICE}\n")
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    assert isinstance(yaml.safe_load(text), dict)
+
+
+def test_rendering_is_deterministic(stack: Stack) -> None:
+    assert render_all(stack) == render_all(stack)
+
+
+def test_committed_tree_matches_the_specs(rendered: dict[str, str]) -> None:
+    drifts = diff_tree(GENERATED, rendered)
+    assert drifts == [], f"generated/ is stale, run `make generate`: {drifts}"
+
+
+def test_every_renderer_contributes(stack: Stack) -> None:
+    for target, render in RENDERERS:
+        assert render(stack), f"renderer {target} produced no file"
+
+
+def test_prometheus_config_scrapes_real_metrics_endpoints(rendered: dict[str, str]) -> None:
+    config = yaml.safe_load(rendered["prometheus/prometheus.yml"])
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert {"agent-api", "prometheus", "llm-server", "embeddings"} <= set(jobs)
+    # The seed scraped llama-server's JSON /health: never again.
+    assert all(job["metrics_path"] == "/metrics" for job in jobs.values())
+    assert jobs["agent-api"]["scrape_interval"] == "10s"
+    assert config["rule_files"] == ["rules/*.yml"]
+
+
+def test_alert_rules_carry_routing_labels_and_links(stack: Stack, rendered: dict[str, str]) -> None:
+    groups = yaml.safe_load(rendered["prometheus/rules/alerts.yml"])["groups"]
+    rules = {rule["alert"]: rule for group in groups for rule in group["rules"]}
+    assert set(rules) == {alert.name for alert in stack.alerts}
+    for alert in stack.alerts:
+        rule = rules[alert.name]
+        assert rule["labels"]["severity"] == alert.severity
+        assert rule["annotations"]["runbook_url"].endswith(f"#{alert.runbook}")
+        if alert.dashboard:
+            assert rule["annotations"]["dashboard"].endswith(f"/d/{alert.dashboard}")
+
+
+def test_no_seed_mistake_in_alert_expressions(rendered: dict[str, str]) -> None:
+    groups = yaml.safe_load(rendered["prometheus/rules/alerts.yml"])["groups"]
+    rules = {rule["alert"]: rule for group in groups for rule in group["rules"]}
+    assert "128" not in rules["HighMemoryUsage"]["expr"]
+    assert "increase(user_feedback_total" in rules["LowUserSatisfaction"]["expr"]
+    assert "agent_ttft_seconds_bucket" in rules["HighTTFTP95"]["expr"]
+    for rule in rules.values():
+        if rule["labels"]["severity"] == "critical":
+            assert rule.get("for", "0s") in ("0s", "30s", "1m")
