@@ -1,0 +1,5 @@
+"""`stack` names the catalog instead of the Stack built from it."""
+
+from stackgen.spec import Metric
+
+stack = (Metric(name="agent_requests", type="counter", help="Chat turns handled."),)
