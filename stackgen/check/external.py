@@ -44,7 +44,11 @@ def check_rule_file(stack: Stack, path: Path) -> list[Finding]:
     index = build_index(stack)
     for _, rule in rules:
         if "record" in rule:
-            index.add_rule(str(rule["record"]), infer_labels(str(rule["expr"]), index))
+            labels = infer_labels(str(rule["expr"]), index)
+            extra = rule.get("labels")
+            if labels is not None and isinstance(extra, dict):
+                labels = labels | {str(key) for key in extra}
+            index.add_rule(str(rule["record"]), labels)
     findings: list[Finding] = []
     for group, rule in rules:
         name = rule.get("alert") or rule.get("record") or "?"

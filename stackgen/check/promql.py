@@ -200,7 +200,7 @@ class _Walk:
         name = selector.name or _name_matcher(selector)
         ref = self.index.resolve(name) if name else None
         if ref is not None:
-            jobs = [m.value for m in selector.matchers.matchers if m.name == "job"]
+            jobs = _matched_jobs(selector)
             interval = self.index.sample_interval(ref, jobs)
             window = node.range.total_seconds()
             if window < MIN_SCRAPES_PER_RANGE * interval:
@@ -214,6 +214,15 @@ class _Walk:
                     ref.spec(),
                 )
         return labels
+
+    def subquery(self, node: Any, function: str) -> Labels:
+        """``rate(x[5m:1m])``: the inner selector is sampled and fed to ``function``."""
+        inner = node.expr
+        while type(inner).__name__ == "ParenExpr":
+            inner = inner.expr
+        if type(inner).__name__ == "VectorSelector":
+            return self.selector(inner, in_value_use=False, range_function=function)
+        return self.visit(inner, False)
 
     def _visit_ParenExpr(self, node: Any, in_value_use: bool) -> Labels:
         return self.visit(node.expr, in_value_use)
@@ -239,6 +248,8 @@ class _Walk:
         for arg in node.args:
             if type(arg).__name__ == "MatrixSelector":
                 results.append(self.matrix(arg, function))
+            elif type(arg).__name__ == "SubqueryExpr":
+                results.append(self.subquery(arg, function))
             else:
                 results.append(self.visit(arg, value_use))
         vectors = [
@@ -278,7 +289,7 @@ class _Walk:
         if not refs:
             return None if labels is None else labels - {BUCKET_LABEL}
         for ref in refs:
-            is_histogram_rule = ref.is_rule and BUCKET_LABEL in (ref.labels or {BUCKET_LABEL})
+            is_histogram_rule = ref.is_rule and (ref.labels is None or BUCKET_LABEL in ref.labels)
             if not (ref.is_bucket or is_histogram_rule):
                 self.report(
                     "quantile-not-bucket",
@@ -293,7 +304,7 @@ class _Walk:
                 f"{where}: the aggregation drops the le label, so no buckets are left",
                 "keep le: sum by (le, ...) (rate(NAME_bucket[5m]))",
             )
-        elif not aggregated:
+        elif not aggregated and all(ref.is_bucket for ref in refs):
             self.report(
                 "quantile-unaggregated",
                 f"{where} computes one quantile per series (per instance and label set)",
@@ -343,9 +354,13 @@ class _Walk:
         many_to_one = card == pp.VectorMatchCardinality.ManyToOne
         one_to_many = card == pp.VectorMatchCardinality.OneToMany
         for label in matching_labels:
-            for side, labels in (("left", lhs), ("right", rhs)):
-                if labels is not None and label not in labels:
-                    self._missing_label(label, f"the {side} side of {op}", "", "on/ignoring")
+            sides = (("left", lhs), ("right", rhs))
+            missing = [side for side, labels in sides if labels is not None and label not in labels]
+            # on(L) matches on L, so both sides need it; ignoring(L) drops a label that
+            # only one side may have.
+            if missing and (on or len(missing) == 2):
+                where = " and ".join(f"the {side} side" for side in missing)
+                self._missing_label(label, f"{where} of {op}", "", "on/ignoring")
         include_side = rhs if many_to_one else lhs
         for label in group_labels:
             if include_side is not None and label not in include_side:
@@ -369,6 +384,19 @@ def _name_matcher(selector: Any) -> str | None:
         if matcher.name == "__name__" and matcher.op == pp.MatchOp.Equal:
             return str(matcher.value)
     return None
+
+
+def _matched_jobs(selector: Any) -> list[str]:
+    """Jobs a selector is limited to by ``job="x"`` or ``job=~"x|y"``; [] when unlimited."""
+    jobs: list[str] = []
+    for matcher in selector.matchers.matchers:
+        if matcher.name != "job":
+            continue
+        if matcher.op == pp.MatchOp.Equal:
+            jobs.append(matcher.value)
+        elif matcher.op == pp.MatchOp.Re and _SIMPLE_ALTERNATION.match(matcher.value):
+            jobs.extend(matcher.value.split("|"))
+    return jobs
 
 
 def _equality_labels(node: Any) -> frozenset[str]:

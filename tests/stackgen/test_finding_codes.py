@@ -227,12 +227,6 @@ CLEAN_RULE_FILES: list[object] = [
             {"alert": "TeamBusy", "expr": 'team:agent_requests:rate5m{team="agents"} > 10'},
         ],
         id="recording-rule-static-labels",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="bug: check_rule_file indexes a recording rule with the labels of its "
-            "expr only, ignoring the rule's `labels:` (build_index adds them for spec "
-            "rules), so a matcher on such a label is reported as undeclared-label",
-        ),
     ),
     pytest.param(
         [
@@ -246,12 +240,6 @@ CLEAN_RULE_FILES: list[object] = [
             },
         ],
         id="quantile-over-aggregated-bucket-rule",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="bug: quantile-unaggregated looks for an aggregation inside the "
-            "histogram_quantile argument only, so a recording rule that already did "
-            "sum by (job, le) (the Prometheus-recommended pattern) draws the warning",
-        ),
     ),
 ]
 

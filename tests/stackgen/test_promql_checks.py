@@ -2,8 +2,7 @@
 the labels it infers through aggregations, vector matching and relabelling.
 
 Every case names the exact set of codes expected, so a check that goes quiet, or one that
-starts reporting valid PromQL, fails here. Known checker bugs keep the correct expectation
-and are marked ``xfail(strict=True)``: fixing the bug turns them into failures to unmark.
+starts reporting valid PromQL, fails here.
 """
 
 from __future__ import annotations
@@ -18,10 +17,6 @@ from stackgen.spec import Stack
 
 SCRAPE = {"job", "instance"}
 REQUESTS = {"agent_type", "status", *SCRAPE}  # agent_requests_total's labels
-
-
-def bug(reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=f"bug: {reason}")
 
 
 @pytest.fixture
@@ -126,19 +121,10 @@ VALID: list[object] = [
         " / ignoring (status) group_left"
         " sum by (agent_type) (rate(agent_requests_total[5m])) > 0.05",
         id="ignoring-group-left-per-agent-ratio",
-        marks=bug(
-            "ignoring(L) demands L on both sides, but ignoring exists to drop a label only "
-            "one side has (the Prometheus docs' method_code / ignoring(code) group_left "
-            "example); reported as undeclared-label"
-        ),
     ),
     pytest.param(
         "rate(agent_requests_total[5m:1m]) > 1",
         id="rate-over-subquery-of-counter",
-        marks=bug(
-            "a subquery drops the enclosing range function: the counter under "
-            "rate(...[5m:1m]) is treated as used raw and reported as raw-counter"
-        ),
     ),
 ]
 
@@ -196,11 +182,6 @@ MISTAKES: list[object] = [
         "histogram_quantile(0.9, bestbox:agent_requests_errors:ratio_rate5m)",
         {"quantile-not-bucket"},
         id="quantile-over-label-less-rule",
-        marks=bug(
-            "_histogram_quantile tests `ref.labels or {le}`: a rule whose known label set "
-            "is empty is falsy, so it is taken for a histogram rule and reported as "
-            "quantile-le-dropped instead of quantile-not-bucket"
-        ),
     ),
     pytest.param(
         "histogram_quantile(0.95, sum by (agent_type) (rate(agent_ttft_seconds_bucket[5m])))",
@@ -228,20 +209,11 @@ MISTAKES: list[object] = [
         'deriv(up{job!="agent-api"}[50s])',
         {"short-range"},
         id="short-range-negated-job",
-        marks=bug(
-            "the window check takes every job matcher's value as the job, whatever the "
-            'operator: job!="agent-api" is given agent-api\'s 10s interval, so a 50s window '
-            "over the other (15s) jobs is not reported"
-        ),
     ),
     pytest.param(
         "rate(active_sessions[5m:1m])",
         {"rate-on-gauge"},
         id="rate-over-subquery-of-gauge",
-        marks=bug(
-            "a subquery drops the enclosing range function: rate() over a gauge through "
-            "[5m:1m] is not reported"
-        ),
     ),
     pytest.param(
         "rate(agent_requests_total[30s]) > sum(user_feedback_total)",
