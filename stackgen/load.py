@@ -84,10 +84,13 @@ def _import(target: str, root: Path) -> ModuleType:
 
 def _where(error: BaseException) -> str:
     """The innermost frame of the spec's own code, for errors that are not validation."""
+    stackgen_dir = str(Path(__file__).resolve().parent)
     frames = [
         f
         for f in traceback.extract_tb(error.__traceback__)
-        if "site-packages" not in f.filename and "importlib" not in f.filename
+        if "site-packages" not in f.filename
+        and "importlib" not in f.filename
+        and not str(Path(f.filename).resolve()).startswith(stackgen_dir)
     ]
     if not frames:
         return ""
@@ -97,6 +100,18 @@ def _where(error: BaseException) -> str:
 
 def load_stack(reference: str, root: Path) -> Stack:
     """Import the spec and return its Stack, or raise LoadError naming every problem."""
+    imported_before = set(sys.modules)
+    try:
+        return _load_stack(reference, root)
+    except LoadError:
+        # Forget modules of a failed load: a cached broken module would otherwise load
+        # "successfully" the next time, with no issues collected.
+        for name in set(sys.modules) - imported_before:
+            del sys.modules[name]
+        raise
+
+
+def _load_stack(reference: str, root: Path) -> Stack:
     target, _, attribute = reference.rpartition(":")
     if not target or not attribute:
         raise LoadError([f'spec reference {reference!r} is not "module:attribute"'])

@@ -87,8 +87,12 @@ _FUNCTIONS: Mapping[str, Callable[[float], str]] = {
 
 
 def template_problems(text: str) -> list[str]:
-    """Placeholders outside the supported subset."""
-    return [
+    """Placeholders outside the supported subset, and unbalanced braces."""
+    unbalanced = _PLACEHOLDER.sub("", text)
+    problems = []
+    if "{{" in unbalanced or "}}" in unbalanced:
+        problems.append(f"unclosed template action in {text!r}")
+    return problems + [
         f"unsupported template {{{{{body}}}}}: use {{{{ $labels.NAME }}}} or "
         "{{ $value | humanize }} / humanizePercentage / humanizeDuration"
         for body in _PLACEHOLDER.findall(text)
@@ -102,8 +106,8 @@ def expand(text: str, labels: Mapping[str, str], value: float) -> str:
     def replace(match: re.Match[str]) -> str:
         body = match.group(1)
         if label := _LABEL.match(body):
-            # Prometheus renders a missing label as "<no value>".
-            return labels.get(label.group(1), "<no value>")
+            # Prometheus templates run with missingkey=zero: a missing label is "".
+            return labels.get(label.group(1), "")
         if function := _VALUE.match(body):
             return _FUNCTIONS[function.group(1)](value)
         raise ValueError(f"unsupported template {match.group(0)!r}")

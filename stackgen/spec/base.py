@@ -23,6 +23,7 @@ __all__ = [
     "SpecModel",
     "collecting_issues",
     "duration_seconds",
+    "is_valid",
 ]
 
 
@@ -91,6 +92,7 @@ class SpecModel(BaseModel):
     spec_key: ClassVar[str] = "name"
 
     def __init__(self, /, **data: Any) -> None:
+        collector = _collector.get()
         try:
             super().__init__(**data)
         except ValidationError as error:
@@ -99,20 +101,72 @@ class SpecModel(BaseModel):
             issues = [
                 SpecIssue(location, label, _field_path(e["loc"]), _clean(e["msg"]))
                 for e in error.errors()
+                # Errors inside a broken child repeat what the child reported itself.
+                if not _inside_stand_in(data, e["loc"])
             ]
-            collector = _collector.get()
             if collector is None:
                 raise SpecError(issues) from None
             collector.extend(issues)
-            # A stand-in holding the raw data lets the spec module import to the end;
-            # the loader discards the whole stack because issues were collected.
-            object.__setattr__(self, "__dict__", dict(data))
-            object.__setattr__(self, "__pydantic_fields_set__", set(data))
-            object.__setattr__(self, "__pydantic_extra__", None)
-            object.__setattr__(self, "__pydantic_private__", None)
+            self._become_stand_in(data)
+        except Exception:
+            # A validator tripping over a broken child: the child's own issues were
+            # collected already, so this object only stands in for the rest of the import.
+            if collector is None or not _holds_stand_in(data):
+                raise
+            self._become_stand_in(data)
+
+    def _become_stand_in(self, data: dict[str, Any]) -> None:
+        """Hold the raw data (plus defaults) so the spec module imports to the end; the
+        loader discards the whole stack because issues were collected."""
+        values = {
+            name: field.get_default(call_default_factory=True)
+            for name, field in type(self).model_fields.items()
+            if not field.is_required()
+        }
+        values.update(data)
+        values[_STAND_IN] = True
+        object.__setattr__(self, "__dict__", values)
+        object.__setattr__(self, "__pydantic_fields_set__", set(data))
+        object.__setattr__(self, "__pydantic_extra__", None)
+        object.__setattr__(self, "__pydantic_private__", None)
 
     def spec_name(self) -> str:
         return f"{type(self).__name__}[{getattr(self, self.spec_key)}]"
+
+
+_STAND_IN = "__stackgen_stand_in__"
+
+
+def is_valid(obj: object) -> bool:
+    """False for the stand-in of an object whose validation failed (collection mode):
+    validators skip cross-checks on it instead of reporting follow-on errors."""
+    return not (isinstance(obj, SpecModel) and obj.__dict__.get(_STAND_IN, False))
+
+
+def _holds_stand_in(value: object) -> bool:
+    if isinstance(value, SpecModel):
+        return not is_valid(value)
+    if isinstance(value, dict):
+        return any(_holds_stand_in(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_stand_in(v) for v in value)
+    return False
+
+
+def _inside_stand_in(data: object, loc: tuple[int | str, ...]) -> bool:
+    value = data
+    for part in loc:
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list | tuple) and isinstance(part, int) and part < len(value):
+            value = value[part]
+        elif isinstance(value, SpecModel) and isinstance(part, str):
+            value = value.__dict__.get(part)
+        else:
+            return False
+        if isinstance(value, SpecModel) and not is_valid(value):
+            return True
+    return False
 
 
 def _clean(message: str) -> str:

@@ -9,7 +9,7 @@ from typing import Self
 import promql_parser
 from pydantic import Field, field_validator, model_validator
 
-from stackgen.spec.base import Duration, SpecModel, duration_seconds
+from stackgen.spec.base import Duration, SpecModel, duration_seconds, is_valid
 from stackgen.templating import template_problems
 
 __all__ = ["Alert", "AlertTest", "RecordingRule", "RecordingTest", "Sample", "Severity"]
@@ -125,7 +125,7 @@ class Alert(SpecModel):
         for key in self.labels:
             if not promql_label_ok(key):
                 problems.append(f"label name {key!r} is not a valid Prometheus label name")
-        if duration_seconds(self.test.fires_within) < self.for_seconds:
+        if is_valid(self.test) and duration_seconds(self.test.fires_within) < self.for_seconds:
             problems.append(
                 f"test.fires_within ({self.test.fires_within}) is shorter than `for_` "
                 f"({self.for_}): the alert cannot fire that early"

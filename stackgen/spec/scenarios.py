@@ -42,7 +42,13 @@ def le_value(bound: float) -> str:
     """The ``le`` label value prometheus_client writes for a bucket bound."""
     if math.isinf(bound):
         return "+Inf"
-    return repr(float(bound))
+    # prometheus_client's floatToGoString: Go switches to exponents sooner than Python.
+    text = repr(float(bound))
+    dot = text.find(".")
+    if bound > 0 and dot > 6:
+        mantissa = f"{text[0]}.{text[1:dot]}{text[dot + 1 :]}".rstrip("0.")
+        return f"{mantissa}e+0{dot - 1}"
+    return text
 
 
 def histogram(

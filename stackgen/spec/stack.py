@@ -9,7 +9,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from stackgen.conventions import DEFAULT_UNBOUNDED_LABELS
-from stackgen.spec.base import Duration, SpecModel, duration_seconds
+from stackgen.spec.base import Duration, SpecModel, duration_seconds, is_valid
 from stackgen.spec.metrics import Metric
 from stackgen.spec.rules import Alert, RecordingRule, Severity
 from stackgen.spec.services import Service
@@ -53,7 +53,7 @@ class Stack(SpecModel):
         ]
         budget = duration_seconds(self.critical_detection_budget)
         for alert in self.alerts:
-            if alert.severity is not Severity.CRITICAL:
+            if alert.severity is not Severity.CRITICAL or not is_valid(alert.test):
                 continue
             if duration_seconds(alert.test.fires_within) > budget:
                 problems.append(

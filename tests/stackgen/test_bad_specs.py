@@ -137,12 +137,6 @@ CASES: list[BadSpec | pytest.ParameterSet] = [
                 ),
             ),
         ),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="bug: load._where() keeps every frame outside site-packages/importlib, so "
-            "an error raised inside stackgen (here scenarios.counter) is reported at "
-            "stackgen/spec/scenarios.py:22 instead of the spec line that called it",
-        ),
         id="scenario_helper_raises.py",
     ),
     pytest.param(
@@ -153,13 +147,6 @@ CASES: list[BadSpec | pytest.ParameterSet] = [
                 Report("service", ("Service[agent-api].port: Input should be greater than",)),
             ),
             exact=False,
-        ),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="bug: a broken object's stand-in lacks the fields it was not given; pydantic "
-            "revalidates it when a later model (the Metric) uses it, its validator raises "
-            "AttributeError, the import stops there, and the independent broken Service "
-            "after it is never reported",
         ),
         id="broken_label_used_by_metric.py",
     ),
@@ -174,13 +161,6 @@ CASES: list[BadSpec | pytest.ParameterSet] = [
                 Report("alert", ("Alert[ApiDown]: unsupported template {{ $value }}",)),
             ),
             exact=False,
-        ),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="bug: Alert._consistent calls duration_seconds() on the broken AlertTest "
-            "stand-in's 'soon', which raises and replaces the problems already collected: the "
-            "alert's own unsupported template is not reported, a follow-on 'not a valid "
-            "duration string: soon' is reported instead",
         ),
         id="broken_child_hides_parent_error.py",
     ),
@@ -295,12 +275,6 @@ def test_a_module_reference_reports_like_a_path(
     assert err.count("error: ") == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a spec module whose only broken object is the Stack imports without an "
-    "exception, so importlib caches it; a second load_stack() of the same module "
-    "reference collects no issues and returns the invalid stand-in Stack",
-)
 def test_loading_a_broken_module_twice_fails_twice(forget_imported_specs: None) -> None:
     reference = "tests.data.bad_specs.broken_stack_level:stack"
     with pytest.raises(LoadError):

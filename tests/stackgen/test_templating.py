@@ -161,13 +161,6 @@ def test_expand(text: str, labels: dict[str, str], value: float, expected: str) 
     assert expand(text, labels, value) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: expand() renders a missing label as '<no value>', but Prometheus expands "
-    "alert templates with missingkey=zero and $labels is a map[string]string, so a "
-    "missing label renders as the empty string (promtool 2.42 agrees, see "
-    "test_missing_label_matches_promtool)",
-)
 def test_expand_missing_label_renders_like_prometheus() -> None:
     assert expand("{{ $labels.instance }} is down", {"job": "agent-api"}, 0.0) == " is down"
 
@@ -223,12 +216,6 @@ def test_template_problems_rejects_unsupported_placeholders(
         assert "{{ $labels.NAME }}" in problem and "{{ $value | humanize }}" in problem
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: template_problems() only looks at complete {{ ... }} pairs, so an unclosed "
-    "action passes validation; Prometheus (promtool check rules) rejects it with "
-    "'unclosed action'",
-)
 def test_template_problems_rejects_an_unclosed_action() -> None:
     assert template_problems("Down: {{ $labels.job") != []
 
@@ -324,10 +311,6 @@ def test_expand_with_labels_matches_promtool(promtool: str, tmp_path: Path) -> N
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: expand() renders a missing label as '<no value>'; Prometheus renders ''",
-)
 def test_missing_label_matches_promtool(promtool: str, tmp_path: Path) -> None:
     text = "{{ $labels.instance }} is down"
     expected = expand(text, {"job": "agent-api"}, 1.0)
@@ -354,7 +337,7 @@ def test_missing_label_matches_promtool(promtool: str, tmp_path: Path) -> None:
 def test_promtool_rejects_the_unclosed_action_stackgen_accepts(
     promtool: str, tmp_path: Path
 ) -> None:
-    # The ground truth behind the unclosed-action xfail above.
+    # The ground truth behind the unclosed-action check above.
     text = "Down: {{ $labels.job"
     rules = {
         "groups": [
