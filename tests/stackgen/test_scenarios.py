@@ -276,15 +276,12 @@ LE_VALUES_LARGE: dict[str, tuple[float, str]] = {
 }
 
 
-@pytest.mark.parametrize(("bound", "expected"), LE_VALUES.values(), ids=LE_VALUES.keys())
-def test_le_value_like_prometheus_client(bound: float, expected: str) -> None:
-    assert le_value(bound) == expected
-
-
 @pytest.mark.parametrize(
-    ("bound", "expected"), LE_VALUES_LARGE.values(), ids=LE_VALUES_LARGE.keys()
+    ("bound", "expected"),
+    [*LE_VALUES.values(), *LE_VALUES_LARGE.values()],
+    ids=[*LE_VALUES, *LE_VALUES_LARGE],
 )
-def test_le_value_of_large_bounds_like_prometheus_client(bound: float, expected: str) -> None:
+def test_le_value_like_prometheus_client(bound: float, expected: str) -> None:
     assert le_value(bound) == expected
 
 
