@@ -16,6 +16,7 @@ from pathlib import Path
 
 from stackgen import __version__
 from stackgen.check import check_dashboard_file, check_rule_file, check_stack
+from stackgen.check.live import check_live
 from stackgen.findings import Finding, format_finding, has_errors
 from stackgen.load import LoadError, find_settings, load_stack
 from stackgen.output import DriftKind, diff_tree, write_tree
@@ -144,6 +145,8 @@ def _check(args: argparse.Namespace) -> int:
         findings += check_rule_file(stack, path)
     for path in args.dashboard:
         findings += check_dashboard_file(stack, path)
+    if args.live:
+        findings += check_live(stack, args.live, service=args.live_service)
     if args.json:
         print(json.dumps([asdict(f) for f in findings], indent=2))
     _print_findings(findings)

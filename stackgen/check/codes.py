@@ -43,4 +43,13 @@ CODES: Final[dict[str, tuple[Level, str]]] = {
     "unknown-service": (Level.ERROR, "a metric names a service the stack does not define"),
     "unscraped-metric": (Level.ERROR, "a metric's service is not scraped by Prometheus"),
     "unreadable-file": (Level.ERROR, "an external file could not be read or parsed"),
+    "live-unreachable": (Level.ERROR, "the live /metrics endpoint could not be scraped"),
+    "live-missing-metric": (Level.ERROR, "a catalog metric the running service does not emit"),
+    "live-uncatalogued-metric": (
+        Level.ERROR,
+        "an application metric the running service emits but the catalog does not declare",
+    ),
+    "live-type-mismatch": (Level.ERROR, "the emitted type differs from the catalog's"),
+    "live-label-mismatch": (Level.ERROR, "the emitted label names differ from the catalog's"),
+    "live-label-value": (Level.ERROR, "an emitted label value outside the declared values"),
 }

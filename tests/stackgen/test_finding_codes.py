@@ -16,11 +16,14 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry, generate_latest
 
 from stackgen.check.codes import CODES
 from stackgen.check.external import check_dashboard_file, check_rule_file, grafana_to_promql
+from stackgen.check.live import check_exposition, check_live
 from stackgen.check.static import check_stack
 from stackgen.findings import Finding
+from stackgen.runtime import CatalogMetrics
 from stackgen.spec import (
     Label,
     Metric,
@@ -129,6 +132,53 @@ def with_metric_of_unscraped_service(stack: Stack) -> dict[str, Any]:
     return {"metrics": (*stack.metrics, connections), "services": (*stack.services, postgres)}
 
 
+def live(code: str, where: str, update: Callable[[Stack], dict[str, Any]]) -> Case:
+    """A real prometheus_client registry built from a variant of the catalog (what a
+    service that drifted from the spec would expose), checked against the real one."""
+
+    def check(stack: Stack, tmp_path: Path) -> list[Finding]:
+        registry = CollectorRegistry()
+        emitted = stack.model_copy(update=update(stack))
+        CatalogMetrics(emitted, registry)
+        return check_exposition(stack, generate_latest(registry).decode())
+
+    return Case(code, check, where)
+
+
+def _replace_metric(stack: Stack, name: str, **changes: Any) -> dict[str, Any]:
+    metrics = tuple(m.model_copy(update=changes) if m.name == name else m for m in stack.metrics)
+    return {"metrics": metrics}
+
+
+def without_rag_relevance(stack: Stack) -> dict[str, Any]:
+    return {"metrics": tuple(m for m in stack.metrics if m.name != "rag_relevance_score")}
+
+
+def with_extra_metric(stack: Stack) -> dict[str, Any]:
+    cache_hits = Metric(name="cache_hits", type=MetricType.COUNTER, help="Cache hits.")
+    return {"metrics": (*stack.metrics, cache_hits)}
+
+
+def requests_as_gauge(stack: Stack) -> dict[str, Any]:
+    return _replace_metric(stack, "agent_requests", type=MetricType.GAUGE)
+
+
+def feedback_with_channel(stack: Stack) -> dict[str, Any]:
+    feedback = next(m for m in stack.metrics if m.name == "user_feedback")
+    channel = Label(name="channel", description="Where.", values=("web", "api"))
+    return _replace_metric(stack, "user_feedback", labels=(*feedback.labels, channel))
+
+
+def feedback_with_neutral(stack: Stack) -> dict[str, Any]:
+    rating = Label(name="rating", description="Thumbs.", values=("positive", "negative", "x"))
+    return _replace_metric(stack, "user_feedback", labels=(rating,))
+
+
+def unreachable(stack: Stack, tmp_path: Path) -> list[Finding]:
+    # Port 1 on loopback: nothing listens there.
+    return check_live(stack, "http://127.0.0.1:1/metrics")
+
+
 CASES: list[Case] = [
     alert(
         "promql-syntax",
@@ -175,6 +225,12 @@ CASES: list[Case] = [
     variant("unknown-service", "metric vector_search_queries", with_metric_of_unknown_service),
     variant("unscraped-metric", "metric pg_connections", with_metric_of_unscraped_service),
     Case("unreadable-file", broken_rule_file, "broken.yml"),
+    live("live-missing-metric", "rag_relevance_score", without_rag_relevance),
+    live("live-uncatalogued-metric", "cache_hits", with_extra_metric),
+    live("live-type-mismatch", "agent_requests", requests_as_gauge),
+    live("live-label-mismatch", "user_feedback", feedback_with_channel),
+    live("live-label-value", "user_feedback", feedback_with_neutral),
+    Case("live-unreachable", unreachable, "127.0.0.1:1"),
 ]
 
 
