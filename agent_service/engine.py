@@ -1,0 +1,249 @@
+"""One chat turn: route, run the agent's tools, stream the LLM's answer; record metrics,
+spans and the audit row. The request path never awaits the database: the audit row goes
+to the writer's bounded queue."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from opentelemetry.trace import Span, Status, StatusCode, Tracer, format_trace_id
+
+from agent_service.agents.orchestrator import Orchestrator
+from agent_service.domain import Rating, TurnContext, TurnRecord, Usage
+from agent_service.llm.base import ChatModel, LLMError
+from agent_service.store.writer import AuditWriter
+from agent_service.telemetry.metrics import ServiceMetrics
+
+__all__ = ["ChatEngine", "Delta", "TurnEnd", "TurnStart"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TurnStart:
+    message_id: str
+    session_id: str
+    agent: str
+    confidence: float
+    trace_id: str
+    model: str
+
+
+@dataclass(frozen=True)
+class Delta:
+    text: str
+
+
+@dataclass(frozen=True)
+class TurnEnd:
+    text: str
+    usage: Usage
+    error: str | None
+    tool_calls: int
+    latency_s: float
+    ttft_s: float | None
+
+
+class RecentMessages:
+    """Message ids of recent turns and their rating, bounded (oldest forgotten first):
+    /feedback answers from memory before it asks the database."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._ratings: OrderedDict[str, Rating | None] = OrderedDict()
+
+    def add(self, message_id: str) -> None:
+        self._ratings[message_id] = None
+        if len(self._ratings) > self.capacity:
+            self._ratings.popitem(last=False)
+
+    def __contains__(self, message_id: object) -> bool:
+        return message_id in self._ratings
+
+    def rating(self, message_id: str) -> Rating | None:
+        return self._ratings.get(message_id)
+
+    def rate(self, message_id: str, rating: Rating) -> None:
+        self._ratings[message_id] = rating
+        self._ratings.move_to_end(message_id)
+        if len(self._ratings) > self.capacity:
+            self._ratings.popitem(last=False)
+
+
+class ChatEngine:
+    def __init__(
+        self,
+        orchestrator: Orchestrator,
+        model: ChatModel,
+        metrics: ServiceMetrics,
+        tracer: Tracer,
+        writer: AuditWriter,
+        recent: RecentMessages,
+        *,
+        capture_content: bool = False,
+    ) -> None:
+        self.orchestrator = orchestrator
+        self.model = model
+        self.metrics = metrics
+        self.tracer = tracer
+        self.writer = writer
+        self.recent = recent
+        self.capture_content = capture_content
+
+    async def run(
+        self, message: str, user_id: str, session_id: str
+    ) -> AsyncIterator[TurnStart | Delta | TurnEnd]:
+        """The turn as events: one TurnStart, Deltas as tokens stream, one TurnEnd."""
+        started = time.perf_counter()
+        message_id = f"msg-{uuid.uuid4().hex}"
+        self.metrics.active_sessions.inc()
+        with self.tracer.start_as_current_span("chat_turn") as span:
+            trace_id = format_trace_id(span.get_span_context().trace_id)
+            span.set_attribute("bestbox.message_id", message_id)
+            if self.capture_content:
+                span.set_attribute("bestbox.user_message", message)
+            pieces: list[str] = []
+            usage = Usage(0, 0)
+            error: str | None = None
+            ttft_s: float | None = None
+            context: TurnContext | None = None
+            try:
+                context = await self._prepare(message)
+                agent = context.decision.agent
+                span.set_attribute("gen_ai.agent.name", agent)
+                yield TurnStart(
+                    message_id,
+                    session_id,
+                    agent,
+                    context.decision.confidence,
+                    trace_id,
+                    self.model.name,
+                )
+                with self.tracer.start_as_current_span(f"chat {self.model.name}") as llm_span:
+                    llm_span.set_attribute("gen_ai.operation.name", "chat")
+                    llm_span.set_attribute("gen_ai.request.model", self.model.name)
+                    try:
+                        async for chunk in self.model.stream(context.messages):
+                            if chunk.usage is not None:
+                                usage = chunk.usage
+                            if not chunk.text:
+                                continue
+                            if ttft_s is None:
+                                # Measured when the first token is streamed, not at the end.
+                                ttft_s = time.perf_counter() - started
+                                self._safely(self.metrics.first_token, agent, ttft_s, trace_id)
+                            pieces.append(chunk.text)
+                            yield Delta(chunk.text)
+                    except LLMError as llm_error:
+                        error = str(llm_error)
+                        llm_span.set_status(Status(StatusCode.ERROR, error))
+                    llm_span.set_attribute("gen_ai.usage.input_tokens", usage.prompt_tokens)
+                    llm_span.set_attribute("gen_ai.usage.output_tokens", usage.completion_tokens)
+                    self._safely(
+                        self.metrics.llm_call,
+                        self.model.name,
+                        error is None,
+                        usage.prompt_tokens,
+                        usage.completion_tokens,
+                    )
+            finally:
+                self.metrics.active_sessions.dec()
+            latency_s = time.perf_counter() - started
+            if error:
+                span.set_status(Status(StatusCode.ERROR, error))
+            agent = context.decision.agent if context else "general"
+            tool_count = len(context.tool_calls) if context else 0
+            self._safely(self.metrics.turn, agent, error is None, latency_s, tool_count, trace_id)
+            text = "".join(pieces)
+            self._audit(
+                message_id, session_id, user_id, message, text, context, latency_s, ttft_s,
+                usage, error, trace_id,
+            )
+            yield TurnEnd(text, usage, error, tool_count, latency_s, ttft_s)
+
+    async def _prepare(self, message: str) -> TurnContext:
+        with self.tracer.start_as_current_span("invoke_agent") as agent_span:
+            agent_start = time.time_ns()
+            context = await self.orchestrator.prepare(message)
+            decision = context.decision
+            agent_span.set_attribute("gen_ai.operation.name", "invoke_agent")
+            agent_span.set_attribute("gen_ai.agent.name", decision.agent)
+            self._spans_for_work_done(context, agent_start)
+        self._safely(self.metrics.routed, decision.agent, context.router_s, decision.confidence)
+        for call in context.tool_calls:
+            self._safely(self.metrics.tool, call.name, call.error is None)
+        for retrieval in context.retrievals:
+            self._safely(
+                self.metrics.retrieval,
+                retrieval.latency_s,
+                retrieval.embedding_s,
+                retrieval.scores,
+            )
+        return context
+
+    def _spans_for_work_done(self, context: TurnContext, start_ns: int) -> None:
+        """Router and tool spans, laid out from the timings the orchestrator measured
+        (it stays free of telemetry): router first, then the tools one after another."""
+        cursor = start_ns
+        router = self.tracer.start_span("route", start_time=cursor)
+        router.set_attribute("bestbox.route.agent", context.decision.agent)
+        router.set_attribute("bestbox.route.confidence", context.decision.confidence)
+        cursor += int(context.router_s * 1e9)
+        router.end(end_time=cursor)
+        for call in context.tool_calls:
+            tool: Span = self.tracer.start_span(f"execute_tool {call.name}", start_time=cursor)
+            tool.set_attribute("gen_ai.operation.name", "execute_tool")
+            tool.set_attribute("gen_ai.tool.name", call.name)
+            if call.error:
+                tool.set_status(Status(StatusCode.ERROR, call.error))
+            cursor += int(call.latency_ms * 1e6)
+            tool.end(end_time=cursor)
+
+    def _audit(
+        self,
+        message_id: str,
+        session_id: str,
+        user_id: str,
+        message: str,
+        text: str,
+        context: TurnContext | None,
+        latency_s: float,
+        ttft_s: float | None,
+        usage: Usage,
+        error: str | None,
+        trace_id: str,
+    ) -> None:
+        record = TurnRecord(
+            message_id=message_id,
+            session_id=session_id,
+            user_id=user_id,
+            timestamp=datetime.now(UTC),
+            user_message=message,
+            agent_response=text if not error else f"{text}\n[error: {error}]".strip(),
+            agent_type=context.decision.agent if context else "general",
+            tool_calls=context.tool_calls if context else (),
+            latency_ms=round(latency_s * 1000),
+            ttft_ms=round(ttft_s * 1000) if ttft_s is not None else None,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            confidence=context.decision.confidence if context else None,
+            error=error,
+            trace_id=trace_id,
+        )
+        self.recent.add(message_id)
+        if not self.writer.submit(record):
+            log.error("audit queue full: turn %s not logged", message_id)
+
+    @staticmethod
+    def _safely(record: object, *args: object) -> None:
+        """Telemetry never fails a request."""
+        try:
+            record(*args)  # type: ignore[operator]
+        except Exception:  # pragma: no cover - defensive
+            log.exception("recording a metric failed")
