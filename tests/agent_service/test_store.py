@@ -1,0 +1,463 @@
+"""The audit store on both backends (a real PostgreSQL on 127.0.0.1 and a SQLite file)
+and the background writer over them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from agent_service.domain import FeedbackRecord, ToolCall, TurnRecord
+from agent_service.store import (
+    AuditItem,
+    AuditStore,
+    AuditWriter,
+    PostgresStore,
+    SqliteStore,
+    StoreUnavailable,
+    open_store,
+)
+
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+T0 = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+
+
+async def _admin(statement: str) -> None:
+    connection = await asyncpg.connect(ADMIN_DSN, timeout=5)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def _run_admin(statement: str) -> None:
+    """Run on a fresh loop in a thread: callers may already be inside an event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _admin(statement)).result(timeout=30)
+
+
+def _create_database() -> str:
+    name = f"store_test_{uuid.uuid4().hex[:12]}"
+    _run_admin(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def _drop_database(name: str) -> None:
+    _run_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def pg_dsn() -> Iterator[str]:
+    """One fresh database for this module (tests use unique ids, so they can share it)."""
+    name = _create_database()
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        _drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[PostgresStore | SqliteStore]:
+    opened: PostgresStore | SqliteStore
+    if request.param == "sqlite":
+        opened = SqliteStore(tmp_path / "audit.sqlite3")
+    else:
+        opened = PostgresStore(request.getfixturevalue("pg_dsn"))
+    await opened.migrate()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+async def rows(store: AuditStore, sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Plain SQL reads (``$1`` placeholders are rewritten to ``?`` for SQLite); JSON
+    columns decoded, times as aware datetimes."""
+    if isinstance(store, SqliteStore):
+        for index in range(len(args), 0, -1):
+            sql = sql.replace(f"${index}", "?")
+        with sqlite3.connect(store.path) as connection:
+            connection.row_factory = sqlite3.Row
+            found = [dict(row) for row in connection.execute(sql, args)]
+    else:
+        assert isinstance(store, PostgresStore)
+        connection = await asyncpg.connect(store.dsn, timeout=5)
+        try:
+            found = [dict(row) for row in await connection.fetch(sql, *args)]
+        finally:
+            await connection.close()
+    return [{key: _decoded(key, value) for key, value in row.items()} for row in found]
+
+
+def _decoded(key: str, value: Any) -> Any:
+    if key in {"tool_calls", "agents_used", "metadata"} and isinstance(value, str):
+        return json.loads(value)
+    if key in {"timestamp", "last_active_at", "started_at", "feedback_at"} and isinstance(
+        value, str
+    ):
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value
+
+
+def turn(
+    session_id: str,
+    n: int = 0,
+    *,
+    agent: str = "erp",
+    message_id: str | None = None,
+    tool_calls: tuple[ToolCall, ...] = (),
+    error: str | None = None,
+) -> TurnRecord:
+    return TurnRecord(
+        message_id=message_id or uuid.uuid4().hex,
+        session_id=session_id,
+        user_id="user-1",
+        timestamp=T0 + timedelta(seconds=n),
+        user_message=f"question {n}",
+        agent_response=f"answer {n}",
+        agent_type=agent,
+        tool_calls=tool_calls,
+        latency_ms=100 + n,
+        ttft_ms=None if error else 20 + n,
+        prompt_tokens=10 + n,
+        completion_tokens=5 + n,
+        confidence=0.75,
+        error=error,
+        trace_id="ab" * 16,
+    )
+
+
+def new_session() -> str:
+    return "s-" + uuid.uuid4().hex[:16]
+
+
+# -- migrations -----------------------------------------------------------------------
+
+
+async def test_migrate_is_idempotent(store: AuditStore) -> None:
+    await store.migrate()
+    await store.migrate()
+    applied = await rows(store, "SELECT version, name FROM schema_migrations")
+    assert applied == [{"version": 1, "name": "audit"}]
+
+
+async def test_concurrent_migrations_on_a_fresh_postgres_database() -> None:
+    name = _create_database()
+    stores = [PostgresStore(f"postgresql://postgres@127.0.0.1:5432/{name}") for _ in range(3)]
+    try:
+        await asyncio.gather(*(s.migrate() for s in stores))
+        applied = await rows(stores[0], "SELECT version FROM schema_migrations")
+        assert applied == [{"version": 1}]
+    finally:
+        for s in stores:
+            await s.close()
+        _drop_database(name)
+
+
+async def test_concurrent_migrations_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
+    stores = [SqliteStore(tmp_path / "audit.sqlite3") for _ in range(3)]
+    try:
+        await asyncio.gather(*(s.migrate() for s in stores))
+        assert await rows(stores[0], "SELECT version FROM schema_migrations") == [{"version": 1}]
+    finally:
+        for s in stores:
+            await s.close()
+
+
+# -- turns and sessions ---------------------------------------------------------------
+
+
+async def test_turns_are_written_with_every_column(store: AuditStore) -> None:
+    sid = new_session()
+    call = ToolCall("erp.lookup", {"po": "PO-1"}, {"status": "open"}, None, 12.3456)
+    failed = ToolCall("crm.find", {"q": "x"}, None, "timeout", 3000.0)
+    ok = turn(sid, 0, tool_calls=(call, failed))
+    bad = turn(sid, 1, agent="crm", error="model unavailable")
+    await store.write([ok, bad])
+
+    found = await rows(
+        store, "SELECT * FROM conversation_log WHERE session_id = $1 ORDER BY id", sid
+    )
+    assert [r["message_id"] for r in found] == [ok.message_id, bad.message_id]
+    first, second = found
+    assert first["tool_calls"] == [call.to_json(), failed.to_json()]
+    assert first["timestamp"] == ok.timestamp
+    assert (first["user_id"], first["user_message"], first["agent_response"]) == (
+        "user-1",
+        "question 0",
+        "answer 0",
+    )
+    assert first["agent_type"] == "erp"
+    assert (first["latency_ms"], first["ttft_ms"]) == (100, 20)
+    assert (first["prompt_tokens"], first["completion_tokens"]) == (10, 5)
+    assert first["confidence"] == pytest.approx(0.75)
+    assert first["error"] is None
+    assert first["trace_id"] == "ab" * 16
+    assert first["user_feedback"] is None and first["feedback_at"] is None
+    assert second["tool_calls"] == []
+    assert second["ttft_ms"] is None
+    assert second["error"] == "model unavailable"
+    assert second["agent_type"] == "crm"
+
+
+async def test_sessions_are_aggregated_across_batches(store: AuditStore) -> None:
+    sid, other = new_session(), new_session()
+    await store.write([turn(sid, 0), turn(sid, 5, agent="crm"), turn(other, 1, agent="oa")])
+    await store.write([turn(sid, 2), turn(sid, 9, agent="it_ops")])
+
+    (session,) = await rows(store, "SELECT * FROM user_sessions WHERE session_id = $1", sid)
+    assert session["total_messages"] == 4
+    assert session["agents_used"] == {"erp": 2, "crm": 1, "it_ops": 1}
+    assert session["user_id"] == "user-1"
+    assert session["started_at"] == T0
+    assert session["last_active_at"] == T0 + timedelta(seconds=9)
+    (second,) = await rows(store, "SELECT * FROM user_sessions WHERE session_id = $1", other)
+    assert (second["total_messages"], second["agents_used"]) == (1, {"oa": 1})
+
+
+async def test_replaying_a_batch_inserts_nothing_and_counts_nothing(store: AuditStore) -> None:
+    sid = new_session()
+    batch = [turn(sid, 0), turn(sid, 1, agent="crm")]
+    await store.write(batch)
+    await store.write(batch)  # a retried batch that had in fact been committed
+    await store.write([batch[1], turn(sid, 2), batch[1]])  # overlap and in-batch duplicate
+
+    logged = await rows(store, "SELECT message_id FROM conversation_log WHERE session_id = $1", sid)
+    assert len(logged) == 3
+    (session,) = await rows(store, "SELECT * FROM user_sessions WHERE session_id = $1", sid)
+    assert session["total_messages"] == 3
+    assert session["agents_used"] == {"erp": 2, "crm": 1}
+
+
+async def test_feedback_updates_only_its_row_and_rerating_is_idempotent(
+    store: AuditStore,
+) -> None:
+    sid = new_session()
+    rated, untouched = turn(sid, 0), turn(sid, 1)
+    at = T0 + timedelta(minutes=1)
+    # Feedback in the same batch as its turn is applied after the turn.
+    await store.write([rated, untouched, FeedbackRecord(rated.message_id, "positive", None, at)])
+    later = at + timedelta(minutes=1)
+    again = FeedbackRecord(rated.message_id, "negative", "wrong PO", later)
+    await store.write([again])
+    await store.write([again])
+    await store.write([FeedbackRecord("no-such-message", "positive", None, later)])
+
+    found = await rows(
+        store,
+        "SELECT message_id, user_feedback, feedback_comment, feedback_at FROM conversation_log"
+        " WHERE session_id = $1 ORDER BY id",
+        sid,
+    )
+    assert found == [
+        {
+            "message_id": rated.message_id,
+            "user_feedback": "negative",
+            "feedback_comment": "wrong PO",
+            "feedback_at": later,
+        },
+        {
+            "message_id": untouched.message_id,
+            "user_feedback": None,
+            "feedback_comment": None,
+            "feedback_at": None,
+        },
+    ]
+    (session,) = await rows(store, "SELECT * FROM user_sessions WHERE session_id = $1", sid)
+    assert session["total_messages"] == 2
+
+
+async def test_message_exists(store: AuditStore) -> None:
+    known = turn(new_session())
+    assert not await store.message_exists(known.message_id)
+    await store.write([known])
+    assert await store.message_exists(known.message_id)
+    assert not await store.message_exists("never-written")
+
+
+async def test_write_migrates_a_store_that_was_not_migrated(tmp_path: Path) -> None:
+    lazy = SqliteStore(tmp_path / "lazy.sqlite3")
+    try:
+        await lazy.write([turn(new_session())])
+        assert len(await rows(lazy, "SELECT * FROM conversation_log")) == 1
+    finally:
+        await lazy.close()
+
+
+async def test_ping(store: AuditStore) -> None:
+    await store.ping()
+
+
+async def test_postgres_down_raises_store_unavailable_quickly() -> None:
+    down = PostgresStore("postgresql://postgres@127.0.0.1:1/nope")
+    started = time.monotonic()
+    try:
+        with pytest.raises(StoreUnavailable):
+            await down.ping()
+        with pytest.raises(StoreUnavailable):
+            await down.message_exists("x")
+    finally:
+        await down.close()
+    assert time.monotonic() - started < 8
+
+
+def test_open_store_picks_the_backend(tmp_path: Path) -> None:
+    assert isinstance(open_store(None, tmp_path / "a.db"), SqliteStore)
+    assert isinstance(open_store("", tmp_path / "a.db"), SqliteStore)
+    for url in ("postgres://u@127.0.0.1/db", "postgresql://u@127.0.0.1/db"):
+        assert isinstance(open_store(url, tmp_path / "a.db"), PostgresStore)
+    with pytest.raises(ValueError):
+        open_store("mysql://u@127.0.0.1/db", tmp_path / "a.db")
+
+
+# -- the writer -----------------------------------------------------------------------
+
+
+async def test_submit_never_blocks_and_a_full_queue_drops(store: AuditStore) -> None:
+    writer = AuditWriter(store, max_queue=100)  # not started: nothing drains the queue
+    sid = new_session()
+    started = time.perf_counter()
+    accepted = [writer.submit(turn(sid, n)) for n in range(150)]
+    assert time.perf_counter() - started < 0.5
+    assert accepted == [True] * 100 + [False] * 50
+    assert (writer.depth, writer.dropped, writer.written) == (100, 50, 0)
+
+    await writer.start()
+    await writer.flush(timeout_s=10)
+    assert (writer.depth, writer.written, writer.last_error) == (0, 100, None)
+    await writer.stop()
+    (session,) = await rows(store, "SELECT * FROM user_sessions WHERE session_id = $1", sid)
+    assert session["total_messages"] == 100
+
+
+async def test_flush_writes_everything_in_order(store: AuditStore) -> None:
+    batches: list[int] = []
+    writer = AuditWriter(
+        store,
+        batch_size=7,
+        flush_interval_s=5.0,  # flush must not wait for the interval
+        on_batch_written=lambda n, seconds: batches.append(n),
+    )
+    await writer.start()
+    sid = new_session()
+    turns = [turn(sid, n) for n in range(50)]
+    items: list[AuditItem] = [*turns, FeedbackRecord(turns[3].message_id, "positive", None, T0)]
+    started = time.monotonic()
+    assert all(writer.submit(item) for item in items)
+    await writer.flush(timeout_s=10)
+    assert time.monotonic() - started < 4
+    await writer.stop()
+
+    logged = await rows(
+        store,
+        "SELECT message_id, user_feedback FROM conversation_log WHERE session_id = $1 ORDER BY id",
+        sid,
+    )
+    assert [r["message_id"] for r in logged] == [t.message_id for t in turns]
+    assert [r["user_feedback"] for r in logged].count("positive") == 1
+    assert sum(batches) == 51 and max(batches) <= 7
+    assert writer.written == 51
+
+
+class FailingThenDelegating:
+    """Fails its first ``failures`` writes, then hands every call to the real store.
+
+    A wrapper rather than a mock: the batches that finally succeed go through the real
+    SQL, so the test proves that nothing was lost, duplicated or reordered in the
+    database itself, not merely that ``write`` was called."""
+
+    def __init__(self, inner: AuditStore, failures: int) -> None:
+        self.inner = inner
+        self.failures = failures
+        self.attempts: list[int] = []
+
+    async def migrate(self) -> None:
+        await self.inner.migrate()
+
+    async def write(self, items: Sequence[AuditItem]) -> None:
+        self.attempts.append(len(items))
+        if self.failures > 0:
+            self.failures -= 1
+            raise StoreUnavailable("database restarting")
+        await self.inner.write(items)
+
+    async def message_exists(self, message_id: str) -> bool:
+        return await self.inner.message_exists(message_id)
+
+    async def ping(self) -> None:
+        await self.inner.ping()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+async def test_a_store_failing_twice_then_recovering_loses_nothing(store: AuditStore) -> None:
+    flaky = FailingThenDelegating(store, failures=2)
+    writer = AuditWriter(flaky, batch_size=10, flush_interval_s=0.01, retry_initial_s=0.05)
+    sid = new_session()
+    turns = [turn(sid, n) for n in range(25)]
+    for item in turns[:10]:
+        writer.submit(item)
+    await writer.start()
+    await asyncio.sleep(0.02)  # the first batch is now failing
+    for item in turns[10:]:
+        writer.submit(item)
+    await writer.flush(timeout_s=10)
+    await writer.stop()
+
+    assert flaky.attempts[:3] == [10, 10, 10]  # the same batch, kept and retried
+    assert writer.written == 25 and writer.dropped == 0
+    assert writer.last_error is None
+    logged = await rows(
+        store, "SELECT message_id FROM conversation_log WHERE session_id = $1 ORDER BY id", sid
+    )
+    assert [r["message_id"] for r in logged] == [t.message_id for t in turns]
+    (session,) = await rows(store, "SELECT * FROM user_sessions WHERE session_id = $1", sid)
+    assert session["total_messages"] == 25
+
+
+async def test_last_error_is_reported_while_failing() -> None:
+    class Down(FailingThenDelegating):
+        async def write(self, items: Sequence[AuditItem]) -> None:
+            raise StoreUnavailable("down")
+
+    writer = AuditWriter(Down(SqliteStore(":memory:"), 0), flush_interval_s=0.01)
+    await writer.start()
+    writer.submit(turn(new_session()))
+    for _ in range(100):
+        if writer.last_error is not None:
+            break
+        await asyncio.sleep(0.01)
+    assert writer.last_error == "StoreUnavailable: down"
+    assert writer.depth == 1
+    started = time.monotonic()
+    await writer.stop(timeout_s=0.2)  # bounded even though the batch can never be written
+    assert time.monotonic() - started < 2
+    assert not writer.running
+
+
+async def test_stop_drains_the_queue(store: AuditStore) -> None:
+    writer = AuditWriter(store, batch_size=5, flush_interval_s=1.0)
+    await writer.start()
+    sid = new_session()
+    turns = [turn(sid, n) for n in range(23)]
+    for item in turns:
+        writer.submit(item)
+    await writer.stop(timeout_s=10)
+    assert not writer.running
+    assert writer.written == 23
+    assert await store.message_exists(turns[-1].message_id)
+    logged = await rows(store, "SELECT message_id FROM conversation_log WHERE session_id = $1", sid)
+    assert len(logged) == 23
