@@ -30,8 +30,7 @@ def slo_alert_annotations(stack: Stack, slo: SLO, tier: BurnTier) -> dict[str, s
     threshold = slo.threshold(tier)
     return {
         "summary": (
-            f"SLO {slo.name}: error budget burning {tier.factor:g}x too fast "
-            f"over {tier.window}"
+            f"SLO {slo.name}: error budget burning {tier.factor:g}x too fast over {tier.window}"
         ),
         "description": (
             f"{slo.description} Objective {_percent(slo.objective)} over {slo.period}. "
