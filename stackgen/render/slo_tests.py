@@ -3,10 +3,10 @@
 Each tier gets a synthetic constant burn just above its threshold (it must fire at the
 end of its long window) and one just under it (it must stay silent).
 
-Series are sampled five times per short window (every minute for 1h/5m), and rules are evaluated only every 6 hours: the burn
-alerts have no ``for``, so each evaluation stands alone and a coarse evaluation interval
-changes nothing but promtool's run time (each step evaluates every rule of the stack;
-at 15 s the 3-day tier alone took minutes). Each tier is asserted at the first
+Series are sampled five times per short window (every minute for 1h/5m), and rules are
+evaluated only every 6 hours: the burn alerts have no ``for``, so each evaluation stands
+alone and a coarse evaluation interval changes nothing but promtool's run time (each
+step evaluates every rule of the stack; at 15 s the 3-day tier alone took minutes). Each tier is asserted at the first
 evaluation at or after its long window has filled with the constant burn.
 """
 
@@ -43,7 +43,7 @@ def burn_ratios(threshold: float) -> tuple[float, float]:
 
 def _events_per_sample(threshold: float) -> int:
     """Events per sample so that the error counts have at least 3 significant digits."""
-    return max(1000, 10 ** math.ceil(math.log10(100 / threshold)))
+    return max(1000, int(10 ** math.ceil(math.log10(100 / threshold))))
 
 
 def _duration(seconds: float) -> str:
