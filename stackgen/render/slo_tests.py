@@ -6,8 +6,9 @@ end of its long window) and one just under it (it must stay silent).
 Series are sampled five times per short window (every minute for 1h/5m), and rules are
 evaluated only every 6 hours: the burn alerts have no ``for``, so each evaluation stands
 alone and a coarse evaluation interval changes nothing but promtool's run time (each
-step evaluates every rule of the stack; at 15 s the 3-day tier alone took minutes). Each tier is asserted at the first
-evaluation at or after its long window has filled with the constant burn.
+step evaluates every rule of the stack; at 15 s the 3-day tier alone took minutes).
+Each tier is asserted at the first evaluation at or after its long window has filled
+with the constant burn.
 """
 
 from __future__ import annotations
