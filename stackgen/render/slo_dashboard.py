@@ -59,6 +59,12 @@ PANEL_KEYS = frozenset(
 )  # fmt: skip
 ROW_KEYS = frozenset({"collapsed", "datasource", "gridPos", "id", "panels", "title", "type"})
 TIMEPICKER_KEYS = frozenset({"hidden", "refresh_intervals", "nowDelay"})
+# Options Grafana 10.4/11 write for every stat panel (grafanalib 0.7.1 predates them).
+STAT_OPTIONS: dict[str, Any] = {
+    "percentChangeColorMode": "standard",
+    "showPercentChange": False,
+    "wideLayout": True,
+}
 # Stat colours by panel title; a null value is the base step (-Infinity).
 STAT_STEPS: dict[str, list[dict[str, Any]]] = {
     "Objective": [{"color": "blue", "value": None}],
@@ -187,6 +193,9 @@ def _normalise(data: dict[str, Any]) -> dict[str, Any]:
         if panel["type"] == "stat":
             defaults = panel["fieldConfig"]["defaults"]
             defaults["thresholds"] = {"mode": "absolute", "steps": STAT_STEPS[panel["title"]]}
+            panel["options"] = {**STAT_OPTIONS, **panel["options"]}
+        if panel["type"] == "timeseries":
+            panel["options"]["legend"] = {"showLegend": True, **panel["options"]["legend"]}
         panels.append(panel)
     board["panels"] = panels
     return board

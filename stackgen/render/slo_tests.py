@@ -71,10 +71,11 @@ def _base_labels(stack: Stack, metric: Metric, matchers: dict[str, str]) -> dict
     return labels
 
 
-def _series(stack: Stack, slo: SLO, errors: int, total: int, steps: int) -> dict[str, str]:
+def _series(
+    slo: SLO, stack: Stack, metric: Metric, errors: int, total: int, steps: int
+) -> dict[str, str]:
     """Counter series with ``errors`` bad events among ``total`` per sample."""
     sli = slo.sli
-    metric = next(m for m in stack.metrics if m.name == sli.metric)
     base = _base_labels(stack, metric, sli.matchers)
     if isinstance(sli, LatencySLI):
         bucket = {**base, BUCKET_LABEL: le_value(sli.threshold)}
@@ -91,7 +92,7 @@ def _series(stack: Stack, slo: SLO, errors: int, total: int, steps: int) -> dict
     }
 
 
-def _tier_tests(stack: Stack, slo: SLO, tier: BurnTier) -> list[dict[str, Any]]:
+def _tier_tests(stack: Stack, slo: SLO, metric: Metric, tier: BurnTier) -> list[dict[str, Any]]:
     threshold = slo.threshold(tier)
     firing, near_miss = burn_ratios(threshold)
     total = _events_per_sample(threshold)
@@ -120,7 +121,9 @@ def _tier_tests(stack: Stack, slo: SLO, tier: BurnTier) -> list[dict[str, Any]]:
                 "interval": _duration(interval),
                 "input_series": [
                     {"series": selector, "values": values}
-                    for selector, values in _series(stack, slo, errors, total, steps).items()
+                    for selector, values in _series(
+                        slo, stack, metric, errors, total, steps
+                    ).items()
                 ],
                 "alert_rule_test": [
                     {"eval_time": eval_time, "alertname": tier.alert_name, "exp_alerts": alerts}
@@ -133,11 +136,17 @@ def _tier_tests(stack: Stack, slo: SLO, tier: BurnTier) -> list[dict[str, Any]]:
 def render(stack: Stack) -> dict[str, str]:
     rule_files = [posixpath.relpath(path, RULE_TESTS_DIR) for path in rule_file_paths(stack)]
     files = {}
+    metrics = {m.name: m for m in stack.metrics}
     for slo in stack.slos:
+        metric = metrics.get(slo.sli.metric)
+        if metric is None:  # only in a stack built without validation; the checker reports it
+            continue
         document = {
             "rule_files": rule_files,
             "evaluation_interval": EVALUATION_INTERVAL,
-            "tests": [test for tier in slo.burn_tiers() for test in _tier_tests(stack, slo, tier)],
+            "tests": [
+                test for tier in slo.burn_tiers() for test in _tier_tests(stack, slo, metric, tier)
+            ],
         }
         comment = f"promtool unit tests of the burn-rate alerts of SLO {slo.name}"
         files[f"{RULE_TESTS_DIR}/{slo.group}.yml"] = dump_yaml(document, comment=comment)
