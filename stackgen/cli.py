@@ -89,6 +89,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a Grafana dashboard JSON to lint (repeatable)",
     )
+    check.add_argument(
+        "--live",
+        metavar="URL",
+        help="also scrape a running service's /metrics (e.g. http://127.0.0.1:8000/metrics) "
+        "and compare it with the catalog",
+    )
+    check.add_argument(
+        "--live-service",
+        default="agent-api",
+        metavar="NAME",
+        help="the catalog service the live URL belongs to (default: agent-api)",
+    )
     check.add_argument("--json", action="store_true", help="print findings as JSON on stdout")
     return parser
 

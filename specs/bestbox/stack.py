@@ -6,6 +6,7 @@ from specs.bestbox.alerts import ALERTS
 from specs.bestbox.metrics import CATALOG
 from specs.bestbox.recording import RECORDING_RULES
 from specs.bestbox.services import SERVICES
+from specs.bestbox.slos import SLOS
 from stackgen.spec import PrometheusSettings, Stack
 
 stack = Stack(
@@ -13,6 +14,7 @@ stack = Stack(
     metrics=CATALOG,
     recording_rules=RECORDING_RULES,
     alerts=ALERTS,
+    slos=SLOS,
     services=SERVICES,
     prometheus=PrometheusSettings(
         scrape_interval="15s",

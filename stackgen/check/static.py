@@ -1,12 +1,18 @@
 """Static checks of a stack: its catalog, its scrape jobs and every expression it
-generates (alerts, recording rules and the input series of their tests)."""
+generates (alerts, recording rules, the input series of their tests, the SLO rules and
+the queries of the rendered dashboards)."""
 
 from __future__ import annotations
 
+import json
+
 from stackgen.check.catalog import CatalogIndex
 from stackgen.check.codes import CODES
+from stackgen.check.dashboards import check_dashboard
 from stackgen.check.promql import Subject, check_expression, infer_labels
+from stackgen.conventions import GRAFANA_DASHBOARDS_DIR
 from stackgen.findings import Finding
+from stackgen.render import render_all
 from stackgen.spec import MetricsFormat, MetricSource, Stack
 
 __all__ = ["build_index", "check_stack"]
@@ -18,14 +24,21 @@ def _finding(code: str, where: str, message: str, hint: str, spec: str) -> Findi
 
 
 def build_index(stack: Stack) -> CatalogIndex:
-    """The catalog plus every recording rule, with the labels each rule's result has.
-    Rules may read earlier rules, so labels are inferred in spec order."""
+    """The catalog plus every recording rule (the spec's, then each SLO's), with the
+    labels each rule's result has. Rules may read earlier rules, so labels are inferred
+    in order. SLO rules record the same names for every SLO (told apart by ``slo``)."""
     index = CatalogIndex(stack)
-    for rule in stack.recording_rules:
-        labels = infer_labels(rule.expr, index)
+    rules = [(r.record, r.expr, set(r.labels)) for r in stack.recording_rules]
+    for slo in stack.slos:
+        rules += [(r.record, r.expr, set(slo.labels)) for r in slo.recording_rules()]
+    for record, expr, rule_labels in rules:
+        labels = infer_labels(expr, index)
         if labels is not None:
-            labels = labels | set(rule.labels)
-        index.add_rule(rule.record, labels)
+            previous = index.resolve(record)
+            labels = labels | rule_labels
+            if previous is not None and previous.is_rule and previous.labels is not None:
+                labels = labels | previous.labels
+        index.add_rule(record, labels)
     return index
 
 
@@ -106,11 +119,32 @@ def check_expressions(stack: Stack, index: CatalogIndex) -> list[Finding]:
         for selector in {**alert.test.series, **alert.test.near_miss}:
             test_subject = Subject(f"test series of {alert.name}: {selector}", alert.spec_name())
             findings += check_expression(selector, index, test_subject)
+    for slo in stack.slos:
+        for slo_rule in slo.recording_rules():
+            subject = Subject(f"SLO {slo.name}: recording rule {slo_rule.record}", slo.spec_name())
+            findings += check_expression(slo_rule.expr, index, subject)
+        for tier in slo.burn_tiers():
+            subject = Subject(f"SLO {slo.name}: alert {tier.alert_name}", slo.spec_name())
+            findings += check_expression(slo.alert_expr(tier), index, subject)
+    return findings
+
+
+def check_dashboards(stack: Stack, index: CatalogIndex) -> list[Finding]:
+    """The queries of every dashboard the stack renders."""
+    findings: list[Finding] = []
+    for path, text in render_all(stack).items():
+        if path.startswith(f"{GRAFANA_DASHBOARDS_DIR}/") and path.endswith(".json"):
+            findings += check_dashboard(stack, index, json.loads(text), path)
     return findings
 
 
 def check_stack(stack: Stack) -> list[Finding]:
     """Every static finding of a stack, sorted."""
     index = build_index(stack)
-    findings = check_catalog(stack) + check_scrape_jobs(stack) + check_expressions(stack, index)
+    findings = [
+        *check_catalog(stack),
+        *check_scrape_jobs(stack),
+        *check_expressions(stack, index),
+        *check_dashboards(stack, index),
+    ]
     return sorted(set(findings))

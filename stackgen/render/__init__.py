@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from stackgen.render import prometheus_config, rule_tests, rules
+from stackgen.render import (
+    prometheus_config,
+    rule_tests,
+    rules,
+    slo_dashboard,
+    slo_rules,
+    slo_tests,
+)
 from stackgen.spec import Stack
 
 __all__ = ["RENDERERS", "Renderer", "render_all"]
@@ -18,6 +25,9 @@ RENDERERS: tuple[tuple[str, Renderer], ...] = (
     ("prometheus-config", prometheus_config.render),
     ("prometheus-rules", rules.render),
     ("prometheus-rule-tests", rule_tests.render),
+    ("slo-rules", slo_rules.render),
+    ("slo-rule-tests", slo_tests.render),
+    ("slo-dashboard", slo_dashboard.render),
 )
 
 

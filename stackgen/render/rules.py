@@ -7,9 +7,10 @@ from typing import Any
 
 from stackgen.conventions import ALERT_RULES_FILE, RECORDING_RULES_FILE
 from stackgen.output import dump_yaml
+from stackgen.render import slo_rules
 from stackgen.spec import Alert, RecordingRule, Stack
 
-__all__ = ["alert_annotations", "alert_labels", "render"]
+__all__ = ["alert_annotations", "alert_labels", "render", "rule_file_paths"]
 
 
 def alert_labels(alert: Alert) -> dict[str, str]:
@@ -65,3 +66,8 @@ def render(stack: Stack) -> dict[str, str]:
             {"groups": groups}, comment=f"Recording rules of the {stack.name} stack."
         )
     return files
+
+
+def rule_file_paths(stack: Stack) -> list[str]:
+    """Every rule file Prometheus loads (this module's and the SLO rules), sorted."""
+    return sorted([*render(stack), *slo_rules.render(stack)])

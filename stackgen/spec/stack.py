@@ -10,9 +10,10 @@ from pydantic import Field, model_validator
 
 from stackgen.conventions import DEFAULT_UNBOUNDED_LABELS
 from stackgen.spec.base import Duration, SpecModel, duration_seconds, is_valid
-from stackgen.spec.metrics import Metric
+from stackgen.spec.metrics import Metric, MetricType
 from stackgen.spec.rules import Alert, RecordingRule, Severity
 from stackgen.spec.services import Service
+from stackgen.spec.slo import SLO, LatencySLI
 
 __all__ = ["PrometheusSettings", "Stack"]
 
@@ -33,6 +34,7 @@ class Stack(SpecModel):
     metrics: tuple[Metric, ...]
     recording_rules: tuple[RecordingRule, ...] = ()
     alerts: tuple[Alert, ...] = ()
+    slos: tuple[SLO, ...] = ()
     services: tuple[Service, ...]
     prometheus: PrometheusSettings = PrometheusSettings()
     # Label names never allowed on a metric (identities: unbounded and private).
@@ -50,6 +52,7 @@ class Stack(SpecModel):
             *_duplicates("services", (s.name for s in self.services)),
             *_duplicates("alerts", (a.name for a in self.alerts)),
             *_duplicates("recording_rules", (r.record for r in self.recording_rules)),
+            *_duplicates("slos", (s.name for s in self.slos)),
         ]
         budget = duration_seconds(self.critical_detection_budget)
         for alert in self.alerts:
@@ -60,6 +63,8 @@ class Stack(SpecModel):
                     f"alerts[{alert.name}].test.fires_within: {alert.test.fires_within} "
                     f"exceeds the critical detection budget {self.critical_detection_budget}"
                 )
+        for slo in self.slos:
+            problems += self._slo_problems(slo)
         services = {s.name for s in self.services}
         if self.prometheus.alertmanager and self.prometheus.alertmanager not in services:
             problems.append(
@@ -68,6 +73,43 @@ class Stack(SpecModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _slo_problems(self, slo: SLO) -> list[str]:
+        """An SLO's SLI against the catalog: the metric, its type, labels and buckets."""
+        where = f"slos[{slo.name}].sli"
+        sli = slo.sli
+        metric = next((m for m in self.metrics if m.name == sli.metric), None)
+        if metric is None:
+            return [f"{where}.metric: {sli.metric!r} is not a metric of the catalog"]
+        expected = MetricType.HISTOGRAM if isinstance(sli, LatencySLI) else MetricType.COUNTER
+        if metric.type is not expected:
+            return [
+                f"{where}.metric: {sli.metric} is a {metric.type}; a {sli.kind} SLI needs "
+                f"a {expected}"
+            ]
+        problems = []
+        matcher_sets = {"matchers": sli.matchers}
+        if not isinstance(sli, LatencySLI):
+            matcher_sets["bad" if sli.bad is not None else "good"] = sli.events
+        for field, matchers in matcher_sets.items():
+            for key, value in matchers.items():
+                label = metric.label(key)
+                if label is None:
+                    problems.append(
+                        f"{where}.{field}: {sli.metric} has no label {key!r} "
+                        f"(labels: {list(metric.label_names())})"
+                    )
+                elif label.values is not None and value not in label.values:
+                    problems.append(
+                        f"{where}.{field}: {key}={value!r} never matches: {key} is one of "
+                        f"{list(label.values)}"
+                    )
+        if isinstance(sli, LatencySLI) and sli.threshold not in (metric.buckets or ()):
+            problems.append(
+                f"{where}.threshold: {sli.threshold:g} is not a bucket boundary of "
+                f"{sli.metric} (buckets: {list(metric.buckets or ())})"
+            )
+        return problems
 
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)

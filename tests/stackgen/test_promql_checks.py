@@ -415,8 +415,12 @@ def test_infer_labels(expr: str, expected: set[str] | None, index: CatalogIndex)
 
 def test_recording_rules_are_indexed_with_inferred_labels(index: CatalogIndex) -> None:
     rules = {name: ref.labels for name, ref in index.series.items() if ref.is_rule}
+    slo_rules = {name: rules.pop(name) for name in list(rules) if name.startswith("slo:")}
     assert rules == {
         "agent_type:agent_requests:rate5m": frozenset({"agent_type"}),
         "bestbox:agent_requests_errors:ratio_rate5m": frozenset(),
         "agent_type:agent_ttft_seconds:p95_5m": frozenset({"agent_type"}),
     }
+    # The SLO rules (error ratios per window, metadata) carry only the slo label.
+    assert len(slo_rules) == 11
+    assert set(slo_rules.values()) == {frozenset({"slo"})}
