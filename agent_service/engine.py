@@ -162,8 +162,17 @@ class ChatEngine:
             self._safely(self.metrics.turn, agent, error is None, latency_s, tool_count, trace_id)
             text = "".join(pieces)
             self._audit(
-                message_id, session_id, user_id, message, text, context, latency_s, ttft_s,
-                usage, error, trace_id,
+                message_id,
+                session_id,
+                user_id,
+                message,
+                text,
+                context,
+                latency_s,
+                ttft_s,
+                usage,
+                error,
+                trace_id,
             )
             yield TurnEnd(text, usage, error, tool_count, latency_s, ttft_s)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -20,6 +20,8 @@ from prometheus_client.metrics import MetricWrapperBase
 from stackgen.spec import Metric, MetricSource, MetricType, Stack
 
 __all__ = ["CatalogMetrics", "build_metric"]
+
+_Wrapper = TypeVar("_Wrapper", bound=MetricWrapperBase)
 
 
 def build_metric(metric: Metric, registry: CollectorRegistry) -> MetricWrapperBase:
@@ -66,6 +68,21 @@ class CatalogMetrics:
             return self._metrics[name]
         except KeyError:
             raise KeyError(f"{name!r} is not an application metric of the catalog") from None
+
+    def counter(self, name: str) -> Counter:
+        return self._typed(name, Counter)
+
+    def gauge(self, name: str) -> Gauge:
+        return self._typed(name, Gauge)
+
+    def histogram(self, name: str) -> Histogram:
+        return self._typed(name, Histogram)
+
+    def _typed(self, name: str, kind: type[_Wrapper]) -> _Wrapper:
+        metric = self[name]
+        if not isinstance(metric, kind):
+            raise TypeError(f"{name} is a {type(metric).__name__}, not a {kind.__name__}")
+        return metric
 
     def names(self) -> Iterable[str]:
         return self._metrics.keys()

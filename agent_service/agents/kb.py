@@ -11,10 +11,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent_service.domain import Retrieval
-
 from agent_service.agents.data import Document
 from agent_service.agents.text import content_tokens
+from agent_service.domain import Retrieval
 
 __all__ = ["DIMENSIONS", "Hit", "KnowledgeBase", "embed"]
 

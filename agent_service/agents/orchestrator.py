@@ -7,25 +7,28 @@ import json
 import time
 from typing import Any
 
-from agent_service.domain import AgentType, Retrieval, ToolCall, TurnContext
-
 from agent_service.agents.data import DEMO_DATA, DemoData
 from agent_service.agents.kb import KnowledgeBase
 from agent_service.agents.planner import AGENT_NAMES, plan, wants_kb
 from agent_service.agents.router import Router
 from agent_service.agents.tools import TOOLS, run_tool
+from agent_service.domain import AgentType, Retrieval, ToolCall, TurnContext
 
 __all__ = ["KB_TOOL", "TOOL_RESULTS_PREFIX", "Orchestrator", "system_prompt"]
 
 KB_TOOL = "search_knowledge_base"
 # The system prompt carries the tool results on one line starting with this prefix
-# (compact JSON list of ToolCall.to_json()); the scripted model reads it back.
+# (compact JSON list of ToolCall.to_json() without latency_ms); the scripted model reads it back.
 TOOL_RESULTS_PREFIX = "Tool results (JSON): "
 
 
 def system_prompt(agent: AgentType, calls: tuple[ToolCall, ...]) -> str:
+    # Timings stay out of the prompt: the same message gives the same messages.
     results = json.dumps(
-        [call.to_json() for call in calls], separators=(",", ":"), sort_keys=True, default=str
+        [{k: v for k, v in call.to_json().items() if k != "latency_ms"} for call in calls],
+        separators=(",", ":"),
+        sort_keys=True,
+        default=str,
     )
     return (
         f"You are the BestBox {AGENT_NAMES[agent]}. Answer the user's question using only "

@@ -6,10 +6,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from agent_service.domain import AgentType
-
 from agent_service.agents.data import DemoData
 from agent_service.agents.text import content_tokens
+from agent_service.domain import AgentType
 
 __all__ = ["AGENT_NAMES", "AGENT_TOOLS", "KB_TRIGGERS", "PlannedCall", "plan", "wants_kb"]
 
@@ -48,11 +47,12 @@ def _words(message: str) -> set[str]:
 
 
 def _mentioned(message: str, names: set[str]) -> str | None:
-    """The first of ``names`` (lower-case) the message mentions as a word, in text order."""
+    """The first of ``names`` (lower-case) the message mentions as a word (plural allowed),
+    in text order."""
     lowered = message.lower()
     best: tuple[int, str] | None = None
     for name in names:
-        match = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", lowered)
+        match = re.search(rf"(?<![\w-]){re.escape(name)}s?(?![\w-])", lowered)
         if match and (best is None or match.start() < best[0]):
             best = (match.start(), name)
     return best[1] if best else None

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from agent_service.domain import AgentType, RouteDecision
-
 from agent_service.agents.text import content_tokens
+from agent_service.domain import AgentType, RouteDecision
 
 __all__ = ["DEFAULT_CONFIDENCE", "KEYWORDS", "PATTERNS", "Router"]
 

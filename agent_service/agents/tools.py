@@ -13,9 +13,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict
 from typing import Any
 
-from agent_service.domain import ToolCall
-
 from agent_service.agents.data import DemoData
+from agent_service.domain import ToolCall
 
 __all__ = ["TOOLS", "Tool", "run_tool"]
 

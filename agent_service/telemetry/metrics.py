@@ -20,20 +20,20 @@ class ServiceMetrics:
     def __init__(self, stack: Stack, registry: CollectorRegistry) -> None:
         self.registry = registry
         catalog = CatalogMetrics(stack, registry)
-        self._requests = catalog["agent_requests"]
-        self._latency = catalog["agent_latency_seconds"]
-        self._ttft = catalog["agent_ttft_seconds"]
-        self._tokens = catalog["llm_tokens"]
-        self._llm_requests = catalog["llm_requests"]
-        self._tools = catalog["tool_executions"]
-        self._feedback = catalog["user_feedback"]
-        self.active_sessions = catalog["active_sessions"]
-        self._rag_latency = catalog["rag_retrieval_seconds"]
-        self._rag_relevance = catalog["rag_relevance_score"]
-        self._router_latency = catalog["router_latency_seconds"]
-        self._router_confidence = catalog["router_confidence_score"]
-        self._embedding = catalog["embedding_latency_seconds"]
-        self._http = catalog["http_requests"]
+        self._requests = catalog.counter("agent_requests")
+        self._latency = catalog.histogram("agent_latency_seconds")
+        self._ttft = catalog.histogram("agent_ttft_seconds")
+        self._tokens = catalog.counter("llm_tokens")
+        self._llm_requests = catalog.counter("llm_requests")
+        self._tools = catalog.counter("tool_executions")
+        self._feedback = catalog.counter("user_feedback")
+        self.active_sessions = catalog.gauge("active_sessions")
+        self._rag_latency = catalog.histogram("rag_retrieval_seconds")
+        self._rag_relevance = catalog.histogram("rag_relevance_score")
+        self._router_latency = catalog.histogram("router_latency_seconds")
+        self._router_confidence = catalog.histogram("router_confidence_score")
+        self._embedding = catalog.histogram("embedding_latency_seconds")
+        self._http = catalog.counter("http_requests")
 
     @staticmethod
     def _exemplar(trace_id: str | None) -> dict[str, str] | None:
