@@ -18,12 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
-from agent_service.llm.base import ChatModel, LLMError
-from agent_service.llm.scripted import ScriptedModel
 from prometheus_client import CollectorRegistry, Counter
 
 from agent_service.app import create_app
 from agent_service.domain import Chunk
+from agent_service.llm.base import ChatModel, LLMError
+from agent_service.llm.scripted import ScriptedModel
 from agent_service.settings import Settings
 from specs.bestbox import stack as bestbox
 from stackgen.check.live import check_live
