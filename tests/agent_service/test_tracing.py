@@ -82,3 +82,23 @@ def test_migrate_command_creates_the_audit_schema(tmp_path: Path) -> None:
     db = AuditDatabase("sqlite", None, tmp_path / "audit.sqlite3")
     tables = {r["name"] for r in db.rows("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"user_sessions", "conversation_log", "schema_migrations"} <= tables
+
+
+def test_health_db_reports_a_down_audit_store(tmp_path: Path) -> None:
+    # PostgreSQL on port 1 of loopback: nothing listens. Chat still works (the writer
+    # retries in the background); /health/db says why the store is unavailable.
+    settings = Settings(database_url="postgresql://postgres@127.0.0.1:1/bestbox")
+    app = create_app(settings, model=ScriptedModel(0.0, 0.0))
+    with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        assert client.get("/health").status_code == 200
+        down = client.get("/health/db")
+        assert down.status_code == 503
+        assert down.json()["status"] == "unavailable" and down.json()["reason"]
+        assert client.post("/chat", json={"message": QUESTION}).status_code == 200
+        unknown = client.post("/feedback", json={"message_id": "msg-x", "rating": "positive"})
+        assert unknown.status_code == 503
+        assert client.get("/nowhere").status_code == 404
+        metrics = client.get("/metrics").text
+    assert 'http_requests_total{method="POST",route="/chat",status_class="2xx"} 1.0' in metrics
+    assert 'http_requests_total{method="GET",route="/health/db",status_class="5xx"} 1.0' in metrics
+    assert 'http_requests_total{method="GET",route="unmatched",status_class="4xx"} 1.0' in metrics
