@@ -184,18 +184,11 @@ def create_app(
         x_user_id: str | None = Header(default=None),
         x_session_id: str | None = Header(default=None),
     ) -> Response:
-        identity = _identity(x_user_id, x_session_id)
-        if isinstance(identity, JSONResponse):
-            return identity
-        user, session = identity
-        events = engine.run(body.question, user, session)
-        start = await anext(events)
-        assert isinstance(start, TurnStart)
-        headers = {
-            "x-trace-id": start.trace_id,
-            "x-message-id": start.message_id,
-            "x-session-id": start.session_id,
-        }
+        begun = await _begin_turn(engine, body.question, x_user_id, x_session_id)
+        if isinstance(begun, JSONResponse):
+            return begun
+        start, events = begun
+        headers = _turn_headers(start)
         created = int(datetime.now(UTC).timestamp())
         base = {
             "id": start.message_id,
@@ -236,15 +229,14 @@ def create_app(
         x_user_id: str | None = Header(default=None),
         x_session_id: str | None = Header(default=None),
     ) -> Response:
-        identity = _identity(x_user_id or user_id, body.session_id or x_session_id)
-        if isinstance(identity, JSONResponse):
-            return identity
-        user, session = identity
-        events = engine.run(body.message, user, session)
-        start = await anext(events)
-        assert isinstance(start, TurnStart)
+        begun = await _begin_turn(
+            engine, body.message, x_user_id or user_id, body.session_id or x_session_id
+        )
+        if isinstance(begun, JSONResponse):
+            return begun
+        start, events = begun
         end = await _last(events)
-        headers = {"x-trace-id": start.trace_id, "x-message-id": start.message_id}
+        headers = _turn_headers(start)
         payload = {
             "response": end.text,
             "message_id": start.message_id,
@@ -308,6 +300,31 @@ def create_app(
         }
 
     return app
+
+
+TurnEvents = AsyncIterator[TurnStart | Delta | TurnEnd]
+
+
+async def _begin_turn(
+    engine: ChatEngine, message: str, user_id: str | None, session_id: str | None
+) -> tuple[TurnStart, TurnEvents] | JSONResponse:
+    """Check the identity headers, start the turn and read its TurnStart."""
+    identity = _identity(user_id, session_id)
+    if isinstance(identity, JSONResponse):
+        return identity
+    user, session = identity
+    events = engine.run(message, user, session)
+    start = await anext(events)
+    assert isinstance(start, TurnStart)
+    return start, events
+
+
+def _turn_headers(start: TurnStart) -> dict[str, str]:
+    return {
+        "x-trace-id": start.trace_id,
+        "x-message-id": start.message_id,
+        "x-session-id": start.session_id,
+    }
 
 
 def _usage(end: TurnEnd) -> dict[str, int]:
