@@ -113,6 +113,7 @@ class ChatEngine:
             error: str | None = None
             ttft_s: float | None = None
             context: TurnContext | None = None
+            finished = False
             try:
                 context = await self._prepare(message)
                 agent = context.decision.agent
@@ -152,28 +153,39 @@ class ChatEngine:
                         usage.prompt_tokens,
                         usage.completion_tokens,
                     )
+                finished = True
+            except Exception as unexpected:
+                error = f"internal error: {type(unexpected).__name__}: {unexpected}"
+                raise
             finally:
+                # Also when the client goes away mid-stream (the generator is closed):
+                # the turn is still counted and audited, marked as cut short.
                 self.metrics.active_sessions.dec()
-            latency_s = time.perf_counter() - started
-            if error:
-                span.set_status(Status(StatusCode.ERROR, error))
-            agent = context.decision.agent if context else "general"
-            tool_count = len(context.tool_calls) if context else 0
-            self._safely(self.metrics.turn, agent, error is None, latency_s, tool_count, trace_id)
-            text = "".join(pieces)
-            self._audit(
-                message_id,
-                session_id,
-                user_id,
-                message,
-                text,
-                context,
-                latency_s,
-                ttft_s,
-                usage,
-                error,
-                trace_id,
-            )
+                if not finished and error is None:
+                    error = "the client disconnected before the answer was complete"
+                latency_s = time.perf_counter() - started
+                if error:
+                    span.set_status(Status(StatusCode.ERROR, error))
+                agent = context.decision.agent if context else "general"
+                tool_count = len(context.tool_calls) if context else 0
+                self._safely(
+                    self.metrics.turn, agent, error is None, latency_s, tool_count, trace_id
+                )
+                text = "".join(pieces)
+                if context is not None:
+                    self._audit(
+                        message_id,
+                        session_id,
+                        user_id,
+                        message,
+                        text,
+                        context,
+                        latency_s,
+                        ttft_s,
+                        usage,
+                        error,
+                        trace_id,
+                    )
             yield TurnEnd(text, usage, error, tool_count, latency_s, ttft_s)
 
     async def _prepare(self, message: str) -> TurnContext:

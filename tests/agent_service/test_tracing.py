@@ -102,3 +102,23 @@ def test_health_db_reports_a_down_audit_store(tmp_path: Path) -> None:
     assert 'http_requests_total{method="POST",route="/chat",status_class="2xx"} 1.0' in metrics
     assert 'http_requests_total{method="GET",route="/health/db",status_class="5xx"} 1.0' in metrics
     assert 'http_requests_total{method="GET",route="unmatched",status_class="4xx"} 1.0' in metrics
+
+
+def test_a_client_leaving_mid_stream_is_still_counted_and_audited(tmp_path: Path) -> None:
+    slow = ScriptedModel(first_token_delay_s=0.0, token_delay_s=0.2)
+    app = create_app(Settings(sqlite_path=tmp_path / "a.sqlite3"), model=slow)
+    db = AuditDatabase("sqlite", None, tmp_path / "a.sqlite3")
+    body = {"messages": [{"role": "user", "content": QUESTION}], "stream": True}
+    with serving(app) as url:
+        with httpx.stream("POST", f"{url}/v1/chat/completions", json=body, timeout=30) as r:
+            message_id = r.headers["x-message-id"]
+            next(r.iter_lines())  # the first event, then hang up
+        deadline = time.monotonic() + 15
+        rows: list[dict[str, object]] = []
+        while time.monotonic() < deadline and not rows:
+            rows = db.rows(f"SELECT * FROM conversation_log WHERE message_id = '{message_id}'")
+            time.sleep(0.1)
+        metrics = httpx.get(f"{url}/metrics", timeout=5).text
+    assert rows, "the cut-short turn was not audited"
+    assert "disconnected" in str(rows[0]["error"])
+    assert 'agent_requests_total{agent_type="it_ops",status="error"} 1.0' in metrics
