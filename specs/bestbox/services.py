@@ -51,10 +51,29 @@ alertmanager = Service(
 )
 otel_collector = Service(
     name="otel-collector",
-    description="OpenTelemetry collector: its own telemetry on 8888.",
+    description="OpenTelemetry collector: its own telemetry (otelcol_*) on 8888.",
     host="otel-collector",
     port=8888,
     scrape=Scrape(path="/metrics"),
 )
 
-SERVICES = (agent_api, llm_server, embeddings, prometheus, alertmanager, otel_collector)
+# The collector's Prometheus exporter: the OTLP metrics it receives, in Prometheus format.
+# The seed exposed it on 8889 but only ever scraped 8888 (`stackgen check` now reports
+# an unscraped collector metrics port as `unscraped-exporter`).
+otel_collector_exporter = Service(
+    name="otel-collector-exporter",
+    description="OpenTelemetry collector: OTLP metrics re-exposed by its prometheus exporter.",
+    host="otel-collector",
+    port=8889,
+    scrape=Scrape(path="/metrics"),
+)
+
+SERVICES = (
+    agent_api,
+    llm_server,
+    embeddings,
+    prometheus,
+    alertmanager,
+    otel_collector,
+    otel_collector_exporter,
+)

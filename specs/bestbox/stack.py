@@ -7,7 +7,15 @@ from specs.bestbox.metrics import CATALOG
 from specs.bestbox.recording import RECORDING_RULES
 from specs.bestbox.services import SERVICES
 from specs.bestbox.slos import SLOS
-from stackgen.spec import PrometheusSettings, Stack
+from stackgen.spec import (
+    Batch,
+    Collector,
+    DebugExporter,
+    MemoryLimiter,
+    PrometheusExporter,
+    PrometheusSettings,
+    Stack,
+)
 
 stack = Stack(
     name="bestbox",
@@ -22,6 +30,24 @@ stack = Stack(
         retention="30d",
         external_labels={"cluster": "bestbox-local"},
         alertmanager="alertmanager",
+    ),
+    collector=Collector(
+        image="otel/opentelemetry-collector-contrib:0.96.0",
+        host="otel-collector",
+        otlp_grpc_port=4317,
+        otlp_http_port=4318,
+        memory_limiter=MemoryLimiter(check_interval="1s", limit_mib=512, spike_limit_mib=128),
+        batch=Batch(timeout="5s", send_batch_size=1024, send_batch_max_size=2048),
+        resource_attributes={
+            "service.namespace": "bestbox",
+            "deployment.environment": "production",
+        },
+        traces_endpoint="jaeger:4317",
+        traces_tls_insecure=True,
+        # Sampled, basic: the debug exporter only shows that data flows.
+        debug=DebugExporter(sampling_initial=5, sampling_thereafter=200),
+        prometheus=PrometheusExporter(port=8889, namespace="bestbox"),
+        telemetry_metrics_port=8888,
     ),
     grafana_url="http://localhost:3001",
     runbook_url="http://localhost:8000/admin/runbooks",

@@ -42,6 +42,11 @@ CODES: Final[dict[str, tuple[Level, str]]] = {
     "non-prometheus-scrape": (Level.ERROR, "a scrape job on an endpoint not in Prometheus format"),
     "unknown-service": (Level.ERROR, "a metric names a service the stack does not define"),
     "unscraped-metric": (Level.ERROR, "a metric's service is not scraped by Prometheus"),
+    "unscraped-exporter": (
+        Level.ERROR,
+        "a port the collector serves metrics on (prometheus exporter, own telemetry) "
+        "that no scrape job reaches",
+    ),
     "unreadable-file": (Level.ERROR, "an external file could not be read or parsed"),
     "live-unreachable": (Level.ERROR, "the live /metrics endpoint could not be scraped"),
     "live-missing-metric": (Level.ERROR, "a catalog metric the running service does not emit"),

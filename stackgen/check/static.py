@@ -1,6 +1,7 @@
 """Static checks of a stack: its catalog, its scrape jobs and every expression it
 generates (alerts, recording rules, the input series of their tests, the SLO rules and
-the queries of the rendered dashboards)."""
+the queries of the rendered dashboards), and that every port the collector serves
+metrics on is scraped."""
 
 from __future__ import annotations
 
@@ -105,6 +106,36 @@ def check_scrape_jobs(stack: Stack) -> list[Finding]:
     return findings
 
 
+def check_collector_scraped(stack: Stack) -> list[Finding]:
+    """Every port the collector exposes metrics on is a scrape target (the seed scraped
+    8888 and never the prometheus exporter on 8889, so OTLP metrics went nowhere)."""
+    collector = stack.collector
+    if collector is None:
+        return []
+    scraped = {
+        s.port
+        for s in stack.scraped_services()
+        if s.host == collector.host
+        and s.scrape is not None
+        and s.scrape.format is MetricsFormat.PROMETHEUS
+    }
+    findings = []
+    for what, port in collector.metrics_ports().items():
+        if port in scraped:
+            continue
+        findings.append(
+            _finding(
+                "unscraped-exporter",
+                f"otel collector {what} {collector.host}:{port}",
+                f"the collector serves metrics on {collector.host}:{port} but no scrape job "
+                "targets it: they never reach Prometheus",
+                f"add a scraped Service with host={collector.host!r}, port={port}",
+                collector.spec_name(),
+            )
+        )
+    return findings
+
+
 def check_expressions(stack: Stack, index: CatalogIndex) -> list[Finding]:
     findings: list[Finding] = []
     for rule in stack.recording_rules:
@@ -144,6 +175,7 @@ def check_stack(stack: Stack) -> list[Finding]:
     findings = [
         *check_catalog(stack),
         *check_scrape_jobs(stack),
+        *check_collector_scraped(stack),
         *check_expressions(stack, index),
         *check_dashboards(stack, index),
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from stackgen.render import (
+    otel_collector,
     prometheus_config,
     rule_tests,
     rules,
@@ -28,6 +29,7 @@ RENDERERS: tuple[tuple[str, Renderer], ...] = (
     ("slo-rules", slo_rules.render),
     ("slo-rule-tests", slo_tests.render),
     ("slo-dashboard", slo_dashboard.render),
+    ("otel-collector", otel_collector.render),
 )
 
 

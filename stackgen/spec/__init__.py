@@ -1,6 +1,15 @@
 """Spec models: the declarative source every generated file comes from."""
 
 from stackgen.spec.base import Duration, SpecError, SpecIssue, SpecModel, duration_seconds
+from stackgen.spec.collector import (
+    Batch,
+    Collector,
+    DebugExporter,
+    DebugVerbosity,
+    MemoryLimiter,
+    PrometheusExporter,
+    ResourceAction,
+)
 from stackgen.spec.metrics import Label, Metric, MetricSource, MetricType
 from stackgen.spec.rules import Alert, AlertTest, RecordingRule, RecordingTest, Sample, Severity
 from stackgen.spec.services import MetricsFormat, Scrape, Service
@@ -11,18 +20,25 @@ __all__ = [
     "SLO",
     "Alert",
     "AlertTest",
+    "Batch",
     "BurnTier",
+    "Collector",
+    "DebugExporter",
+    "DebugVerbosity",
     "Duration",
     "Label",
     "LatencySLI",
+    "MemoryLimiter",
     "Metric",
     "MetricSource",
     "MetricType",
     "MetricsFormat",
+    "PrometheusExporter",
     "PrometheusSettings",
     "RatioSLI",
     "RecordingRule",
     "RecordingTest",
+    "ResourceAction",
     "SLORule",
     "Sample",
     "Scrape",

@@ -1,4 +1,4 @@
-"""The whole stack: catalog, rules, alerts, services and Prometheus settings."""
+"""The whole stack: catalog, rules, alerts, services, Prometheus and collector settings."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from stackgen.conventions import DEFAULT_UNBOUNDED_LABELS
 from stackgen.spec.base import Duration, SpecModel, duration_seconds, is_valid
+from stackgen.spec.collector import Collector
 from stackgen.spec.metrics import Metric, MetricType
 from stackgen.spec.rules import Alert, RecordingRule, Severity
 from stackgen.spec.services import Service
@@ -37,6 +38,8 @@ class Stack(SpecModel):
     slos: tuple[SLO, ...] = ()
     services: tuple[Service, ...]
     prometheus: PrometheusSettings = PrometheusSettings()
+    # The OpenTelemetry collector; None: the stack runs none.
+    collector: Collector | None = None
     # Label names never allowed on a metric (identities: unbounded and private).
     unbounded_labels: tuple[str, ...] = DEFAULT_UNBOUNDED_LABELS
     # A critical alert must be able to fire within this time of its fault.

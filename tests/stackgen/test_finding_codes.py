@@ -132,6 +132,11 @@ def with_metric_of_unscraped_service(stack: Stack) -> dict[str, Any]:
     return {"metrics": (*stack.metrics, connections), "services": (*stack.services, postgres)}
 
 
+def without_collector_exporter_job(stack: Stack) -> dict[str, Any]:
+    """The seed: Prometheus scraped the collector's 8888 but never its exporter on 8889."""
+    return {"services": tuple(s for s in stack.services if s.name != "otel-collector-exporter")}
+
+
 def live(code: str, where: str, update: Callable[[Stack], dict[str, Any]]) -> Case:
     """A real prometheus_client registry built from a variant of the catalog (what a
     service that drifted from the spec would expose), checked against the real one."""
@@ -224,6 +229,11 @@ CASES: list[Case] = [
     variant("non-prometheus-scrape", "scrape job llm-server", with_llm_health_scrape),
     variant("unknown-service", "metric vector_search_queries", with_metric_of_unknown_service),
     variant("unscraped-metric", "metric pg_connections", with_metric_of_unscraped_service),
+    variant(
+        "unscraped-exporter",
+        "otel collector prometheus exporter otel-collector:8889",
+        without_collector_exporter_job,
+    ),
     Case("unreadable-file", broken_rule_file, "broken.yml"),
     live("live-missing-metric", "rag_relevance_score", without_rag_relevance),
     live("live-uncatalogued-metric", "cache_hits", with_extra_metric),
