@@ -47,6 +47,7 @@ RULES_DIR: Final = "prometheus/rules"
 RULE_TESTS_DIR: Final = "prometheus/tests"
 ALERT_RULES_FILE: Final = f"{RULES_DIR}/alerts.yml"
 RECORDING_RULES_FILE: Final = f"{RULES_DIR}/recording.yml"
+ALERTMANAGER_CONFIG_PATH: Final = "alertmanager/alertmanager.yml"
 OTEL_COLLECTOR_CONFIG_PATH: Final = "otel-collector/config.yaml"
 
 # Stamped on every generated file.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from specs.bestbox.alerting import ALERTING
 from specs.bestbox.alerts import ALERTS
 from specs.bestbox.metrics import CATALOG
 from specs.bestbox.recording import RECORDING_RULES
@@ -49,6 +50,7 @@ stack = Stack(
         prometheus=PrometheusExporter(port=8889, namespace="bestbox"),
         telemetry_metrics_port=8888,
     ),
+    alerting=ALERTING,
     grafana_url="http://localhost:3001",
     runbook_url="http://localhost:8000/admin/runbooks",
 )

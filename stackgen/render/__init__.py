@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from stackgen.render import (
+    alertmanager,
     otel_collector,
     prometheus_config,
     rule_tests,
@@ -23,6 +24,7 @@ __all__ = ["RENDERERS", "Renderer", "render_all"]
 Renderer = Callable[[Stack], Mapping[str, str]]
 
 RENDERERS: tuple[tuple[str, Renderer], ...] = (
+    ("alertmanager", alertmanager.render),
     ("prometheus-config", prometheus_config.render),
     ("prometheus-rules", rules.render),
     ("prometheus-rule-tests", rule_tests.render),

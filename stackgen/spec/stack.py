@@ -9,6 +9,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from stackgen.conventions import DEFAULT_UNBOUNDED_LABELS
+from stackgen.spec.alerting import AlertRouting
 from stackgen.spec.base import Duration, SpecModel, duration_seconds, is_valid
 from stackgen.spec.collector import Collector
 from stackgen.spec.metrics import Metric, MetricType
@@ -40,6 +41,8 @@ class Stack(SpecModel):
     prometheus: PrometheusSettings = PrometheusSettings()
     # The OpenTelemetry collector; None: the stack runs none.
     collector: Collector | None = None
+    # Alertmanager routing; None: no Alertmanager configuration is generated.
+    alerting: AlertRouting | None = None
     # Label names never allowed on a metric (identities: unbounded and private).
     unbounded_labels: tuple[str, ...] = DEFAULT_UNBOUNDED_LABELS
     # A critical alert must be able to fire within this time of its fault.

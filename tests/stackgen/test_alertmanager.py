@@ -1,0 +1,112 @@
+"""The generated Alertmanager configuration, checked and routed by the real amtool."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from stackgen.output import write_tree
+from stackgen.render import alertmanager
+from stackgen.spec import SpecError, Stack
+from stackgen.spec.alerting import AlertRouting, EmailSettings, Receiver, SlackSettings
+from tests.conftest import GENERATED
+
+CONFIG = GENERATED / "alertmanager/alertmanager.yml"
+
+
+@pytest.fixture(scope="module")
+def amtool() -> str:
+    path = shutil.which("amtool")
+    if path is None:
+        pytest.fail("amtool is missing: run `make test` (Debian prometheus-alertmanager)")
+    return path
+
+
+def _amtool(amtool: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([amtool, *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_amtool_accepts_the_generated_config(amtool: str) -> None:
+    result = _amtool(amtool, "check-config", str(CONFIG))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 inhibit rules" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("labels", "receiver"),
+    [
+        (["severity=critical", "component=llm", "alertname=CriticalLatency"], "pager"),
+        (["severity=warning", "component=ux", "alertname=LowUserSatisfaction"], "tickets"),
+        (["severity=critical", "slo=ttft-under-2s", "alertname=SLOBurnRatePage1h"], "pager"),
+        (["severity=warning", "slo=tool-success", "alertname=SLOBurnRateTicket1d"], "tickets"),
+        (["severity=info", "alertname=Whatever"], "tickets"),
+    ],
+)
+def test_alerts_route_by_severity(amtool: str, labels: list[str], receiver: str) -> None:
+    result = _amtool(amtool, "config", "routes", "test", f"--config.file={CONFIG}", *labels)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == receiver
+
+
+def test_email_and_slack_read_their_secrets_from_files(
+    amtool: str, stack: Stack, tmp_path: Path
+) -> None:
+    assert stack.alerting is not None
+    loud = Receiver(
+        name="pager",
+        webhook_url="http://alert-relay:5001/alerts/critical",
+        slack=SlackSettings(channel="#bestbox-alerts"),
+        email=EmailSettings(
+            to="ops@example.org",
+            sender="bestbox@example.org",
+            smarthost="smtp.example.org:587",
+            username="bestbox",
+        ),
+    )
+    receivers = (loud, *stack.alerting.receivers[1:])
+    routing = stack.alerting.model_copy(update={"receivers": receivers})
+    files = alertmanager.render(stack.model_copy(update={"alerting": routing}))
+    write_tree(tmp_path, files)
+    config = tmp_path / "alertmanager/alertmanager.yml"
+    result = _amtool(amtool, "check-config", str(config))
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = config.read_text()
+    assert "api_url_file: /etc/alertmanager/secrets/slack_webhook_url" in text
+    assert "smtp_auth_password_file: /etc/alertmanager/secrets/smtp_password" in text
+    assert "hooks.slack.com" not in text and "password:" not in text
+
+
+def test_no_secret_in_the_generated_config() -> None:
+    text = CONFIG.read_text()
+    for marker in ("hooks.slack.com", "api_url:", "smtp_auth_password:", "credentials:"):
+        assert marker not in text
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (
+            lambda: AlertRouting(
+                receivers=(Receiver(name="pager", webhook_url="http://relay/x"),),
+                default_receiver="nobody",
+            ),
+            "default_receiver: no receiver named 'nobody'",
+        ),
+        (
+            lambda: Receiver(
+                name="slack", webhook_url="https://hooks.slack.com/services/T000/B000/XXXX"
+            ),
+            "webhook_url carries a credential",
+        ),
+        (lambda: Receiver(name="empty"), "needs a webhook_url, slack or email"),
+        (lambda: SlackSettings(channel="alerts"), "SlackSettings[alerts].channel"),
+    ],
+    ids=["unknown-receiver", "inline-slack-url", "receiver-without-target", "bad-channel"],
+)
+def test_invalid_routing_is_rejected(build: object, message: str) -> None:
+    with pytest.raises(SpecError) as error:
+        build()  # type: ignore[operator]
+    assert message in str(error.value)
