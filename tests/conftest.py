@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,8 @@ def promtool() -> str:
     if path is None:
         pytest.fail("promtool is missing: run `make test`, which installs Debian's prometheus")
     return path
+
+
+def run_tool(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run an external tool (promtool, amtool) bounded in time, capturing its output."""
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)

@@ -12,7 +12,7 @@ from stackgen.output import write_tree
 from stackgen.render import alertmanager
 from stackgen.spec import SpecError, Stack
 from stackgen.spec.alerting import AlertRouting, EmailSettings, Receiver, SlackSettings
-from tests.conftest import GENERATED
+from tests.conftest import GENERATED, run_tool
 
 CONFIG = GENERATED / "alertmanager/alertmanager.yml"
 
@@ -26,7 +26,7 @@ def amtool() -> str:
 
 
 def _amtool(amtool: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([amtool, *args], capture_output=True, text=True, timeout=60, check=False)
+    return run_tool(amtool, *args)
 
 
 def test_amtool_accepts_the_generated_config(amtool: str) -> None:

@@ -3,17 +3,14 @@ catch a broken rule (they are not a check that cannot fail)."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from stackgen.output import write_tree
 from stackgen.render import render_all
 from stackgen.spec import Stack
-from tests.conftest import GENERATED
+from tests.conftest import GENERATED, run_tool
 
-
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+_run = run_tool
 
 
 def test_promtool_check_config(promtool: str) -> None:

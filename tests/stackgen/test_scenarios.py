@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import yaml
 
 from stackgen.spec import Metric, MetricType, Stack
 from stackgen.spec.scenarios import counter, gauge, histogram, le_value
+from tests.conftest import run_tool
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?"
 _SEGMENT = re.compile(rf"^(?P<start>{_NUMBER})(?:(?P<op>[-+])(?P<step>{_NUMBER}))?x(?P<count>\d+)$")
@@ -93,14 +93,7 @@ def test_the_test_parser_agrees_with_promtool(promtool: str, tmp_path: Path) -> 
         ],
     }
     (tmp_path / "tests.yml").write_text(yaml.safe_dump(tests))
-    result = subprocess.run(
-        [promtool, "test", "rules", "tests.yml"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_tool(promtool, "test", "rules", "tests.yml", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

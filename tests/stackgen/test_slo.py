@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from stackgen.render.slo_dashboard import dashboard
 from stackgen.render.slo_tests import burn_ratios
 from stackgen.spec import SLO, LatencySLI, RatioSLI, SpecError, Stack
 from stackgen.spec.slo import le_regex
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, run_tool
 
 SCHEMAS = REPO_ROOT.parent / "shared" / "schemas" / "grafana"
 
@@ -361,8 +360,7 @@ def test_panel_options_match_their_panel_schema(
     assert problems == []
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+_run = run_tool
 
 
 def test_latency_sli_counts_go_style_le_spelling(

@@ -22,6 +22,7 @@ from stackgen.templating import (
     humanize_percentage,
     template_problems,
 )
+from tests.conftest import run_tool
 
 NAN = math.nan
 INF = math.inf
@@ -254,14 +255,7 @@ def _run_promtool(
         ],
     }
     (tmp_path / "tests.yml").write_text(yaml.safe_dump(tests))
-    return subprocess.run(
-        [promtool, "test", "rules", "tests.yml"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_tool(promtool, "test", "rules", "tests.yml", cwd=tmp_path)
 
 
 @pytest.mark.parametrize("function", _FUNCTIONS)
@@ -348,13 +342,6 @@ def test_promtool_rejects_the_unclosed_action_stackgen_accepts(
         ]
     }
     (tmp_path / "rules.yml").write_text(yaml.safe_dump(rules))
-    result = subprocess.run(
-        [promtool, "check", "rules", "rules.yml"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_tool(promtool, "check", "rules", "rules.yml", cwd=tmp_path)
     assert result.returncode != 0
     assert "unclosed action" in result.stdout + result.stderr
