@@ -7,10 +7,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
+from stackgen.conventions import SLO_BURN_TIERS
 from stackgen.output import write_tree
 from stackgen.render import alertmanager
-from stackgen.spec import SpecError, Stack
+from stackgen.spec import Severity, SpecError, Stack
 from stackgen.spec.alerting import AlertRouting, EmailSettings, Receiver, SlackSettings
 from tests.conftest import GENERATED, run_tool
 
@@ -79,6 +81,27 @@ def test_email_and_slack_read_their_secrets_from_files(
     assert "hooks.slack.com" not in text and "password:" not in text
 
 
+def test_a_critical_inhibits_the_matching_warning() -> None:
+    config = yaml.safe_load(CONFIG.read_text())
+    rules = {tuple(rule["equal"]): rule for rule in config["inhibit_rules"]}
+    assert set(rules) == {("component",), ("slo",)}
+    for (label,), rule in rules.items():
+        # The equal label must be present on both sides: two missing labels are equal.
+        assert rule["source_matchers"] == ['severity="critical"', f'{label}=~".+"']
+        assert rule["target_matchers"] == ['severity="warning"', f'{label}=~".+"']
+
+
+def test_every_alert_severity_has_a_route(stack: Stack, rendered: dict[str, str]) -> None:
+    assert stack.alerting is not None
+    severities = {alert.severity for alert in stack.alerts}
+    if stack.slos:  # the burn-rate alerts carry the tiers' severities
+        severities |= {Severity(tier[4]) for tier in SLO_BURN_TIERS}
+    assert severities <= set(stack.alerting.by_severity)
+    routes = yaml.safe_load(rendered["alertmanager/alertmanager.yml"])["route"]["routes"]
+    critical = next(r for r in routes if r["matchers"] == ['severity="critical"'])
+    assert critical["group_wait"] == "10s"
+
+
 def test_no_secret_in_the_generated_config() -> None:
     text = CONFIG.read_text()
     for marker in ("hooks.slack.com", "api_url:", "smtp_auth_password:", "credentials:"):
@@ -103,8 +126,63 @@ def test_no_secret_in_the_generated_config() -> None:
         ),
         (lambda: Receiver(name="empty"), "needs a webhook_url, slack or email"),
         (lambda: SlackSettings(channel="alerts"), "SlackSettings[alerts].channel"),
+        (
+            lambda: AlertRouting(
+                receivers=(Receiver(name="pager", webhook_url="http://relay/x"),),
+                default_receiver="pager",
+                by_severity={Severity.CRITICAL: "pagr"},
+            ),
+            "by_severity[critical]: no receiver named 'pagr'",
+        ),
+        (
+            lambda: AlertRouting(
+                receivers=(
+                    Receiver(name="pager", webhook_url="http://relay/x"),
+                    Receiver(name="pager", webhook_url="http://relay/y"),
+                ),
+                default_receiver="pager",
+            ),
+            "receivers: duplicate names",
+        ),
+        (
+            lambda: AlertRouting(
+                receivers=(Receiver(name="pager", webhook_url="http://relay/x"),),
+                default_receiver="pager",
+                critical_group_wait="10 seconds",
+            ),
+            "critical_group_wait: '10 seconds' is not a Prometheus duration",
+        ),
+        (
+            lambda: Receiver(name="relay", webhook_url="http://relay/x?token=abc"),
+            "webhook_url carries a credential",
+        ),
+        (
+            lambda: Receiver(name="relay", webhook_url="http://user:pass@relay/x"),
+            "webhook_url carries a credential",
+        ),
+        (
+            lambda: EmailSettings(
+                to="ops@example.org",
+                sender="bestbox@example.org",
+                smarthost="smtp.example.org:587",
+                username="bestbox",
+                password="hunter2",
+            ),
+            "password: Extra inputs are not permitted",
+        ),
     ],
-    ids=["unknown-receiver", "inline-slack-url", "receiver-without-target", "bad-channel"],
+    ids=[
+        "unknown-receiver",
+        "inline-slack-url",
+        "receiver-without-target",
+        "bad-channel",
+        "unknown-severity-receiver",
+        "duplicate-receiver",
+        "bad-duration",
+        "token-in-url",
+        "userinfo-in-url",
+        "inline-smtp-password",
+    ],
 )
 def test_invalid_routing_is_rejected(build: object, message: str) -> None:
     with pytest.raises(SpecError) as error:
