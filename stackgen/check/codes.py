@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from stackgen.findings import Level
+from stackgen.findings import Finding, Level
 
-__all__ = ["CODES"]
+__all__ = ["CODES", "finding"]
 
 # code -> (level, meaning)
 CODES: Final[dict[str, tuple[Level, str]]] = {
@@ -58,3 +58,9 @@ CODES: Final[dict[str, tuple[Level, str]]] = {
     "live-label-mismatch": (Level.ERROR, "the emitted label names differ from the catalog's"),
     "live-label-value": (Level.ERROR, "an emitted label value outside the declared values"),
 }
+
+
+def finding(code: str, where: str, message: str, hint: str = "", spec: str = "") -> Finding:
+    """A Finding at the level its code is registered with."""
+    level, _ = CODES[code]
+    return Finding(code, level, where, message, hint, spec)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from stackgen.check.codes import CODES
+from stackgen.check.codes import finding
 from stackgen.check.dashboards import check_dashboard, grafana_to_promql
 from stackgen.check.promql import Subject, check_expression, infer_labels
 from stackgen.check.static import build_index
@@ -19,8 +19,7 @@ __all__ = ["check_dashboard_file", "check_rule_file", "grafana_to_promql"]
 
 
 def _unreadable(path: Path, reason: str) -> list[Finding]:
-    level, _ = CODES["unreadable-file"]
-    return [Finding("unreadable-file", level, str(path), reason, "fix or remove the file")]
+    return [finding("unreadable-file", str(path), reason, "fix or remove the file")]
 
 
 def check_rule_file(stack: Stack, path: Path) -> list[Finding]:

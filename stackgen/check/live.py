@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from prometheus_client.metrics_core import Metric as Family
 from prometheus_client.parser import text_string_to_metric_families
 
-from stackgen.check.codes import CODES
+from stackgen.check.codes import finding
 from stackgen.conventions import BUCKET_LABEL, SCRAPE_LABELS
 from stackgen.findings import Finding
 from stackgen.spec import Metric, MetricSource, Stack
@@ -19,11 +19,6 @@ __all__ = ["check_exposition", "check_live", "scrape"]
 
 # Samples a family may carry besides its own name (prometheus_client writes _created).
 _SAMPLE_SUFFIXES = ("", "_total", "_created", "_bucket", "_sum", "_count", "_gsum", "_gcount")
-
-
-def _finding(code: str, where: str, message: str, hint: str, spec: str = "") -> Finding:
-    level, _ = CODES[code]
-    return Finding(code, level, where, message, hint, spec)
 
 
 def scrape(url: str, timeout_s: float = 5.0) -> str:
@@ -50,7 +45,7 @@ def _family_labels(family: Family) -> set[str]:
 
 def _check_family(family: Family, metric: Metric, where: str) -> Iterable[Finding]:
     if family.type != metric.type:
-        yield _finding(
+        yield finding(
             "live-type-mismatch",
             where,
             f"emitted as a {family.type}, declared a {metric.type}",
@@ -61,7 +56,7 @@ def _check_family(family: Family, metric: Metric, where: str) -> Iterable[Findin
     declared = set(metric.label_names())
     emitted = _family_labels(family)
     if family.samples and emitted != declared:
-        yield _finding(
+        yield finding(
             "live-label-mismatch",
             where,
             f"emitted labels {sorted(emitted)}, declared {sorted(declared)}",
@@ -73,7 +68,7 @@ def _check_family(family: Family, metric: Metric, where: str) -> Iterable[Findin
             continue
         seen = {s.labels[label.name] for s in family.samples if label.name in s.labels}
         for value in sorted(seen - set(label.values)):
-            yield _finding(
+            yield finding(
                 "live-label-value",
                 where,
                 f'{label.name}="{value}" is not one of {list(label.values)}',
@@ -93,7 +88,7 @@ def check_exposition(stack: Stack, text: str, *, service: str = "agent-api") -> 
         metric = expected.get(name)
         if metric is None:
             findings.append(
-                _finding(
+                finding(
                     "live-uncatalogued-metric",
                     where,
                     f"{name} ({family.type}) is emitted but not in the catalog",
@@ -106,7 +101,7 @@ def check_exposition(stack: Stack, text: str, *, service: str = "agent-api") -> 
     for name in sorted(set(expected) - seen):
         metric = expected[name]
         findings.append(
-            _finding(
+            finding(
                 "live-missing-metric",
                 f"live {service}: {name}",
                 f"{name} is in the catalog but the service does not emit it",
@@ -122,7 +117,7 @@ def check_live(stack: Stack, url: str, *, service: str = "agent-api") -> list[Fi
         text = scrape(url)
     except (urllib.error.URLError, OSError, ValueError) as error:
         return [
-            _finding(
+            finding(
                 "live-unreachable",
                 url,
                 f"cannot scrape {url}: {error}",

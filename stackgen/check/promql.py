@@ -17,7 +17,7 @@ from typing import Any
 import promql_parser as pp
 
 from stackgen.check.catalog import CatalogIndex, SeriesRef
-from stackgen.check.codes import CODES
+from stackgen.check.codes import finding
 from stackgen.conventions import (
     BUCKET_LABEL,
     COUNTER_RANGE_FUNCTIONS,
@@ -55,9 +55,8 @@ class _Walk:
     findings: list[Finding] = field(default_factory=list)
 
     def report(self, code: str, message: str, hint: str = "", spec: str = "") -> None:
-        level, _ = CODES[code]
         self.findings.append(
-            Finding(code, level, self.subject.where, message, hint, spec or self.subject.spec)
+            finding(code, self.subject.where, message, hint, spec or self.subject.spec)
         )
 
     # -- selectors -------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from stackgen.check.catalog import CatalogIndex
-from stackgen.check.codes import CODES
+from stackgen.check.codes import finding
 from stackgen.check.dashboards import check_dashboard
 from stackgen.check.promql import Subject, check_expression, infer_labels
 from stackgen.conventions import GRAFANA_DASHBOARDS_DIR
@@ -17,11 +17,6 @@ from stackgen.render import render_all
 from stackgen.spec import MetricsFormat, MetricSource, Stack
 
 __all__ = ["build_index", "check_stack"]
-
-
-def _finding(code: str, where: str, message: str, hint: str, spec: str) -> Finding:
-    level, _ = CODES[code]
-    return Finding(code, level, where, message, hint, spec)
 
 
 def build_index(stack: Stack) -> CatalogIndex:
@@ -51,7 +46,7 @@ def check_catalog(stack: Stack) -> list[Finding]:
         for label in metric.labels:
             if label.name in unbounded:
                 findings.append(
-                    _finding(
+                    finding(
                         "unbounded-label",
                         where,
                         f"label {label.name!r} is an unbounded identity: every user or "
@@ -65,7 +60,7 @@ def check_catalog(stack: Stack) -> list[Finding]:
         service = stack.service(metric.service)
         if service is None:
             findings.append(
-                _finding(
+                finding(
                     "unknown-service",
                     where,
                     f"service {metric.service!r} is not defined in the stack",
@@ -75,7 +70,7 @@ def check_catalog(stack: Stack) -> list[Finding]:
             )
         elif service.scrape is None:
             findings.append(
-                _finding(
+                finding(
                     "unscraped-metric",
                     where,
                     f"service {service.name!r} is not scraped, so this metric never "
@@ -93,7 +88,7 @@ def check_scrape_jobs(stack: Stack) -> list[Finding]:
         assert service.scrape is not None
         if service.scrape.format is not MetricsFormat.PROMETHEUS:
             findings.append(
-                _finding(
+                finding(
                     "non-prometheus-scrape",
                     f"scrape job {service.name}",
                     f"{service.address}{service.scrape.path} serves {service.scrape.format}, "
@@ -124,7 +119,7 @@ def check_collector_scraped(stack: Stack) -> list[Finding]:
         if port in scraped:
             continue
         findings.append(
-            _finding(
+            finding(
                 "unscraped-exporter",
                 f"otel collector {what} {collector.host}:{port}",
                 f"the collector serves metrics on {collector.host}:{port} but no scrape job "
