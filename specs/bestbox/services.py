@@ -68,6 +68,25 @@ otel_collector_exporter = Service(
     scrape=Scrape(path="/metrics"),
 )
 
+postgres = Service(
+    name="postgres",
+    description="PostgreSQL: the conversation audit log (user_sessions, conversation_log).",
+    host="postgres",
+    port=5432,
+)
+jaeger = Service(
+    name="jaeger",
+    description="Jaeger all-in-one: trace storage and UI (OTLP in from the collector).",
+    host="jaeger",
+    port=16686,
+)
+grafana = Service(
+    name="grafana",
+    description="Grafana: the dashboards, behind a login.",
+    host="grafana",
+    port=3000,
+)
+
 SERVICES = (
     agent_api,
     llm_server,
@@ -76,4 +95,7 @@ SERVICES = (
     alertmanager,
     otel_collector,
     otel_collector_exporter,
+    postgres,
+    jaeger,
+    grafana,
 )

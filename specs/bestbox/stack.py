@@ -11,7 +11,10 @@ from specs.bestbox.slos import SLOS
 from stackgen.spec import (
     Batch,
     Collector,
+    Datasource,
+    DatasourceType,
     DebugExporter,
+    Grafana,
     MemoryLimiter,
     PrometheusExporter,
     PrometheusSettings,
@@ -51,6 +54,33 @@ stack = Stack(
         telemetry_metrics_port=8888,
     ),
     alerting=ALERTING,
+    grafana=Grafana(
+        # schemaVersion 39 in every dashboard is what this image writes.
+        image="grafana/grafana:10.4.2",
+        service="grafana",
+        folder="BestBox",
+        datasources=(
+            Datasource(
+                uid="prometheus",
+                name="Prometheus",
+                type=DatasourceType.PROMETHEUS,
+                service="prometheus",
+                default=True,
+                time_interval="15s",
+            ),
+            Datasource(uid="jaeger", name="Jaeger", type=DatasourceType.JAEGER, service="jaeger"),
+            Datasource(
+                uid="audit-postgres",
+                name="BestBox audit (PostgreSQL)",
+                type=DatasourceType.POSTGRES,
+                service="postgres",
+                database="bestbox",
+                # SELECT on the audit tables only; created by the compose database's init.
+                user="grafana_reader",
+                password_env="GRAFANA_DB_PASSWORD",
+            ),
+        ),
+    ),
     grafana_url="http://localhost:3001",
     runbook_url="http://localhost:8000/admin/runbooks",
 )

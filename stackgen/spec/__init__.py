@@ -10,6 +10,7 @@ from stackgen.spec.collector import (
     PrometheusExporter,
     ResourceAction,
 )
+from stackgen.spec.grafana import Datasource, DatasourceType, Grafana
 from stackgen.spec.metrics import Label, Metric, MetricSource, MetricType
 from stackgen.spec.rules import Alert, AlertTest, RecordingRule, RecordingTest, Sample, Severity
 from stackgen.spec.services import MetricsFormat, Scrape, Service
@@ -23,9 +24,12 @@ __all__ = [
     "Batch",
     "BurnTier",
     "Collector",
+    "Datasource",
+    "DatasourceType",
     "DebugExporter",
     "DebugVerbosity",
     "Duration",
+    "Grafana",
     "Label",
     "LatencySLI",
     "MemoryLimiter",

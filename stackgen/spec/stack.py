@@ -12,6 +12,7 @@ from stackgen.conventions import DEFAULT_UNBOUNDED_LABELS
 from stackgen.spec.alerting import AlertRouting
 from stackgen.spec.base import Duration, SpecModel, duration_seconds, is_valid
 from stackgen.spec.collector import Collector
+from stackgen.spec.grafana import Grafana
 from stackgen.spec.metrics import Metric, MetricType
 from stackgen.spec.rules import Alert, RecordingRule, Severity
 from stackgen.spec.services import Service
@@ -43,6 +44,8 @@ class Stack(SpecModel):
     collector: Collector | None = None
     # Alertmanager routing; None: no Alertmanager configuration is generated.
     alerting: AlertRouting | None = None
+    # Grafana and its datasources; None: the stack runs no Grafana.
+    grafana: Grafana | None = None
     # Label names never allowed on a metric (identities: unbounded and private).
     unbounded_labels: tuple[str, ...] = DEFAULT_UNBOUNDED_LABELS
     # A critical alert must be able to fire within this time of its fault.
@@ -76,9 +79,23 @@ class Stack(SpecModel):
             problems.append(
                 f"prometheus.alertmanager: {self.prometheus.alertmanager!r} is not a service"
             )
+        problems += self._grafana_problems(services)
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _grafana_problems(self, services: set[str]) -> list[str]:
+        if self.grafana is None or not is_valid(self.grafana):
+            return []
+        problems = []
+        if self.grafana.service not in services:
+            problems.append(f"grafana.service: {self.grafana.service!r} is not a service")
+        for ds in self.grafana.datasources:
+            if ds.service not in services:
+                problems.append(
+                    f"grafana.datasources[{ds.uid}].service: {ds.service!r} is not a service"
+                )
+        return problems
 
     def _slo_problems(self, slo: SLO) -> list[str]:
         """An SLO's SLI against the catalog: the metric, its type, labels and buckets."""
