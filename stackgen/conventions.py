@@ -83,3 +83,6 @@ GRAFANA_SCHEMA_VERSION: Final = 39
 SLO_DASHBOARD_FILE: Final = f"{GRAFANA_DASHBOARDS_DIR}/slo.json"
 # The SLO dashboard UID is "<stack name><this>": bestbox-slo.
 SLO_DASHBOARD_UID_SUFFIX: Final = "-slo"
+
+# Runbooks: one section per anchor that alerts and SLOs link (`runbook_url#<anchor>`).
+RUNBOOKS_FILE: Final = "docs/runbooks.md"

@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 
-__all__ = ["expand", "template_problems"]
+__all__ = ["expand", "placeholders_named", "template_problems"]
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
 _LABEL = re.compile(r"^\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*$")
@@ -111,5 +111,19 @@ def expand(text: str, labels: Mapping[str, str], value: float) -> str:
         if function := _VALUE.match(body):
             return _FUNCTIONS[function.group(1)](value)
         raise ValueError(f"unsupported template {match.group(0)!r}")
+
+    return _PLACEHOLDER.sub(replace, text)
+
+
+def placeholders_named(text: str, form: str = "<{}>") -> str:
+    """The text for a reader, each placeholder shown by what it stands for:
+    ``{{ $labels.job }}`` becomes ``<job>``, ``{{ $value | humanize }}`` ``<value>``
+    (``form`` shapes the name, e.g. a Markdown code span)."""
+
+    def replace(match: re.Match[str]) -> str:
+        body = match.group(1)
+        if label := _LABEL.match(body):
+            return form.format(label.group(1))
+        return form.format("value")
 
     return _PLACEHOLDER.sub(replace, text)

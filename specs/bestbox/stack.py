@@ -6,6 +6,7 @@ from specs.bestbox.alerting import ALERTING
 from specs.bestbox.alerts import ALERTS
 from specs.bestbox.metrics import CATALOG
 from specs.bestbox.recording import RECORDING_RULES
+from specs.bestbox.runbooks import RUNBOOKS
 from specs.bestbox.services import SERVICES
 from specs.bestbox.slos import SLOS
 from stackgen.spec import (
@@ -83,4 +84,5 @@ stack = Stack(
     ),
     grafana_url="http://localhost:3001",
     runbook_url="http://localhost:8000/admin/runbooks",
+    runbooks=RUNBOOKS,
 )

@@ -47,6 +47,8 @@ CODES: Final[dict[str, tuple[Level, str]]] = {
         "a port the collector serves metrics on (prometheus exporter, own telemetry) "
         "that no scrape job reaches",
     ),
+    "missing-runbook": (Level.ERROR, "an alert or SLO links a runbook anchor no Runbook defines"),
+    "unused-runbook": (Level.WARNING, "a runbook no alert or SLO links"),
     "unreadable-file": (Level.ERROR, "an external file could not be read or parsed"),
     "live-unreachable": (Level.ERROR, "the live /metrics endpoint could not be scraped"),
     "live-missing-metric": (Level.ERROR, "a catalog metric the running service does not emit"),

@@ -14,6 +14,7 @@ from stackgen.check.promql import Subject, check_expression, infer_labels
 from stackgen.conventions import GRAFANA_DASHBOARDS_DIR
 from stackgen.findings import Finding
 from stackgen.render import render_all
+from stackgen.render.runbooks import runbook_links
 from stackgen.spec import MetricsFormat, MetricSource, Stack
 
 __all__ = ["build_index", "check_stack"]
@@ -164,6 +165,43 @@ def check_dashboards(stack: Stack, index: CatalogIndex) -> list[Finding]:
     return findings
 
 
+def check_runbooks(stack: Stack, index: CatalogIndex) -> list[Finding]:
+    """Every alert links a written runbook, every runbook is linked, and every runbook
+    query asks for series the stack has."""
+    findings: list[Finding] = []
+    linked: set[str] = set()
+    for link in runbook_links(stack):
+        if link.anchor in linked:
+            continue
+        linked.add(link.anchor)
+        if stack.runbook(link.anchor) is None:
+            findings.append(
+                finding(
+                    "missing-runbook",
+                    f"alert {link.name}",
+                    f"links runbook {link.anchor!r}, which no Runbook in the stack defines: "
+                    "the on-call engineer would open an empty section",
+                    f"add Runbook(anchor={link.anchor!r}, ...) to Stack.runbooks",
+                    link.spec,
+                )
+            )
+    for runbook in stack.runbooks:
+        if runbook.anchor not in linked:
+            findings.append(
+                finding(
+                    "unused-runbook",
+                    f"runbook {runbook.anchor}",
+                    "no alert or SLO links this runbook",
+                    "link it from an Alert.runbook / SLO.runbook, or remove it",
+                    runbook.spec_name(),
+                )
+            )
+        for query in runbook.queries:
+            subject = Subject(f"runbook {runbook.anchor}: query {query.title!r}", query.spec_name())
+            findings += check_expression(query.promql, index, subject)
+    return findings
+
+
 def check_stack(stack: Stack) -> list[Finding]:
     """Every static finding of a stack, sorted."""
     index = build_index(stack)
@@ -173,5 +211,6 @@ def check_stack(stack: Stack) -> list[Finding]:
         *check_collector_scraped(stack),
         *check_expressions(stack, index),
         *check_dashboards(stack, index),
+        *check_runbooks(stack, index),
     ]
     return sorted(set(findings))

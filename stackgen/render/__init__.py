@@ -13,6 +13,7 @@ from stackgen.render import (
     prometheus_config,
     rule_tests,
     rules,
+    runbooks,
     slo_dashboard,
     slo_rules,
     slo_tests,
@@ -32,6 +33,7 @@ RENDERERS: tuple[tuple[str, Renderer], ...] = (
     ("slo-rule-tests", slo_tests.render),
     ("slo-dashboard", slo_dashboard.render),
     ("otel-collector", otel_collector.render),
+    ("runbooks", runbooks.render),
 )
 
 

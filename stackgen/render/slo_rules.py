@@ -39,7 +39,7 @@ def slo_alert_annotations(stack: Stack, slo: SLO, tier: BurnTier) -> dict[str, s
             f"{_percent(round(slo.error_budget * 100, 10))} error budget): at this rate the "
             f"{slo.period} budget is gone in {slo.exhaustion(tier)}."
         ),
-        "runbook_url": f"{stack.runbook_url}#{slo.runbook or 'slo-' + slo.name}",
+        "runbook_url": f"{stack.runbook_url}#{slo.runbook_anchor}",
         "dashboard": f"{stack.grafana_url}/d/{slo_dashboard_uid(stack)}",
     }
 

@@ -13,6 +13,7 @@ from stackgen.spec.collector import (
 from stackgen.spec.grafana import Datasource, DatasourceType, Grafana
 from stackgen.spec.metrics import Label, Metric, MetricSource, MetricType
 from stackgen.spec.rules import Alert, AlertTest, RecordingRule, RecordingTest, Sample, Severity
+from stackgen.spec.runbooks import Runbook, RunbookQuery
 from stackgen.spec.services import MetricsFormat, Scrape, Service
 from stackgen.spec.slo import SLO, BurnTier, LatencySLI, RatioSLI, SLORule
 from stackgen.spec.stack import PrometheusSettings, Stack
@@ -43,6 +44,8 @@ __all__ = [
     "RecordingRule",
     "RecordingTest",
     "ResourceAction",
+    "Runbook",
+    "RunbookQuery",
     "SLORule",
     "Sample",
     "Scrape",

@@ -12,7 +12,15 @@ from pydantic import Field, field_validator, model_validator
 from stackgen.spec.base import Duration, SpecModel, duration_seconds, is_valid
 from stackgen.templating import template_problems
 
-__all__ = ["Alert", "AlertTest", "RecordingRule", "RecordingTest", "Sample", "Severity"]
+__all__ = [
+    "Alert",
+    "AlertTest",
+    "RecordingRule",
+    "RecordingTest",
+    "Sample",
+    "Severity",
+    "check_promql",
+]
 
 GROUP_NAME = r"^[a-z][a-z0-9_]*$"
 LABEL_KEY = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
@@ -24,7 +32,7 @@ class Severity(StrEnum):
     INFO = "info"
 
 
-def _check_promql(expr: str) -> str:
+def check_promql(expr: str) -> str:
     try:
         promql_parser.parse(expr)
     except ValueError as error:
@@ -36,7 +44,7 @@ def _check_series(series: dict[str, str]) -> dict[str, str]:
     if not series:
         raise ValueError("at least one input series is needed")
     for selector in series:
-        _check_promql(selector)
+        check_promql(selector)
     return series
 
 
@@ -73,7 +81,7 @@ class RecordingRule(SpecModel):
     labels: dict[str, str] = Field(default_factory=dict)
     test: RecordingTest
 
-    _expr = field_validator("expr")(_check_promql)
+    _expr = field_validator("expr")(check_promql)
 
 
 class AlertTest(SpecModel):
@@ -114,7 +122,7 @@ class Alert(SpecModel):
     labels: dict[str, str] = Field(default_factory=dict)
     test: AlertTest
 
-    _expr = field_validator("expr")(_check_promql)
+    _expr = field_validator("expr")(check_promql)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

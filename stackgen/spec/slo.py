@@ -225,6 +225,11 @@ class SLO(SpecModel):
         return self
 
     @property
+    def runbook_anchor(self) -> str:
+        """The runbook section its burn-rate alerts link."""
+        return self.runbook or f"slo-{self.name}"
+
+    @property
     def error_budget(self) -> float:
         """The allowed error ratio, e.g. 0.01 for 99 %."""
         return round(1 - self.objective / 100, 12)

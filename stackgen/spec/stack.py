@@ -15,6 +15,7 @@ from stackgen.spec.collector import Collector
 from stackgen.spec.grafana import Grafana
 from stackgen.spec.metrics import Metric, MetricType
 from stackgen.spec.rules import Alert, RecordingRule, Severity
+from stackgen.spec.runbooks import Runbook
 from stackgen.spec.services import Service
 from stackgen.spec.slo import SLO, LatencySLI
 
@@ -46,6 +47,8 @@ class Stack(SpecModel):
     alerting: AlertRouting | None = None
     # Grafana and its datasources; None: the stack runs no Grafana.
     grafana: Grafana | None = None
+    # What to do when an alert fires, by the anchor alerts and SLOs link.
+    runbooks: tuple[Runbook, ...] = ()
     # Label names never allowed on a metric (identities: unbounded and private).
     unbounded_labels: tuple[str, ...] = DEFAULT_UNBOUNDED_LABELS
     # A critical alert must be able to fire within this time of its fault.
@@ -62,6 +65,7 @@ class Stack(SpecModel):
             *_duplicates("alerts", (a.name for a in self.alerts)),
             *_duplicates("recording_rules", (r.record for r in self.recording_rules)),
             *_duplicates("slos", (s.name for s in self.slos)),
+            *_duplicates("runbooks", (r.anchor for r in self.runbooks)),
         ]
         budget = duration_seconds(self.critical_detection_budget)
         for alert in self.alerts:
@@ -133,6 +137,9 @@ class Stack(SpecModel):
                 f"{sli.metric} (buckets: {list(metric.buckets or ())})"
             )
         return problems
+
+    def runbook(self, anchor: str) -> Runbook | None:
+        return next((r for r in self.runbooks if r.anchor == anchor), None)
 
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)

@@ -137,6 +137,15 @@ def without_collector_exporter_job(stack: Stack) -> dict[str, Any]:
     return {"services": tuple(s for s in stack.services if s.name != "otel-collector-exporter")}
 
 
+def without_service_down_runbook(stack: Stack) -> dict[str, Any]:
+    return {"runbooks": tuple(r for r in stack.runbooks if r.anchor != "service-down")}
+
+
+def with_unlinked_runbook(stack: Stack) -> dict[str, Any]:
+    orphan = stack.runbooks[0].model_copy(update={"anchor": "cache-full"})
+    return {"runbooks": (*stack.runbooks, orphan)}
+
+
 def live(code: str, where: str, update: Callable[[Stack], dict[str, Any]]) -> Case:
     """A real prometheus_client registry built from a variant of the catalog (what a
     service that drifted from the spec would expose), checked against the real one."""
@@ -234,6 +243,8 @@ CASES: list[Case] = [
         "otel collector prometheus exporter otel-collector:8889",
         without_collector_exporter_job,
     ),
+    variant("missing-runbook", "alert ServiceDown", without_service_down_runbook),
+    variant("unused-runbook", "runbook cache-full", with_unlinked_runbook),
     Case("unreadable-file", broken_rule_file, "broken.yml"),
     live("live-missing-metric", "rag_relevance_score", without_rag_relevance),
     live("live-uncatalogued-metric", "cache_hits", with_extra_metric),

@@ -25,7 +25,7 @@ def test_generated_file_matches_snapshot(
     assert rendered[path] == snapshot
 
 
-@pytest.mark.parametrize("path", [p for p in PATHS if not p.endswith(".json")])
+@pytest.mark.parametrize("path", [p for p in PATHS if p.endswith((".yml", ".yaml"))])
 def test_generated_file_is_stamped_and_valid_yaml(rendered: dict[str, str], path: str) -> None:
     text = rendered[path]
     assert text.startswith(f"# {GENERATED_NOTICE}\n")
@@ -41,6 +41,18 @@ def test_generated_json_is_stamped_early(rendered: dict[str, str], path: str) ->
     assert GENERATED_NOTICE in text[:2000]
     assert json.loads(text)["description"].startswith(GENERATED_NOTICE)
     assert text.endswith("}\n")
+
+
+@pytest.mark.parametrize("path", [p for p in PATHS if p.endswith(".md")])
+def test_generated_markdown_is_stamped(rendered: dict[str, str], path: str) -> None:
+    text = rendered[path]
+    assert text.startswith(f"<!-- {GENERATED_NOTICE} -->\n")
+    assert text.endswith("\n") and "\n\n\n" not in text
+
+
+def test_every_generated_file_has_a_stamp_test() -> None:
+    stamped = [p for p in PATHS if p.endswith((".yml", ".yaml", ".json", ".md"))]
+    assert stamped == PATHS
 
 
 def test_rendering_is_deterministic(stack: Stack) -> None:
