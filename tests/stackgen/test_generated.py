@@ -25,12 +25,31 @@ def test_generated_file_matches_snapshot(
     assert rendered[path] == snapshot
 
 
-@pytest.mark.parametrize("path", [p for p in PATHS if not p.endswith(".json")])
+YAML = [p for p in PATHS if p.endswith((".yml", ".yaml"))]
+# Neither YAML nor JSON: shell scripts and the env file's documentation.
+OTHER = [p for p in PATHS if not p.endswith((".yml", ".yaml", ".json"))]
+
+
+@pytest.mark.parametrize("path", YAML)
 def test_generated_file_is_stamped_and_valid_yaml(rendered: dict[str, str], path: str) -> None:
     text = rendered[path]
     assert text.startswith(f"# {GENERATED_NOTICE}\n")
     assert text.endswith("\n") and not text.endswith("\n\n")
     assert isinstance(yaml.safe_load(text), dict)
+
+
+@pytest.mark.parametrize("path", OTHER)
+def test_other_generated_file_is_stamped(rendered: dict[str, str], path: str) -> None:
+    # A shell script keeps its #! line first; the notice is the next comment.
+    lines = rendered[path].splitlines()
+    header = lines[1:2] if lines[0].startswith("#!") else lines[:1]
+    assert header == [f"# {GENERATED_NOTICE}"], path
+    assert rendered[path].endswith("\n") and not rendered[path].endswith("\n\n")
+
+
+def test_every_generated_file_has_a_known_format() -> None:
+    assert set(PATHS) == set(YAML) | set(OTHER) | {p for p in PATHS if p.endswith(".json")}
+    assert OTHER == [".env.example", "postgres/init/10-bestbox-roles.sh"]
 
 
 @pytest.mark.parametrize("path", [p for p in PATHS if p.endswith(".json")])
