@@ -33,7 +33,11 @@ postgres = ComposeService(
     # The major version the audit schema and its init script are tested with.
     image="postgres:15.6",
     mounts=(Mount(source="postgres-data", target="/var/lib/postgresql/data"),),
-    healthcheck=Healthcheck(test=("pg_isready", "--username", "postgres", "--dbname", "bestbox")),
+    # Over TCP: while the image runs the init scripts its temporary server listens on
+    # the Unix socket only, so a socket probe would report ready before the roles exist.
+    healthcheck=Healthcheck(
+        test=("pg_isready", "--host", "127.0.0.1", "--username", "postgres", "--dbname", "bestbox")
+    ),
 )
 jaeger = ComposeService(
     name="jaeger",
