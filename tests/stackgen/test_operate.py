@@ -59,9 +59,15 @@ def test_apply_without_an_env_file_says_to_run_secrets(
 
 @pytest.mark.parametrize("action", list(Action), ids=[a.value for a in Action])
 def test_without_a_docker_engine_one_clear_line(
-    action: Action, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    action: Action,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The real situation here: no Docker daemon answers (or no docker CLI at all)."""
+    """The real situation here: no Docker daemon answers (or no docker CLI at all).
+    DOCKER_HOST points at a socket nobody listens on, so that even on a machine with an
+    engine this test never starts a stack."""
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
     env_file = tmp_path / ".env"
     assert main(["secrets", "--env-file", str(env_file)]) == 0
     capsys.readouterr()
