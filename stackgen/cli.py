@@ -18,8 +18,6 @@ from typing import Any
 from stackgen import __version__
 from stackgen.check import check_dashboard_file, check_rule_file, check_stack
 from stackgen.check.live import check_live
-
-# Operator commands (issue 4).
 from stackgen.conventions import COMPOSE_FILE
 from stackgen.findings import Finding, format_finding, has_errors
 from stackgen.load import LoadError, find_settings, load_stack
