@@ -10,17 +10,29 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from stackgen import __version__
 from stackgen.check import check_dashboard_file, check_rule_file, check_stack
 from stackgen.check.live import check_live
+from stackgen.conventions import COMPOSE_FILE
 from stackgen.findings import Finding, format_finding, has_errors
 from stackgen.load import LoadError, find_settings, load_stack
+from stackgen.operate import (
+    Action,
+    ComposeTarget,
+    OperateError,
+    compose_command,
+    execute,
+    format_command,
+)
 from stackgen.output import DriftKind, diff_tree, write_tree
 from stackgen.render import render_all
+from stackgen.render.compose import env_file_variables
+from stackgen.secrets import SecretsError, write_secrets
 from stackgen.spec import Stack
 
 __all__ = ["main"]
@@ -102,7 +114,38 @@ def _parser() -> argparse.ArgumentParser:
         help="the catalog service the live URL belongs to (default: agent-api)",
     )
     check.add_argument("--json", action="store_true", help="print findings as JSON on stdout")
+    _operator_commands(commands, common)
     return parser
+
+
+def _operator_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """secrets, apply, down, status: what an operator runs on the generated stack."""
+    secrets = commands.add_parser(
+        "secrets",
+        help="write the env file with random passwords",
+        description="Write the env file (default: [Compose].env_file at the repository "
+        "root, .env) with a random value for every secret the compose file reads, mode "
+        "0600. An existing file is never overwritten.",
+    )
+    common(secrets)
+    secrets.add_argument("--env-file", type=Path, metavar="PATH", help="where to write it")
+    secrets.add_argument(
+        "--add-missing",
+        action="store_true",
+        help="the file exists: append only the variables it lacks, keep the others",
+    )
+    for action, text in (
+        (Action.APPLY, "start or update the stack (docker compose up --detach --build --wait)"),
+        (Action.DOWN, "stop the stack (docker compose down; volumes are kept)"),
+        (Action.STATUS, "list the stack's containers (docker compose ps --all)"),
+    ):
+        sub = commands.add_parser(action.value, help=text, description=text + ".")
+        common(sub)
+        sub.add_argument("--out", type=Path, metavar="DIR", help="the generated directory")
+        sub.add_argument("--env-file", type=Path, metavar="PATH", help="the env file")
+        sub.add_argument(
+            "--dry-run", action="store_true", help="print the exact command; run nothing"
+        )
 
 
 def _load(spec: str | None) -> tuple[Stack, Path]:
@@ -165,11 +208,58 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if has_errors(findings) else EXIT_OK
 
 
+def _env_file(args: argparse.Namespace, stack: Stack) -> Path:
+    if args.env_file:
+        return Path(args.env_file)
+    name = stack.compose.env_file if stack.compose else ".env"
+    return find_settings(Path.cwd()).root / name
+
+
+def _secrets(args: argparse.Namespace) -> int:
+    stack, _ = _load(args.spec)
+    variables = env_file_variables(stack)
+    if not variables:
+        _log("stackgen: the stack has no compose deployment: no secrets to write")
+        return EXIT_INVALID
+    path = _env_file(args, stack)
+    try:
+        written = write_secrets(path, variables, add_missing=args.add_missing)
+    except SecretsError as error:
+        _log(f"stackgen: {error}")
+        return EXIT_INVALID
+    added = ", ".join(written.added) or "nothing"
+    _log(f"stackgen: {path} (mode 0600): added {added}; kept {len(written.kept)}")
+    return EXIT_OK
+
+
+def _operate(args: argparse.Namespace) -> int:
+    stack, default_out = _load(args.spec)
+    if stack.compose is None:
+        _log("stackgen: the stack has no compose deployment")
+        return EXIT_INVALID
+    out: Path = args.out or default_out
+    target = ComposeTarget(out / COMPOSE_FILE, _env_file(args, stack), stack.compose.project)
+    action = Action(args.command)
+    if args.dry_run:
+        print(format_command(compose_command(target, action)))
+        return EXIT_OK
+    try:
+        execute(target, action)
+    except OperateError as error:
+        _log(f"stackgen {action}: {error}")
+        return EXIT_INVALID
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "generate":
             return _generate(args)
+        if args.command == "secrets":
+            return _secrets(args)
+        if args.command in set(Action):
+            return _operate(args)
         return _check(args)
     except LoadError as error:
         for problem in error.problems:

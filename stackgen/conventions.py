@@ -86,3 +86,21 @@ SLO_DASHBOARD_UID_SUFFIX: Final = "-slo"
 
 # Runbooks: one section per anchor that alerts and SLOs link (`runbook_url#<anchor>`).
 RUNBOOKS_FILE: Final = "docs/runbooks.md"
+# docker-compose (issue 4). Compose lives in generated/: bind mounts and the build
+# context are relative to it.
+COMPOSE_FILE: Final = "docker-compose.yml"
+ENV_EXAMPLE_FILE: Final = ".env.example"
+GRAFANA_DATASOURCES_FILE: Final = "grafana/provisioning/datasources/datasources.yaml"
+GRAFANA_DASHBOARD_PROVIDERS_FILE: Final = "grafana/provisioning/dashboards/dashboards.yaml"
+POSTGRES_INIT_DIR: Final = "postgres/init"
+POSTGRES_INIT_SCRIPT: Final = f"{POSTGRES_INIT_DIR}/10-bestbox-roles.sh"
+# Where the containers find the generated files.
+PROMETHEUS_CONTAINER_DIR: Final = "/etc/prometheus"
+ALERTMANAGER_CONTAINER_DIR: Final = "/etc/alertmanager"
+OTEL_COLLECTOR_CONTAINER_CONFIG: Final = "/etc/otelcol-contrib/config.yaml"
+GRAFANA_CONTAINER_PROVISIONING: Final = "/etc/grafana/provisioning"
+GRAFANA_CONTAINER_DASHBOARDS: Final = "/etc/grafana/dashboards"
+POSTGRES_CONTAINER_INITDB: Final = "/docker-entrypoint-initdb.d"
+# The agent service's migrations, mounted read-only into the postgres container.
+AUDIT_MIGRATIONS_SOURCE: Final = "../agent_service/store/migrations/postgres"
+AUDIT_MIGRATIONS_CONTAINER_DIR: Final = "/opt/bestbox/migrations"

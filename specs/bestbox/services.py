@@ -38,7 +38,9 @@ embeddings = Service(
 prometheus = Service(
     name="prometheus",
     description="Prometheus: metrics storage, rule evaluation, alerting.",
-    host="localhost",
+    # Its compose service name: every scrape target is a compose service or an external
+    # host (`unknown-scrape-host`), and the container resolves its own name.
+    host="prometheus",
     port=9090,
     scrape=Scrape(path="/metrics"),
 )

@@ -60,6 +60,29 @@ CODES: Final[dict[str, tuple[Level, str]]] = {
     "live-label-mismatch": (Level.ERROR, "the emitted label names differ from the catalog's"),
     "live-label-value": (Level.ERROR, "an emitted label value outside the declared values"),
 }
+# docker-compose cross-checks (stackgen/check/compose.py).
+CODES.update(
+    {
+        "unknown-scrape-host": (
+            Level.ERROR,
+            "a scrape target's host is neither a compose service nor a declared external host",
+        ),
+        "missing-host-gateway": (
+            Level.ERROR,
+            "a container reaches host.docker.internal without extra_hosts host-gateway",
+        ),
+        "grafana-db-mismatch": (
+            Level.ERROR,
+            "Grafana's PostgreSQL datasource differs from the compose database or its "
+            "read-only role",
+        ),
+        "public-port": (Level.WARNING, "a compose port published on every interface"),
+        "inline-secret": (
+            Level.ERROR,
+            "a password, token or credential written in a compose service's environment",
+        ),
+    }
+)
 
 
 def finding(code: str, where: str, message: str, hint: str = "", spec: str = "") -> Finding:

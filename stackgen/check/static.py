@@ -9,6 +9,7 @@ import json
 
 from stackgen.check.catalog import CatalogIndex
 from stackgen.check.codes import finding
+from stackgen.check.compose import check_compose
 from stackgen.check.dashboards import check_dashboard
 from stackgen.check.promql import Subject, check_expression, infer_labels
 from stackgen.conventions import GRAFANA_DASHBOARDS_DIR
@@ -212,5 +213,6 @@ def check_stack(stack: Stack) -> list[Finding]:
         *check_expressions(stack, index),
         *check_dashboards(stack, index),
         *check_runbooks(stack, index),
+        *check_compose(stack),
     ]
     return sorted(set(findings))

@@ -9,7 +9,11 @@ from collections.abc import Callable, Mapping
 
 from stackgen.render import (
     alertmanager,
+    compose,
+    env_example,
+    grafana_provisioning,
     otel_collector,
+    postgres_init,
     prometheus_config,
     rule_tests,
     rules,
@@ -34,6 +38,10 @@ RENDERERS: tuple[tuple[str, Renderer], ...] = (
     ("slo-dashboard", slo_dashboard.render),
     ("otel-collector", otel_collector.render),
     ("runbooks", runbooks.render),
+    ("compose", compose.render),
+    ("env-example", env_example.render),
+    ("grafana-provisioning", grafana_provisioning.render),
+    ("postgres-init", postgres_init.render),
 )
 
 

@@ -10,6 +10,17 @@ from stackgen.spec.collector import (
     PrometheusExporter,
     ResourceAction,
 )
+from stackgen.spec.compose import (
+    HOST_GATEWAY,
+    AuditDatabase,
+    Build,
+    Compose,
+    ComposeService,
+    Condition,
+    Healthcheck,
+    Mount,
+    PublishedPort,
+)
 from stackgen.spec.grafana import Datasource, DatasourceType, Grafana
 from stackgen.spec.metrics import Label, Metric, MetricSource, MetricType
 from stackgen.spec.rules import Alert, AlertTest, RecordingRule, RecordingTest, Sample, Severity
@@ -56,4 +67,15 @@ __all__ = [
     "SpecModel",
     "Stack",
     "duration_seconds",
+]
+__all__ += [
+    "HOST_GATEWAY",
+    "AuditDatabase",
+    "Build",
+    "Compose",
+    "ComposeService",
+    "Condition",
+    "Healthcheck",
+    "Mount",
+    "PublishedPort",
 ]

@@ -12,6 +12,7 @@ from stackgen.conventions import DEFAULT_UNBOUNDED_LABELS
 from stackgen.spec.alerting import AlertRouting
 from stackgen.spec.base import Duration, SpecModel, duration_seconds, is_valid
 from stackgen.spec.collector import Collector
+from stackgen.spec.compose import Compose
 from stackgen.spec.grafana import Grafana
 from stackgen.spec.metrics import Metric, MetricType
 from stackgen.spec.rules import Alert, RecordingRule, Severity
@@ -49,6 +50,8 @@ class Stack(SpecModel):
     grafana: Grafana | None = None
     # What to do when an alert fires, by the anchor alerts and SLOs link.
     runbooks: tuple[Runbook, ...] = ()
+    # The docker-compose deployment; None: no docker-compose.yml is generated.
+    compose: Compose | None = None
     # Label names never allowed on a metric (identities: unbounded and private).
     unbounded_labels: tuple[str, ...] = DEFAULT_UNBOUNDED_LABELS
     # A critical alert must be able to fire within this time of its fault.
@@ -84,6 +87,7 @@ class Stack(SpecModel):
                 f"prometheus.alertmanager: {self.prometheus.alertmanager!r} is not a service"
             )
         problems += self._grafana_problems(services)
+        problems += self._compose_problems()
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -100,6 +104,23 @@ class Stack(SpecModel):
                     f"grafana.datasources[{ds.uid}].service: {ds.service!r} is not a service"
                 )
         return problems
+
+    def _compose_problems(self) -> list[str]:
+        """Compose services without an image must get one from the spec: the collector's
+        or Grafana's image, or a build."""
+        if self.compose is None or not is_valid(self.compose):
+            return []
+        derived = set()
+        if self.collector is not None:
+            derived.add(self.collector.host)
+        if self.grafana is not None:
+            derived.add(self.grafana.service)
+        return [
+            f"compose.services[{s.name}].image: needed (only the collector's and Grafana's "
+            "images come from their own spec)"
+            for s in self.compose.services
+            if s.image is None and s.build is None and s.name not in derived
+        ]
 
     def _slo_problems(self, slo: SLO) -> list[str]:
         """An SLO's SLI against the catalog: the metric, its type, labels and buckets."""

@@ -30,6 +30,7 @@ from stackgen.spec import (
     MetricsFormat,
     MetricSource,
     MetricType,
+    PublishedPort,
     Scrape,
     Service,
     Stack,
@@ -193,6 +194,53 @@ def unreachable(stack: Stack, tmp_path: Path) -> list[Finding]:
     return check_live(stack, "http://127.0.0.1:1/metrics")
 
 
+# -- docker-compose cross-checks (each the seed's own mistake) -------------------------
+
+
+def _compose_service(stack: Stack, name: str, **changes: Any) -> dict[str, Any]:
+    assert stack.compose is not None
+    services = tuple(
+        s.model_copy(update=changes) if s.name == name else s for s in stack.compose.services
+    )
+    return {"compose": stack.compose.model_copy(update={"services": services})}
+
+
+def prometheus_scrapes_localhost(stack: Stack) -> dict[str, Any]:
+    """The seed's self-scrape at localhost: not a compose service, not external."""
+    services = tuple(
+        s.model_copy(update={"host": "localhost"}) if s.name == "prometheus" else s
+        for s in stack.services
+    )
+    return {"services": services}
+
+
+def prometheus_without_host_gateway(stack: Stack) -> dict[str, Any]:
+    """host.docker.internal scrape targets without extra_hosts (fails on Linux)."""
+    return _compose_service(stack, "prometheus", host_gateway=False)
+
+
+def grafana_logs_in_as_the_owner(stack: Stack) -> dict[str, Any]:
+    """The seed's datasource logged in as the read-write database user."""
+    assert stack.grafana is not None
+    datasources = tuple(
+        d.model_copy(update={"user": "bestbox_agent"}) if d.uid == "audit-postgres" else d
+        for d in stack.grafana.datasources
+    )
+    return {"grafana": stack.grafana.model_copy(update={"datasources": datasources})}
+
+
+def grafana_on_every_interface(stack: Stack) -> dict[str, Any]:
+    """The seed published "3001:3000": every interface."""
+    return _compose_service(
+        stack, "grafana", ports=(PublishedPort(container=3000, host=3001, host_ip="0.0.0.0"),)
+    )
+
+
+def literal_password_in_environment(stack: Stack) -> dict[str, Any]:
+    """A literal password (the seed wrote Grafana's, bestbox2026) in the compose file."""
+    return _compose_service(stack, "jaeger", environment={"ADMIN_PASSWORD": "bestbox2026"})
+
+
 CASES: list[Case] = [
     alert(
         "promql-syntax",
@@ -252,6 +300,17 @@ CASES: list[Case] = [
     live("live-label-mismatch", "user_feedback", feedback_with_channel),
     live("live-label-value", "user_feedback", feedback_with_neutral),
     Case("live-unreachable", unreachable, "127.0.0.1:1"),
+    variant("unknown-scrape-host", "scrape job prometheus", prometheus_scrapes_localhost),
+    variant("missing-host-gateway", "compose service prometheus", prometheus_without_host_gateway),
+    variant(
+        "grafana-db-mismatch", "grafana datasource audit-postgres", grafana_logs_in_as_the_owner
+    ),
+    variant("public-port", "compose service grafana port 3001", grafana_on_every_interface),
+    variant(
+        "inline-secret",
+        "compose service jaeger environment ADMIN_PASSWORD",
+        literal_password_in_environment,
+    ),
 ]
 
 

@@ -25,12 +25,33 @@ def test_generated_file_matches_snapshot(
     assert rendered[path] == snapshot
 
 
-@pytest.mark.parametrize("path", [p for p in PATHS if p.endswith((".yml", ".yaml"))])
+YAML = [p for p in PATHS if p.endswith((".yml", ".yaml"))]
+MARKDOWN = [p for p in PATHS if p.endswith(".md")]
+# Neither YAML, JSON nor Markdown: shell scripts and the env file's documentation.
+OTHER = [p for p in PATHS if not p.endswith((".yml", ".yaml", ".json", ".md"))]
+
+
+@pytest.mark.parametrize("path", YAML)
 def test_generated_file_is_stamped_and_valid_yaml(rendered: dict[str, str], path: str) -> None:
     text = rendered[path]
     assert text.startswith(f"# {GENERATED_NOTICE}\n")
     assert text.endswith("\n") and not text.endswith("\n\n")
     assert isinstance(yaml.safe_load(text), dict)
+
+
+@pytest.mark.parametrize("path", OTHER)
+def test_other_generated_file_is_stamped(rendered: dict[str, str], path: str) -> None:
+    # A shell script keeps its #! line first; the notice is the next comment.
+    lines = rendered[path].splitlines()
+    header = lines[1:2] if lines[0].startswith("#!") else lines[:1]
+    assert header == [f"# {GENERATED_NOTICE}"], path
+    assert rendered[path].endswith("\n") and not rendered[path].endswith("\n\n")
+
+
+def test_every_generated_file_has_a_known_format() -> None:
+    json_files = {p for p in PATHS if p.endswith(".json")}
+    assert set(PATHS) == set(YAML) | set(MARKDOWN) | set(OTHER) | json_files
+    assert OTHER == [".env.example", "postgres/init/10-bestbox-roles.sh"]
 
 
 @pytest.mark.parametrize("path", [p for p in PATHS if p.endswith(".json")])
@@ -43,16 +64,11 @@ def test_generated_json_is_stamped_early(rendered: dict[str, str], path: str) ->
     assert text.endswith("}\n")
 
 
-@pytest.mark.parametrize("path", [p for p in PATHS if p.endswith(".md")])
+@pytest.mark.parametrize("path", MARKDOWN)
 def test_generated_markdown_is_stamped(rendered: dict[str, str], path: str) -> None:
     text = rendered[path]
     assert text.startswith(f"<!-- {GENERATED_NOTICE} -->\n")
     assert text.endswith("\n") and "\n\n\n" not in text
-
-
-def test_every_generated_file_has_a_stamp_test() -> None:
-    stamped = [p for p in PATHS if p.endswith((".yml", ".yaml", ".json", ".md"))]
-    assert stamped == PATHS
 
 
 def test_rendering_is_deterministic(stack: Stack) -> None:

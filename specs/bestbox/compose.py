@@ -1,0 +1,128 @@
+"""How docker compose runs the BestBox stack (generated/docker-compose.yml).
+
+Only what the rest of the spec cannot say lives here: images, published ports, data
+volumes, health checks and start-up order. Prometheus' command and retention, the
+collector's and Grafana's images, the mounts of the generated files, Grafana's login
+settings and the audit database's connection are derived by stackgen.
+"""
+
+from __future__ import annotations
+
+from specs.bestbox.services import agent_api, llm_server
+from stackgen.spec import (
+    AuditDatabase,
+    Build,
+    Compose,
+    ComposeService,
+    Healthcheck,
+    Mount,
+    PublishedPort,
+)
+from stackgen.spec import Condition as C
+
+HEALTHY, STARTED = C.HEALTHY, C.STARTED
+
+
+def http_check(url: str) -> Healthcheck:
+    """Busybox wget (the Prometheus, Alertmanager and Grafana images have it)."""
+    return Healthcheck(test=("wget", "--quiet", "--spider", url))
+
+
+postgres = ComposeService(
+    name="postgres",
+    # The major version the audit schema and its init script are tested with.
+    image="postgres:15.6",
+    mounts=(Mount(source="postgres-data", target="/var/lib/postgresql/data"),),
+    # Over TCP: while the image runs the init scripts its temporary server listens on
+    # the Unix socket only, so a socket probe would report ready before the roles exist.
+    healthcheck=Healthcheck(
+        test=("pg_isready", "--host", "127.0.0.1", "--username", "postgres", "--dbname", "bestbox")
+    ),
+)
+jaeger = ComposeService(
+    name="jaeger",
+    image="jaegertracing/all-in-one:1.54",
+    # OTLP in from the collector; traces in memory (the UI is for recent requests).
+    environment={"COLLECTOR_OTLP_ENABLED": "true", "SPAN_STORAGE_TYPE": "memory"},
+    ports=(PublishedPort(container=16686),),
+    # No healthcheck: older all-in-one images are built FROM scratch (no shell, no
+    # HTTP client to probe with), so dependants wait for it to start.
+)
+otel_collector = ComposeService(
+    name="otel-collector",
+    # Image from Stack.collector. It is built FROM scratch: no shell or wget for a
+    # healthcheck, so services that need it wait for it to start, not to be healthy.
+    ports=(PublishedPort(container=4317), PublishedPort(container=4318)),
+    depends_on={"jaeger": STARTED},
+)
+alertmanager = ComposeService(
+    name="alertmanager",
+    # 0.25: the amtool `make test` checks the configuration with.
+    image="prom/alertmanager:v0.25.0",
+    mounts=(
+        Mount(source="alertmanager-data", target="/alertmanager"),
+        # Slack webhook URL / SMTP password files (see README, Alertmanager).
+        Mount(source="../secrets/alertmanager", target="/etc/alertmanager/secrets", read_only=True),
+    ),
+    ports=(PublishedPort(container=9093),),
+    healthcheck=http_check("http://localhost:9093/-/healthy"),
+)
+prometheus = ComposeService(
+    name="prometheus",
+    # 2.42: the promtool `make test` checks the rules and their unit tests with.
+    image="prom/prometheus:v2.42.0",
+    mounts=(Mount(source="prometheus-data", target="/prometheus"),),
+    ports=(PublishedPort(container=9090),),
+    healthcheck=http_check("http://localhost:9090/-/healthy"),
+    depends_on={"alertmanager": HEALTHY},
+    # llama-server and the embeddings server run on the host.
+    host_gateway=True,
+)
+grafana = ComposeService(
+    name="grafana",
+    # Image from Stack.grafana. Host port 3001: the BestBox web UI uses 3000.
+    mounts=(Mount(source="grafana-data", target="/var/lib/grafana"),),
+    ports=(PublishedPort(container=3000, host=3001),),
+    healthcheck=http_check("http://localhost:3000/api/health"),
+    depends_on={"prometheus": HEALTHY, "postgres": HEALTHY, "jaeger": STARTED},
+)
+agent = ComposeService(
+    name=agent_api.name,
+    build=Build(context="..", dockerfile="Dockerfile"),
+    environment={
+        "AGENT_HOST": "0.0.0.0",
+        "AGENT_PORT": str(agent_api.port),
+        "LLM_BASE_URL": f"http://{llm_server.address}/v1",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector:4318",
+    },
+    ports=(PublishedPort(container=agent_api.port),),
+    healthcheck=Healthcheck(
+        # python:3.11-slim has no curl or wget.
+        test=(
+            "python",
+            "-c",
+            f"import urllib.request; urllib.request.urlopen("
+            f"'http://127.0.0.1:{agent_api.port}/health', timeout=3)",
+        ),
+    ),
+    depends_on={"postgres": HEALTHY, "otel-collector": STARTED},
+    # The LLM server runs on the GPU host.
+    host_gateway=True,
+)
+
+COMPOSE = Compose(
+    project="bestbox",
+    services=(postgres, jaeger, otel_collector, alertmanager, prometheus, grafana, agent),
+    prometheus="prometheus",
+    database=AuditDatabase(
+        service="postgres",
+        database="bestbox",
+        owner="bestbox_agent",
+        owner_password_env="AGENT_DB_PASSWORD",
+        reader="grafana_reader",
+        reader_password_env="GRAFANA_DB_PASSWORD",
+        reader_tables=("user_sessions", "conversation_log"),
+        client=agent_api.name,
+    ),
+    env_file=".env",
+)

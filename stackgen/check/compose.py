@@ -1,0 +1,179 @@
+"""Cross-checks of the compose deployment against the rest of the stack: scrape targets
+exist, host services are reachable, Grafana's audit datasource is the compose database,
+ports stay on loopback and no secret is written inline."""
+
+from __future__ import annotations
+
+import re
+
+from stackgen.check.codes import finding
+from stackgen.findings import Finding
+from stackgen.render.compose import derived
+from stackgen.spec import HOST_GATEWAY, DatasourceType, Stack
+
+__all__ = ["check_compose"]
+
+# Variable names that hold credentials; their values belong in the env file.
+_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIAL")
+_URL_CREDENTIAL = re.compile(r"//[^/@\s:]+:[^/@\s]+@")
+_ALL_INTERFACES = frozenset({"0.0.0.0", "::", ""})
+
+
+def check_scrape_hosts(stack: Stack) -> list[Finding]:
+    """Every scrape target is a compose service or a declared external host (the seed's
+    Prometheus scraped `localhost`, which inside its container is Prometheus itself)."""
+    compose = stack.compose
+    if compose is None:
+        return []
+    names = {s.name for s in compose.services}
+    findings = []
+    for service in stack.scraped_services():
+        if service.external or service.host in names:
+            continue
+        findings.append(
+            finding(
+                "unknown-scrape-host",
+                f"scrape job {service.name}",
+                f"target host {service.host!r} is not a compose service and the service is "
+                "not declared external: Prometheus cannot resolve it",
+                f"set host to a compose service ({', '.join(sorted(names))}) or mark "
+                f"Service[{service.name}] external=True",
+                service.spec_name(),
+            )
+        )
+    return findings
+
+
+def check_host_gateway(stack: Stack) -> list[Finding]:
+    """A container that reaches host.docker.internal needs extra_hosts host-gateway:
+    Docker on Linux does not define the name otherwise (the seed's mistake)."""
+    compose = stack.compose
+    if compose is None:
+        return []
+    findings = []
+    for service in compose.services:
+        if service.host_gateway:
+            continue
+        reasons = []
+        if service.name == compose.prometheus:
+            reasons += [
+                f"scrapes {s.name} at {s.address}"
+                for s in stack.scraped_services()
+                if s.host == HOST_GATEWAY
+            ]
+        environment = {**derived(stack, service).environment, **service.environment}
+        reasons += [
+            f"{name}={value}"
+            for name, value in sorted(environment.items())
+            if HOST_GATEWAY in value
+        ]
+        if reasons:
+            findings.append(
+                finding(
+                    "missing-host-gateway",
+                    f"compose service {service.name}",
+                    f"reaches {HOST_GATEWAY} ({'; '.join(reasons)}) without extra_hosts "
+                    "host-gateway: the name does not resolve on Linux",
+                    "set host_gateway=True on the compose service",
+                    service.spec_name(),
+                )
+            )
+    return findings
+
+
+def check_grafana_database(stack: Stack) -> list[Finding]:
+    """Grafana's PostgreSQL datasource logs in to the compose database as the read-only
+    role its init script creates, with that role's password variable."""
+    if stack.grafana is None or stack.compose is None:
+        return []
+    db = stack.compose.database
+    findings = []
+    for ds in stack.grafana.datasources:
+        if ds.type is not DatasourceType.POSTGRES:
+            continue
+        where = f"grafana datasource {ds.uid}"
+        if db is None:
+            findings.append(
+                finding(
+                    "grafana-db-mismatch",
+                    where,
+                    "the compose deployment declares no audit database",
+                    "give Compose a `database` (AuditDatabase)",
+                    ds.spec_name(),
+                )
+            )
+            continue
+        pairs = [
+            ("service", ds.service, "service", db.service),
+            ("database", ds.database, "database", db.database),
+            ("user", ds.user, "reader", db.reader),
+            ("password_env", ds.password_env, "reader_password_env", db.reader_password_env),
+        ]
+        for field, value, db_field, expected in pairs:
+            if value == expected:
+                continue
+            findings.append(
+                finding(
+                    "grafana-db-mismatch",
+                    where,
+                    f"{field} is {value!r} but the compose database's {db_field} is "
+                    f"{expected!r}: Grafana could not log in (or not as the read-only role)",
+                    f"set Datasource[{ds.uid}].{field}={expected!r}",
+                    ds.spec_name(),
+                )
+            )
+    return findings
+
+
+def check_public_ports(stack: Stack) -> list[Finding]:
+    if stack.compose is None:
+        return []
+    findings = []
+    for service in stack.compose.services:
+        for port in service.ports:
+            if port.host_ip not in _ALL_INTERFACES:
+                continue
+            findings.append(
+                finding(
+                    "public-port",
+                    f"compose service {service.name} port {port.host_port}",
+                    f"published on every interface ({port.host_ip}:{port.host_port}): "
+                    "anyone on the network reaches it",
+                    "keep host_ip='127.0.0.1' and put a TLS reverse proxy in front",
+                    service.spec_name(),
+                )
+            )
+    return findings
+
+
+def check_inline_secrets(stack: Stack) -> list[Finding]:
+    """Secrets belong in the env file, referenced through ``secrets``; a literal in
+    ``environment`` would be committed in generated/docker-compose.yml."""
+    if stack.compose is None:
+        return []
+    findings = []
+    for service in stack.compose.services:
+        for name, value in sorted(service.environment.items()):
+            if not (_SECRET_NAME.search(name) or _URL_CREDENTIAL.search(value)):
+                continue
+            findings.append(
+                finding(
+                    "inline-secret",
+                    f"compose service {service.name} environment {name}",
+                    "a credential written in the spec would be committed in the compose file",
+                    f"use secrets={{{name!r}: 'ENV_FILE_VARIABLE'}} (the env file holds the "
+                    "value; `stackgen secrets` writes it)",
+                    service.spec_name(),
+                )
+            )
+    return findings
+
+
+def check_compose(stack: Stack) -> list[Finding]:
+    return [
+        *check_scrape_hosts(stack),
+        *check_host_gateway(stack),
+        *check_grafana_database(stack),
+        *check_public_ports(stack),
+        *check_inline_secrets(stack),
+    ]

@@ -1,0 +1,86 @@
+"""generated/postgres/init/10-bestbox-roles.sh: the audit database's roles and schema.
+
+The postgres image runs it once, on an empty data directory, from
+/docker-entrypoint-initdb.d (it sources ``.sh`` files that are not executable, so the
+script changes no shell options). It creates the agent service's role (it owns the audit
+tables) and Grafana's read-only role (SELECT on the audit tables only), then applies the
+agent service's migrations as the owner (they are idempotent; the service records them
+in schema_migrations when it starts). Passwords come from the environment, never from
+this file. Running it again changes nothing but the passwords.
+"""
+
+from __future__ import annotations
+
+from stackgen.conventions import (
+    AUDIT_MIGRATIONS_CONTAINER_DIR,
+    GENERATED_NOTICE,
+    POSTGRES_INIT_SCRIPT,
+)
+from stackgen.spec import Stack
+from stackgen.spec.compose import AuditDatabase
+
+__all__ = ["render", "script"]
+
+_SQL_ROLES = """\
+SELECT format('CREATE ROLE %I', :'owner')
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'owner')
+\\gexec
+SELECT format('CREATE ROLE %I', :'reader')
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'reader')
+\\gexec
+ALTER ROLE :"owner" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'owner_password';
+ALTER ROLE :"reader" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'reader_password';
+-- Even a mistaken GRANT cannot let Grafana write.
+ALTER ROLE :"reader" SET default_transaction_read_only = on;
+-- Only these roles connect; nobody else gets temporary tables.
+SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database())
+\\gexec
+SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', current_database(), :'owner')
+\\gexec
+SELECT format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), :'reader')
+\\gexec
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+GRANT USAGE, CREATE ON SCHEMA public TO :"owner";
+GRANT USAGE ON SCHEMA public TO :"reader";
+"""
+
+
+def _grants(db: AuditDatabase) -> str:
+    tables = ", ".join(f"public.{table}" for table in db.reader_tables)
+    return f'GRANT SELECT ON TABLE {tables} TO :"reader";\n'
+
+
+def script(db: AuditDatabase) -> str:
+    owner_pw, reader_pw = db.owner_password_env, db.reader_password_env
+    return f"""#!/bin/bash
+# {GENERATED_NOTICE}
+# Roles and schema of the {db.database} audit database (run once by the postgres image).
+# {db.owner}: the agent service; owns the audit tables.
+# {db.reader}: Grafana; SELECT on {", ".join(db.reader_tables)} and nothing else.
+# Passwords come from ${owner_pw} and ${reader_pw} (the env file), never from here.
+
+: "${{{owner_pw}:?{owner_pw} is not set: run stackgen secrets}}"
+: "${{{reader_pw}:?{reader_pw} is not set: run stackgen secrets}}"
+bestbox_psql=(psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet
+  --username "$POSTGRES_USER" --dbname "$POSTGRES_DB"
+  -v owner={db.owner} -v reader={db.reader})
+
+"${{bestbox_psql[@]}}" -v owner_password="${owner_pw}" \
+  -v reader_password="${reader_pw}" <<'SQL' || exit 1
+{_SQL_ROLES}SQL
+
+# The agent service's migrations, as the owner: the tables belong to the service.
+for migration in "${{AUDIT_MIGRATIONS_DIR:-{AUDIT_MIGRATIONS_CONTAINER_DIR}}}"/*.sql; do
+  "${{bestbox_psql[@]}}" -c 'SET ROLE {db.owner}' -f "$migration" || exit 1
+done
+
+"${{bestbox_psql[@]}}" <<'SQL' || exit 1
+{_grants(db)}SQL
+"""
+
+
+def render(stack: Stack) -> dict[str, str]:
+    compose = stack.compose
+    if compose is None or compose.database is None:
+        return {}
+    return {POSTGRES_INIT_SCRIPT: script(compose.database)}

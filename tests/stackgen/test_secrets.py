@@ -1,0 +1,103 @@
+"""`stackgen secrets`: the env file, and no secret anywhere under generated/."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from stackgen.cli import main
+from stackgen.render.compose import env_file_variables
+from stackgen.secrets import read_env_file
+from stackgen.spec import Stack
+from tests.conftest import GENERATED
+
+
+def write(path: Path, *extra: str) -> int:
+    return main(["secrets", "--env-file", str(path), *extra])
+
+
+def files_containing(root: Path, values: list[str]) -> dict[str, list[str]]:
+    """Every file under root (dotfiles included) that contains one of the values."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        text = path.read_bytes().decode(errors="replace")
+        hits = [value for value in values if value in text]
+        if hits:
+            found[path.relative_to(root).as_posix()] = hits
+    return found
+
+
+def test_writes_every_variable_with_a_random_value(stack: Stack, tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    assert write(path) == 0
+    values = read_env_file(path)
+    assert list(values) == list(env_file_variables(stack))
+    assert len(set(values.values())) == len(values)
+    assert all(len(value) >= 40 and "$" not in value for value in values.values())
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_two_runs_give_different_values(tmp_path: Path) -> None:
+    assert write(tmp_path / "a.env") == 0 and write(tmp_path / "b.env") == 0
+    a, b = read_env_file(tmp_path / "a.env"), read_env_file(tmp_path / "b.env")
+    assert set(a.values()).isdisjoint(b.values())
+
+
+def test_never_overwrites_an_existing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / ".env"
+    path.write_text("POSTGRES_PASSWORD=in-use\n")
+    assert write(path) == 2
+    assert path.read_text() == "POSTGRES_PASSWORD=in-use\n"
+    message = capsys.readouterr().err.strip()
+    assert "exists; not overwriting" in message and "--add-missing" in message
+    assert len(message.splitlines()) == 1
+
+
+def test_add_missing_keeps_existing_values(stack: Stack, tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text("# mine\nPOSTGRES_PASSWORD=in-use\n")
+    path.chmod(0o644)
+    assert write(path, "--add-missing") == 0
+    values = read_env_file(path)
+    assert values["POSTGRES_PASSWORD"] == "in-use"
+    assert set(values) == set(env_file_variables(stack))
+    assert path.read_text().startswith("# mine\nPOSTGRES_PASSWORD=in-use\n")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    before = path.read_text()
+    assert write(path, "--add-missing") == 0
+    assert path.read_text() == before
+
+
+def test_missing_directory_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert write(tmp_path / "nowhere" / ".env") == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_no_secret_value_appears_under_generated(tmp_path: Path) -> None:
+    """The values `stackgen secrets` produces are nowhere in the committed output."""
+    path = tmp_path / ".env"
+    assert write(path) == 0
+    values = list(read_env_file(path).values())
+    assert files_containing(GENERATED, values) == {}
+
+
+def test_the_secret_grep_finds_a_planted_value(tmp_path: Path) -> None:
+    """The grep above can fail: plant one value in a copy of generated/ (in a dotfile,
+    which a careless glob would skip)."""
+    path = tmp_path / ".env"
+    assert write(path) == 0
+    values = list(read_env_file(path).values())
+    copy = tmp_path / "generated"
+    shutil.copytree(GENERATED, copy)
+    example = copy / ".env.example"
+    example.write_text(example.read_text().replace("GRAFANA_DB_PASSWORD=", f"X={values[2]}"))
+    assert files_containing(copy, values) == {".env.example": [values[2]]}
