@@ -80,6 +80,10 @@ SLO_BURN_TIERS: Final = (
 # pins (issue 4: Grafana 10.4 / 11 write schemaVersion 39), or Grafana migrates on load.
 GRAFANA_DASHBOARDS_DIR: Final = "grafana/dashboards"
 GRAFANA_SCHEMA_VERSION: Final = 39
-SLO_DASHBOARD_FILE: Final = f"{GRAFANA_DASHBOARDS_DIR}/slo.json"
+SLO_DASHBOARD_NAME: Final = "slo"
+SLO_DASHBOARD_FILE: Final = f"{GRAFANA_DASHBOARDS_DIR}/{SLO_DASHBOARD_NAME}.json"
 # The SLO dashboard UID is "<stack name><this>": bestbox-slo.
 SLO_DASHBOARD_UID_SUFFIX: Final = "-slo"
+
+# Dashboards from panel specs: generated/grafana/dashboards/<Dashboard.name>.json.
+DASHBOARD_FILE: Final = f"{GRAFANA_DASHBOARDS_DIR}/{{name}}.json"

@@ -10,6 +10,19 @@ from stackgen.spec.collector import (
     PrometheusExporter,
     ResourceAction,
 )
+from stackgen.spec.dashboards import (
+    Dashboard,
+    Panel,
+    PanelKind,
+    PromQuery,
+    SQLFormat,
+    SQLQuery,
+    Threshold,
+    TraceLink,
+    Variable,
+    VariableKind,
+    alert_threshold,
+)
 from stackgen.spec.grafana import Datasource, DatasourceType, Grafana
 from stackgen.spec.metrics import Label, Metric, MetricSource, MetricType
 from stackgen.spec.rules import Alert, AlertTest, RecordingRule, RecordingTest, Sample, Severity
@@ -24,6 +37,7 @@ __all__ = [
     "Batch",
     "BurnTier",
     "Collector",
+    "Dashboard",
     "Datasource",
     "DatasourceType",
     "DebugExporter",
@@ -37,6 +51,9 @@ __all__ = [
     "MetricSource",
     "MetricType",
     "MetricsFormat",
+    "Panel",
+    "PanelKind",
+    "PromQuery",
     "PrometheusExporter",
     "PrometheusSettings",
     "RatioSLI",
@@ -44,6 +61,8 @@ __all__ = [
     "RecordingTest",
     "ResourceAction",
     "SLORule",
+    "SQLFormat",
+    "SQLQuery",
     "Sample",
     "Scrape",
     "Service",
@@ -52,5 +71,10 @@ __all__ = [
     "SpecIssue",
     "SpecModel",
     "Stack",
+    "Threshold",
+    "TraceLink",
+    "Variable",
+    "VariableKind",
+    "alert_threshold",
     "duration_seconds",
 ]
