@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from specs.bestbox.alerting import ALERTING
 from specs.bestbox.alerts import ALERTS
+from specs.bestbox.dashboards import AUDIT_SCHEMA, DASHBOARDS
 from specs.bestbox.metrics import CATALOG
 from specs.bestbox.recording import RECORDING_RULES
 from specs.bestbox.services import SERVICES
@@ -83,4 +84,6 @@ stack = Stack(
     ),
     grafana_url="http://localhost:3001",
     runbook_url="http://localhost:8000/admin/runbooks",
+    dashboards=DASHBOARDS,
+    audit_schema=AUDIT_SCHEMA,
 )

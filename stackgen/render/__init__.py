@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 
 from stackgen.render import (
     alertmanager,
+    dashboards,
     otel_collector,
     prometheus_config,
     rule_tests,
@@ -32,6 +33,7 @@ RENDERERS: tuple[tuple[str, Renderer], ...] = (
     ("slo-rule-tests", slo_tests.render),
     ("slo-dashboard", slo_dashboard.render),
     ("otel-collector", otel_collector.render),
+    ("dashboards", dashboards.render),
 )
 
 
