@@ -671,3 +671,48 @@ def test_sql_placeholders_leave_no_dollar_in_the_bestbox_queries(rendered: dict[
         variables = document["templating"]["list"]
         for where, sql in sql_queries(document):
             assert not re.search(r"\$\w", expand_sql(sql, variables)), where
+
+
+def _with_panel(stack: Stack, uid: str, title: str, **changes: Any) -> Stack:
+    dashboards = tuple(
+        d.model_copy(
+            update={
+                "panels": tuple(
+                    p.model_copy(update=changes) if p.title == title else p for p in d.panels
+                )
+            }
+        )
+        if d.uid == uid
+        else d
+        for d in stack.dashboards
+    )
+    return stack.model_copy(update={"dashboards": dashboards})
+
+
+def test_trace_link_to_a_non_jaeger_datasource_is_reported(stack: Stack) -> None:
+    link = TraceLink(column="trace_id", datasource="prometheus")
+    broken = _with_panel(
+        stack, "bestbox-conversation-audit", "Recent conversations", trace_link=link
+    )
+    findings = check_trace_links(broken)
+    assert [(f.code, f.where) for f in findings] == [
+        (
+            "unknown-datasource",
+            "dashboard bestbox-conversation-audit: panel 'Recent conversations', trace link",
+        )
+    ]
+    assert "is a prometheus datasource, not Jaeger" in findings[0].message
+
+
+def test_sql_sent_to_the_prometheus_datasource_is_reported(stack: Stack) -> None:
+    broken = _with_panel(stack, "bestbox-user-analytics", "Sessions (24h)", datasource="prometheus")
+    files = {
+        "grafana/dashboards/user-analytics.json": json.dumps(
+            dashboard(broken, broken.dashboards[1])
+        )
+    }
+    findings = check_datasources(broken, files)
+    assert [f.message for f in findings] == [
+        "a postgres query sent to 'prometheus', a prometheus datasource"
+    ]
+    assert findings[0].where.endswith("panel 'Sessions (24h)', target A")
