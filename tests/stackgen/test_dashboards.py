@@ -716,3 +716,15 @@ def test_sql_sent_to_the_prometheus_datasource_is_reported(stack: Stack) -> None
         "a postgres query sent to 'prometheus', a prometheus datasource"
     ]
     assert findings[0].where.endswith("panel 'Sessions (24h)', target A")
+
+
+def test_a_migration_renaming_a_column_fails_the_check(
+    stack: Stack, rendered: dict[str, str]
+) -> None:
+    assert stack.audit_schema is not None
+    renamed = stack.audit_schema.replace("trace_id ", "otel_trace_id ")
+    findings = check_sql_queries(stack.model_copy(update={"audit_schema": renamed}), rendered)
+    assert {(f.code, f.where.rsplit(": ", 1)[-1]) for f in findings} == {
+        ("sql-unknown-column", "panel 'Recent conversations', target A"),
+        ("sql-unknown-column", "panel 'Failed tool calls', target A"),
+    }
