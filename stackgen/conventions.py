@@ -80,7 +80,8 @@ SLO_BURN_TIERS: Final = (
 # pins (issue 4: Grafana 10.4 / 11 write schemaVersion 39), or Grafana migrates on load.
 GRAFANA_DASHBOARDS_DIR: Final = "grafana/dashboards"
 GRAFANA_SCHEMA_VERSION: Final = 39
-SLO_DASHBOARD_FILE: Final = f"{GRAFANA_DASHBOARDS_DIR}/slo.json"
+SLO_DASHBOARD_NAME: Final = "slo"
+SLO_DASHBOARD_FILE: Final = f"{GRAFANA_DASHBOARDS_DIR}/{SLO_DASHBOARD_NAME}.json"
 # The SLO dashboard UID is "<stack name><this>": bestbox-slo.
 SLO_DASHBOARD_UID_SUFFIX: Final = "-slo"
 
@@ -104,3 +105,5 @@ POSTGRES_CONTAINER_INITDB: Final = "/docker-entrypoint-initdb.d"
 # The agent service's migrations, mounted read-only into the postgres container.
 AUDIT_MIGRATIONS_SOURCE: Final = "../agent_service/store/migrations/postgres"
 AUDIT_MIGRATIONS_CONTAINER_DIR: Final = "/opt/bestbox/migrations"
+# Dashboards from panel specs: generated/grafana/dashboards/<Dashboard.name>.json.
+DASHBOARD_FILE: Final = f"{GRAFANA_DASHBOARDS_DIR}/{{name}}.json"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from specs.bestbox.alerting import ALERTING
 from specs.bestbox.alerts import ALERTS
 from specs.bestbox.compose import COMPOSE
+from specs.bestbox.dashboards import AUDIT_SCHEMA, DASHBOARDS
 from specs.bestbox.metrics import CATALOG
 from specs.bestbox.recording import RECORDING_RULES
 from specs.bestbox.runbooks import RUNBOOKS
@@ -87,4 +88,6 @@ stack = Stack(
     grafana_url="http://localhost:3001",
     runbook_url="http://localhost:8000/admin/runbooks",
     runbooks=RUNBOOKS,
+    dashboards=DASHBOARDS,
+    audit_schema=AUDIT_SCHEMA,
 )

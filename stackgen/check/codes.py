@@ -59,6 +59,22 @@ CODES: Final[dict[str, tuple[Level, str]]] = {
     "live-type-mismatch": (Level.ERROR, "the emitted type differs from the catalog's"),
     "live-label-mismatch": (Level.ERROR, "the emitted label names differ from the catalog's"),
     "live-label-value": (Level.ERROR, "an emitted label value outside the declared values"),
+    # Grafana dashboards
+    "unknown-datasource": (
+        Level.ERROR,
+        "a panel, target, variable or trace link names a datasource UID Grafana does not "
+        "provision, or a query language its datasource type does not speak",
+    ),
+    "unknown-dashboard": (
+        Level.ERROR,
+        "an alert's dashboard link names no generated dashboard UID",
+    ),
+    "sql-syntax": (Level.ERROR, "a SQL panel or variable query does not parse"),
+    "sql-unknown-table": (Level.ERROR, "a SQL query reads a table the audit schema lacks"),
+    "sql-unknown-column": (
+        Level.ERROR,
+        "a SQL query reads a column no table or subquery of its scope has",
+    ),
 }
 # docker-compose cross-checks (stackgen/check/compose.py).
 CODES.update(

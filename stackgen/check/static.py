@@ -1,16 +1,24 @@
 """Static checks of a stack: its catalog, its scrape jobs and every expression it
 generates (alerts, recording rules, the input series of their tests, the SLO rules and
-the queries of the rendered dashboards), and that every port the collector serves
-metrics on is scraped."""
+the queries of the rendered dashboards), that every port the collector serves metrics
+on is scraped, and the Grafana cross-checks (datasources, SQL against the audit schema,
+alert dashboard links)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from stackgen.check.catalog import CatalogIndex
 from stackgen.check.codes import finding
 from stackgen.check.compose import check_compose
 from stackgen.check.dashboards import check_dashboard
+from stackgen.check.grafana import (
+    check_alert_dashboard_links,
+    check_datasources,
+    check_sql_queries,
+    check_trace_links,
+)
 from stackgen.check.promql import Subject, check_expression, infer_labels
 from stackgen.conventions import GRAFANA_DASHBOARDS_DIR
 from stackgen.findings import Finding
@@ -157,10 +165,12 @@ def check_expressions(stack: Stack, index: CatalogIndex) -> list[Finding]:
     return findings
 
 
-def check_dashboards(stack: Stack, index: CatalogIndex) -> list[Finding]:
-    """The queries of every dashboard the stack renders."""
+def check_dashboards(
+    stack: Stack, index: CatalogIndex, files: Mapping[str, str] | None = None
+) -> list[Finding]:
+    """The PromQL queries of every dashboard the stack renders."""
     findings: list[Finding] = []
-    for path, text in render_all(stack).items():
+    for path, text in (render_all(stack) if files is None else files).items():
         if path.startswith(f"{GRAFANA_DASHBOARDS_DIR}/") and path.endswith(".json"):
             findings += check_dashboard(stack, index, json.loads(text), path)
     return findings
@@ -206,12 +216,18 @@ def check_runbooks(stack: Stack, index: CatalogIndex) -> list[Finding]:
 def check_stack(stack: Stack) -> list[Finding]:
     """Every static finding of a stack, sorted."""
     index = build_index(stack)
+    files = render_all(stack)
     findings = [
         *check_catalog(stack),
         *check_scrape_jobs(stack),
         *check_collector_scraped(stack),
         *check_expressions(stack, index),
-        *check_dashboards(stack, index),
+        *check_dashboards(stack, index, files),
+        # Grafana: datasources, SQL against the audit schema, alert dashboard links.
+        *check_datasources(stack, files),
+        *check_trace_links(stack),
+        *check_sql_queries(stack, files),
+        *check_alert_dashboard_links(stack, files),
         *check_runbooks(stack, index),
         *check_compose(stack),
     ]

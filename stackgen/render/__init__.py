@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from stackgen.render import (
     alertmanager,
     compose,
+    dashboards,
     env_example,
     grafana_provisioning,
     otel_collector,
@@ -42,6 +43,7 @@ RENDERERS: tuple[tuple[str, Renderer], ...] = (
     ("env-example", env_example.render),
     ("grafana-provisioning", grafana_provisioning.render),
     ("postgres-init", postgres_init.render),
+    ("dashboards", dashboards.render),
 )
 
 

@@ -21,6 +21,19 @@ from stackgen.spec.compose import (
     Mount,
     PublishedPort,
 )
+from stackgen.spec.dashboards import (
+    Dashboard,
+    Panel,
+    PanelKind,
+    PromQuery,
+    SQLFormat,
+    SQLQuery,
+    Threshold,
+    TraceLink,
+    Variable,
+    VariableKind,
+    alert_threshold,
+)
 from stackgen.spec.grafana import Datasource, DatasourceType, Grafana
 from stackgen.spec.metrics import Label, Metric, MetricSource, MetricType
 from stackgen.spec.rules import Alert, AlertTest, RecordingRule, RecordingTest, Sample, Severity
@@ -36,6 +49,7 @@ __all__ = [
     "Batch",
     "BurnTier",
     "Collector",
+    "Dashboard",
     "Datasource",
     "DatasourceType",
     "DebugExporter",
@@ -49,6 +63,9 @@ __all__ = [
     "MetricSource",
     "MetricType",
     "MetricsFormat",
+    "Panel",
+    "PanelKind",
+    "PromQuery",
     "PrometheusExporter",
     "PrometheusSettings",
     "RatioSLI",
@@ -58,6 +75,8 @@ __all__ = [
     "Runbook",
     "RunbookQuery",
     "SLORule",
+    "SQLFormat",
+    "SQLQuery",
     "Sample",
     "Scrape",
     "Service",
@@ -66,6 +85,11 @@ __all__ = [
     "SpecIssue",
     "SpecModel",
     "Stack",
+    "Threshold",
+    "TraceLink",
+    "Variable",
+    "VariableKind",
+    "alert_threshold",
     "duration_seconds",
 ]
 __all__ += [

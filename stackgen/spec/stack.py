@@ -8,17 +8,23 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from stackgen.conventions import DEFAULT_UNBOUNDED_LABELS
+from stackgen.conventions import (
+    DEFAULT_UNBOUNDED_LABELS,
+    SLO_DASHBOARD_NAME,
+    SLO_DASHBOARD_UID_SUFFIX,
+)
 from stackgen.spec.alerting import AlertRouting
 from stackgen.spec.base import Duration, SpecModel, duration_seconds, is_valid
 from stackgen.spec.collector import Collector
 from stackgen.spec.compose import Compose
+from stackgen.spec.dashboards import Dashboard
 from stackgen.spec.grafana import Grafana
 from stackgen.spec.metrics import Metric, MetricType
 from stackgen.spec.rules import Alert, RecordingRule, Severity
 from stackgen.spec.runbooks import Runbook
 from stackgen.spec.services import Service
 from stackgen.spec.slo import SLO, LatencySLI
+from stackgen.spec.sql_schema import parse_schema
 
 __all__ = ["PrometheusSettings", "Stack"]
 
@@ -59,6 +65,12 @@ class Stack(SpecModel):
     # Base URLs for alert annotations.
     grafana_url: str = Field(default="http://localhost:3001", pattern=r"^https?://")
     runbook_url: str = Field(min_length=1)
+    # Grafana dashboards from panel specs (generated/grafana/dashboards/<name>.json).
+    dashboards: tuple[Dashboard, ...] = ()
+    # The CREATE TABLE statements of the database the postgres datasources read (the
+    # audit log): SQL panels are checked against it. The spec module reads it from the
+    # service's migrations, so the checks themselves read no file.
+    audit_schema: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -88,6 +100,7 @@ class Stack(SpecModel):
             )
         problems += self._grafana_problems(services)
         problems += self._compose_problems()
+        problems += self._dashboard_problems()
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -121,6 +134,25 @@ class Stack(SpecModel):
             for s in self.compose.services
             if s.image is None and s.build is None and s.name not in derived
         ]
+
+    def _dashboard_problems(self) -> list[str]:
+        problems = [
+            *_duplicates("dashboards", (d.uid for d in self.dashboards)),
+            *_duplicates("dashboards (name)", (d.name for d in self.dashboards)),
+        ]
+        if self.slos:
+            slo_uid = f"{self.name}{SLO_DASHBOARD_UID_SUFFIX}"
+            problems += [
+                f"dashboards[{d.uid}]: uid or name taken by the SLO dashboard"
+                for d in self.dashboards
+                if d.uid == slo_uid or d.name == SLO_DASHBOARD_NAME
+            ]
+        if self.audit_schema is not None:
+            try:
+                parse_schema(self.audit_schema)
+            except ValueError as error:
+                problems.append(f"audit_schema: {error}")
+        return problems
 
     def _slo_problems(self, slo: SLO) -> list[str]:
         """An SLO's SLI against the catalog: the metric, its type, labels and buckets."""

@@ -33,6 +33,7 @@ from stackgen.spec import (
     PublishedPort,
     Scrape,
     Service,
+    SQLQuery,
     Stack,
 )
 from tests.conftest import REPO_ROOT
@@ -189,6 +190,41 @@ def feedback_with_neutral(stack: Stack) -> dict[str, Any]:
     return _replace_metric(stack, "user_feedback", labels=(rating,))
 
 
+def _replace_panel(stack: Stack, uid: str, title: str, **changes: Any) -> dict[str, Any]:
+    """A dashboard of the stack with one panel changed."""
+    dashboards = []
+    for dashboard in stack.dashboards:
+        if dashboard.uid == uid:
+            panels = tuple(
+                p.model_copy(update=changes) if p.title == title else p for p in dashboard.panels
+            )
+            dashboard = dashboard.model_copy(update={"panels": panels})
+        dashboards.append(dashboard)
+    return {"dashboards": tuple(dashboards)}
+
+
+def memory_panel_on_loki(stack: Stack) -> dict[str, Any]:
+    """A panel pointing at a datasource Grafana does not provision."""
+    return _replace_panel(stack, "bestbox-system-health", "Memory", datasource="loki")
+
+
+def alert_linking_a_missing_dashboard(stack: Stack) -> dict[str, Any]:
+    alerts = tuple(
+        a.model_copy(update={"dashboard": "bestbox-overview"}) if a.name == "HighErrorRate" else a
+        for a in stack.alerts
+    )
+    return {"alerts": alerts}
+
+
+def sessions_sql(sql: str) -> Callable[[Stack], dict[str, Any]]:
+    def update(stack: Stack) -> dict[str, Any]:
+        return _replace_panel(
+            stack, "bestbox-user-analytics", "Sessions (24h)", queries=(SQLQuery(sql=sql),)
+        )
+
+    return update
+
+
 def unreachable(stack: Stack, tmp_path: Path) -> list[Finding]:
     # Port 1 on loopback: nothing listens there.
     return check_live(stack, "http://127.0.0.1:1/metrics")
@@ -310,6 +346,29 @@ CASES: list[Case] = [
         "inline-secret",
         "compose service jaeger environment ADMIN_PASSWORD",
         literal_password_in_environment,
+    ),
+    # Grafana dashboards
+    variant(
+        "unknown-datasource",
+        "grafana/dashboards/system-health.json: panel 'Memory'",
+        memory_panel_on_loki,
+    ),
+    variant("unknown-dashboard", "alert HighErrorRate", alert_linking_a_missing_dashboard),
+    variant(
+        "sql-syntax",
+        "user-analytics.json: panel 'Sessions (24h)'",
+        sessions_sql("SELECT count(* FROM user_sessions"),
+    ),
+    variant(
+        "sql-unknown-table",
+        "user-analytics.json: panel 'Sessions (24h)'",
+        # The seed's audit table names never existed here.
+        sessions_sql("SELECT count(*) AS sessions FROM sessions"),
+    ),
+    variant(
+        "sql-unknown-column",
+        "user-analytics.json: panel 'Sessions (24h)'",
+        sessions_sql("SELECT count(DISTINCT username) AS users FROM user_sessions"),
     ),
 ]
 
