@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from agent_service.store import PostgresStore, SqliteStore
+from agent_service.store import AuditStore, PostgresStore, SqliteStore
 from agent_service.store.sqlite import iso
 
 __all__ = [
@@ -31,7 +31,7 @@ __all__ = [
 
 Dialect = Literal["postgres", "sqlite"]
 # What build_report reads from: the service's store, a postgresql:// URL or a SQLite path.
-ReportSource = PostgresStore | SqliteStore | str | Path
+ReportSource = AuditStore | str | Path
 _PARAM = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)\b")
 
 
@@ -171,6 +171,11 @@ async def open_reader(source: ReportSource) -> AsyncIterator[AuditReader]:
         source = source.dsn
     elif isinstance(source, SqliteStore):
         source = source.path
+    elif not isinstance(source, str | Path):
+        raise ReportSourceError(
+            f"cannot read reports from a {type(source).__name__}: pass the database URL or "
+            "the SQLite path"
+        )
     if isinstance(source, str) and "://" in source:
         scheme = source.split("://", 1)[0].lower()
         if scheme not in ("postgres", "postgresql"):

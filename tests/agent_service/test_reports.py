@@ -4,6 +4,7 @@ against SQL this test runs itself on the tables (report_data.Expected)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import logging
@@ -17,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from agent_service.cli import main
+from agent_service.reports import build_report, render_html, report_filename
+from agent_service.store import open_store
 from specs.bestbox import alerts as targets
 from specs.bestbox.slos import SLOS
 from tests.agent_service.databases import AuditDatabase, audit_database
@@ -353,10 +356,13 @@ def test_bad_date_is_rejected(capsys: pytest.CaptureFixture[str]) -> None:
     assert "'2026-13-45' is not a date" in capsys.readouterr().err
 
 
-def test_unreachable_prometheus_still_writes_the_report(tmp_path: Path) -> None:
+def test_unreachable_prometheus_still_writes_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     with audit_database("sqlite", tmp_path) as db:
         seed(db)
         out = tmp_path / "r.html"
+        prometheus = f"http://admin:{URL_PASSWORD}@127.0.0.1:1"
         args = [
             "report",
             "weekly",
@@ -367,13 +373,32 @@ def test_unreachable_prometheus_still_writes_the_report(tmp_path: Path) -> None:
             "--sqlite-path",
             str(db.sqlite_path),
             "--prometheus",
-            "http://127.0.0.1:1",
+            prometheus,
         ]
         assert main(args) == 0
         html = out.read_text(encoding="utf-8")
         page = ReportPage(html)
         assert page.number("turns") == Expected(db, WEEK_START, WEEK_END).counts()["turns"]
         assert (
-            "Prometheus figures are missing: cannot reach Prometheus at http://127.0.0.1:1" in html
+            "Prometheus figures are missing: cannot reach Prometheus at "
+            "http://admin@127.0.0.1:1" in html
         )
         assert 'id="prometheus"' not in html
+        printed = capsys.readouterr()
+        for text in (html, printed.out, printed.err, caplog.text):
+            assert URL_PASSWORD not in text
+        assert "cannot reach Prometheus" in caplog.text
+
+
+def test_library_api_for_the_admin_download(seeded: AuditDatabase) -> None:
+    """What /admin calls: build_report on the service's own store, then render_html."""
+    store = open_store(seeded.database_url, seeded.sqlite_path)
+    try:
+        report = asyncio.run(build_report(store, "weekly", WEEK_END))
+    finally:
+        asyncio.run(store.close())
+    html = render_html(report)
+    assert report_filename(report) == "bestbox-weekly-report-2026-11-09-to-2026-11-15.html"
+    page = ReportPage(html)
+    assert page.number("turns") == Expected(seeded, WEEK_START, WEEK_END).counts()["turns"]
+    assert html.startswith("<!DOCTYPE html>")
