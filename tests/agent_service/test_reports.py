@@ -402,3 +402,25 @@ def test_library_api_for_the_admin_download(seeded: AuditDatabase) -> None:
     page = ReportPage(html)
     assert page.number("turns") == Expected(seeded, WEEK_START, WEEK_END).counts()["turns"]
     assert html.startswith("<!DOCTYPE html>")
+
+
+def test_empty_period_reports_no_data(tmp_path: Path) -> None:
+    with audit_database("sqlite", tmp_path) as db:
+        seed(db)
+        out = tmp_path / "empty.html"
+        args = [
+            "report",
+            "weekly",
+            "--end",
+            "2026-01-05",
+            "--out",
+            str(out),
+            "--sqlite-path",
+            str(db.sqlite_path),
+        ]
+        assert main(args) == 0
+        page = ReportPage(out.read_text(encoding="utf-8"))
+    assert page.number("turns") == 0 and page.figures["satisfaction"] == ""
+    assert page.figures["latency_p95_ms"] == "" and page.worst == []
+    assert {page.figures[f"slo.{slo.name}.status"] for slo in SLOS} == {"no data"}
+    assert page.figures["target.ttft_p95.status"] == "no data"
