@@ -1,4 +1,4 @@
-"""``agent-service serve | migrate``."""
+"""``agent-service serve | migrate | report``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from agent_service.reports.cli import add_report_command, run_report
 from agent_service.settings import Settings
 
 __all__ = ["main"]
@@ -28,6 +29,7 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=settings.port, help=f"default {settings.port}")
     serve.add_argument("--log-level", default="info")
     commands.add_parser("migrate", help="apply the audit-log schema migrations and exit")
+    add_report_command(commands, settings)
     return parser
 
 
@@ -45,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     args = _parser(settings).parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "report":
+        return run_report(args)
     if args.command == "migrate":
         try:
             asyncio.run(_migrate(settings))
