@@ -56,6 +56,8 @@ class Stack(SpecModel):
     # Base URLs for alert annotations.
     grafana_url: str = Field(default="http://localhost:3001", pattern=r"^https?://")
     runbook_url: str = Field(min_length=1)
+    # Jaeger's UI as operators reach it: the admin links a conversation to its trace.
+    jaeger_url: str = Field(default="http://localhost:16686", pattern=r"^https?://")
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
