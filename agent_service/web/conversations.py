@@ -160,20 +160,11 @@ async def export_batches(
     batch_size: int = 1000,
     on_batch: Callable[[int], None] | None = None,
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    """The filtered turns in id order, ``batch_size`` rows at a time: each batch is one
-    indexed query after the last id seen, so memory holds one batch, whatever the total."""
+    """The filtered turns in id order, ``batch_size`` rows at a time from one cursor:
+    one pass over the data, and memory holds one batch whatever the total."""
     where, args = filters.where(db)
-    sql = f"SELECT id, {_SELECT} FROM conversation_log WHERE {where} AND id > ? ORDER BY id LIMIT ?"
-    last_id = 0
-    while True:
-        rows = await db.fetch(sql, (*args, last_id, batch_size))
-        if not rows:
-            return
+    sql = f"SELECT {_SELECT} FROM conversation_log WHERE {where} ORDER BY id"
+    async for rows in db.batches(sql, args, batch_size):
         if on_batch is not None:
             on_batch(len(rows))
-        last_id = int(rows[-1]["id"])
-        for row in rows:
-            del row["id"]
         yield rows
-        if len(rows) < batch_size:
-            return

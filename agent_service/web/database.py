@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +37,10 @@ class Database(Protocol):
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]: ...
 
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> None: ...
+
+    def batches(self, sql: str, args: Sequence[Any], size: int) -> AsyncIterator[list[Row]]:
+        """The rows of one query, ``size`` at a time from a server-side cursor: one pass
+        over the data, one batch in memory."""
 
     def param_time(self, moment: datetime) -> Any:
         """A datetime as this backend compares it."""
@@ -76,6 +80,20 @@ class PostgresDatabase:
         except (OSError, TimeoutError) as error:
             raise StoreUnavailable(f"PostgreSQL unavailable: {error!r}") from error
 
+    async def batches(self, sql: str, args: Sequence[Any], size: int) -> AsyncIterator[list[Row]]:
+        pool = await self.store.open()
+        # A cursor lives in a transaction; the connection is held until the last batch.
+        async with pool.acquire(timeout=self.store.connect_timeout_s) as connection:
+            async with connection.transaction(readonly=True):
+                cursor = await connection.cursor(_numbered(sql), *args)
+                while True:
+                    records = await cursor.fetch(size)
+                    if not records:
+                        return
+                    yield [dict(record) for record in records]
+                    if len(records) < size:
+                        return
+
     def param_time(self, moment: datetime) -> Any:
         return utc(moment)
 
@@ -111,6 +129,25 @@ class SqliteDatabase:
 
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> None:
         await asyncio.to_thread(self._run, sql, args, write=True)
+
+    async def batches(self, sql: str, args: Sequence[Any], size: int) -> AsyncIterator[list[Row]]:
+        connection = await asyncio.to_thread(
+            sqlite3.connect, self.path, timeout=self.busy_timeout_s, check_same_thread=False
+        )
+        try:
+            connection.row_factory = sqlite3.Row
+            cursor = await asyncio.to_thread(connection.execute, sql, tuple(args))
+            while True:
+                rows = await asyncio.to_thread(cursor.fetchmany, size)
+                if not rows:
+                    return
+                yield [dict(row) for row in rows]
+                if len(rows) < size:
+                    return
+        except sqlite3.OperationalError as error:
+            raise StoreUnavailable(f"SQLite unavailable: {error}") from error
+        finally:
+            await asyncio.to_thread(connection.close)
 
     def param_time(self, moment: datetime) -> Any:
         return iso(moment)

@@ -7,7 +7,6 @@ Percentiles are nearest-rank: the value at rank ceil(p * n) of the sorted values
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -133,7 +132,8 @@ async def _percentile(
 ) -> int | None:
     if count == 0:
         return None
-    rank = max(1, math.ceil(p * count))
+    # ceil(p * count) in integers: 0.95 * 60 must be rank 57, not 57.000000001 -> 58.
+    rank = max(1, -(-round(p * 10_000) * count // 10_000))
     rows = await db.fetch(
         f"SELECT {column} AS v FROM conversation_log "
         f"WHERE {_IN_WINDOW} AND {column} IS NOT NULL ORDER BY {column} LIMIT 1 OFFSET ?",
