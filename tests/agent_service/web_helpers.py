@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cache
@@ -91,14 +93,19 @@ def chat(client: httpx.Client, question: str, user: str = "alice") -> dict[str, 
     return body
 
 
+def rows(db: AuditDatabase, sql: str) -> list[dict[str, Any]]:
+    """``db.rows`` from a worker thread: callers may be inside a running event loop
+    (playwright's sync API runs one)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(db.rows, sql).result(timeout=30)
+
+
 def wait_for_rows(db: AuditDatabase, sql: str, count: int, timeout_s: float = 15) -> list[Any]:
     """Poll (bounded) until the background audit writer has written ``count`` rows."""
-    import time
-
     deadline = time.monotonic() + timeout_s
-    rows = db.rows(sql)
-    while len(rows) < count and time.monotonic() < deadline:
+    found = rows(db, sql)
+    while len(found) < count and time.monotonic() < deadline:
         time.sleep(0.05)
-        rows = db.rows(sql)
-    assert len(rows) >= count, f"only {len(rows)} of {count} rows for {sql!r}"
-    return rows
+        found = rows(db, sql)
+    assert len(found) >= count, f"only {len(found)} of {count} rows for {sql!r}"
+    return found

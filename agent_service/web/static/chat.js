@@ -58,10 +58,10 @@ function feedbackControls(item, messageId) {
   const box = document.createElement("div");
   box.className = "feedback";
   const up = document.createElement("button");
-  up.type = "button"; up.className = "thumb up"; up.textContent = "👍";
+  up.type = "button"; up.className = "thumb up"; up.textContent = "👍 Helpful";
   up.setAttribute("aria-label", "Good response"); up.title = "This response was helpful";
   const down = document.createElement("button");
-  down.type = "button"; down.className = "thumb down"; down.textContent = "👎";
+  down.type = "button"; down.className = "thumb down"; down.textContent = "👎 Not helpful";
   down.setAttribute("aria-label", "Bad response"); down.title = "This response was not helpful";
   const status = document.createElement("span");
   status.className = "feedback-status";
