@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import asyncpg
+
 from agent_service.store import AuditStore, PostgresStore, SqliteStore
 from agent_service.store.base import StoreUnavailable, utc
 from agent_service.store.sqlite import iso
@@ -29,6 +31,15 @@ __all__ = [
 
 Dialect = Literal["postgres", "sqlite"]
 Row = dict[str, Any]
+
+# What "PostgreSQL is down or unreachable" looks like through asyncpg.
+_PG_DOWN = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+)
 
 
 class Database(Protocol):
@@ -68,7 +79,7 @@ class PostgresDatabase:
         try:
             async with pool.acquire(timeout=self.store.connect_timeout_s) as connection:
                 records = await connection.fetch(_numbered(sql), *args)
-        except (OSError, TimeoutError) as error:
+        except _PG_DOWN as error:
             raise StoreUnavailable(f"PostgreSQL unavailable: {error!r}") from error
         return [dict(record) for record in records]
 
@@ -77,7 +88,7 @@ class PostgresDatabase:
         try:
             async with pool.acquire(timeout=self.store.connect_timeout_s) as connection:
                 await connection.execute(_numbered(sql), *args)
-        except (OSError, TimeoutError) as error:
+        except _PG_DOWN as error:
             raise StoreUnavailable(f"PostgreSQL unavailable: {error!r}") from error
 
     async def batches(self, sql: str, args: Sequence[Any], size: int) -> AsyncIterator[list[Row]]:

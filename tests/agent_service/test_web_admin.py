@@ -313,3 +313,15 @@ def test_admin_tabs_name_dashboards_the_stack_links() -> None:
     generated = {json.loads(p.read_text())["uid"] for p in dashboards.glob("*.json")}
     if CONVERSATION_AUDIT in generated:
         assert set(uids) <= generated
+
+
+def test_without_the_audit_database_admin_actions_are_refused(tmp_path: Path) -> None:
+    """PostgreSQL on a closed 127.0.0.1 port: a sign-in cannot be recorded, so it is
+    refused (the chat page still loads)."""
+    closed = f"postgresql://postgres@127.0.0.1:{free_port()}/nothing"
+    with served("sqlite", tmp_path, database_url=closed) as app, app.client() as client:
+        assert client.get("/").status_code == 200
+        refused = sign_in(client, "admin", ADMIN_PASSWORD)
+        assert refused.status_code == 503
+        assert "audit database is unavailable" in refused.text
+        assert SESSION_COOKIE not in client.cookies
