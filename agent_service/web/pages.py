@@ -168,9 +168,7 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
     def current(request: Request) -> Session | None:
         return auth.session(request.cookies.get(SESSION_COOKIE))
 
-    def page(
-        request: Request, template: str, session: Session, status_code: int = 200, **context: Any
-    ) -> Response:
+    def page(template: str, session: Session, status_code: int = 200, **context: Any) -> Response:
         return pages.render(
             template,
             status_code,
@@ -180,8 +178,8 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
             **context,
         )
 
-    def forbidden(request: Request, session: Session, message: str) -> Response:
-        return page(request, "message.html", session, 403, title="Forbidden", message=message)
+    def forbidden(session: Session, message: str) -> Response:
+        return page("message.html", session, 403, title="Forbidden", message=message)
 
     def login_page(request: Request, status_code: int = 200, error: str | None = None) -> Response:
         if not auth.enabled:
@@ -223,9 +221,8 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
             return False
         return True
 
-    def unavailable(request: Request, session: Session) -> Response:
+    def unavailable(session: Session) -> Response:
         return page(
-            request,
             "message.html",
             session,
             503,
@@ -244,11 +241,9 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
         slug = request.query_params.get("tab", web.tabs[0].slug)
         tab = next((t for t in web.tabs if t.slug == slug), None)
         if tab is None:
-            return page(
-                request, "message.html", session, 404, title="Not found", message=f"no tab {slug!r}"
-            )
+            return page("message.html", session, 404, title="Not found", message=f"no tab {slug!r}")
         if tab.admin_only and not session.is_admin:
-            return forbidden(request, session, f"{tab.title} is for the admin role only.")
+            return forbidden(session, f"{tab.title} is for the admin role only.")
         context: dict[str, Any] = {
             "tab": tab,
             "grafana_embed": (
@@ -274,7 +269,7 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
                     context["turns"] = await search_turns(web.db, filters, SEARCH_LIMIT)
         except StoreUnavailable as error:
             context["db_error"] = str(error)
-        return page(request, "admin.html", session, title=f"Admin: {tab.title}", **context)
+        return page("admin.html", session, title=f"Admin: {tab.title}", **context)
 
     @app.post("/admin/login", include_in_schema=False)
     async def admin_login(request: Request) -> Response:
@@ -331,7 +326,7 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
             return RedirectResponse("/admin", status_code=303)
         form = await _form(request) or {}
         if not auth.csrf_ok(session, form.get("csrf")):
-            return forbidden(request, session, "Missing or invalid CSRF token.")
+            return forbidden(session, "Missing or invalid CSRF token.")
         await audited(session, request, "logout", None)
         auth.revoke(session)
         response = RedirectResponse("/admin", status_code=303)
@@ -352,9 +347,7 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
         session = current(request)
         if session is None:
             return login_page(request)
-        return page(
-            request, "runbooks.html", session, title="Runbooks", body=runbooks_html(web.stack)
-        )
+        return page("runbooks.html", session, title="Runbooks", body=runbooks_html(web.stack))
 
     # -- admin only ---------------------------------------------------------------------
 
@@ -364,12 +357,11 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
         if session is None:
             return login_page(request)
         if not session.is_admin:
-            return forbidden(request, session, "Conversations are for the admin role only.")
+            return forbidden(session, "Conversations are for the admin role only.")
         if not await audited(session, request, "view_conversation", session_id[:64]):
-            return unavailable(request, session)
+            return unavailable(session)
         turns = await session_turns(web.db, session_id)
         return page(
-            request,
             "conversation.html",
             session,
             200 if turns else 404,
@@ -385,14 +377,13 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
         if session is None:
             return Response("sign in first", status_code=401)
         if not session.is_admin:
-            return forbidden(request, session, "Exports are for the admin role only.")
+            return forbidden(session, "Exports are for the admin role only.")
         form = await _form(request) or {}
         if not auth.csrf_ok(session, form.get("csrf")):
-            return forbidden(request, session, "Missing or invalid CSRF token.")
+            return forbidden(session, "Missing or invalid CSRF token.")
         kind = form.get("format", "")
         if kind not in ("csv", "json"):
             return page(
-                request,
                 "message.html",
                 session,
                 400,
@@ -401,9 +392,9 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
             )
         filters, error = _filters(form)
         if error is not None:
-            return page(request, "message.html", session, 400, title="Bad filters", message=error)
+            return page("message.html", session, 400, title="Bad filters", message=error)
         if not await audited(session, request, f"export_{kind}", filters.describe()):
-            return unavailable(request, session)
+            return unavailable(session)
         batches = export_batches(web.db, filters, web.export_batch_size)
         body: AsyncIterator[str] = csv_stream(batches) if kind == "csv" else json_stream(batches)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -421,12 +412,12 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
         if session is None:
             return login_page(request)
         if not session.is_admin:
-            return forbidden(request, session, "The admin audit is for the admin role only.")
+            return forbidden(session, "The admin audit is for the admin role only.")
         try:
             entries = await recent_admin_actions(web.db)
         except StoreUnavailable:
-            return unavailable(request, session)
-        return page(request, "audit.html", session, title="Admin audit", entries=entries)
+            return unavailable(session)
+        return page("audit.html", session, title="Admin audit", entries=entries)
 
     # -- Reports: the lead wires the weekly/monthly report download here (GET
     # /admin/reports/{weekly|monthly}, admin only, audited as "report_<period>"), and
