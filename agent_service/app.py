@@ -35,6 +35,7 @@ from agent_service.store.base import StoreUnavailable
 from agent_service.store.writer import AuditWriter
 from agent_service.telemetry.metrics import ServiceMetrics
 from agent_service.telemetry.tracing import Tracing
+from agent_service.web import install_web
 from specs.bestbox import stack as bestbox_stack
 from stackgen.spec import Stack
 
@@ -291,6 +292,9 @@ def create_app(
         except StoreUnavailable as error:
             return JSONResponse({"status": "unavailable", "reason": str(error)}, status_code=503)
         return JSONResponse({"status": "ok", "audit_queue_depth": writer.depth})
+
+    # The chat page at / and the admin at /admin (agent_service.web).
+    install_web(app, settings=settings, stack=stack, store=store)
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:

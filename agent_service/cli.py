@@ -30,6 +30,11 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     commands.add_parser("migrate", help="apply the audit-log schema migrations and exit")
     add_report_command(commands, settings)
+    commands.add_parser(
+        "hash-password",
+        help="read a password on stdin, print its scrypt hash for ADMIN_PASSWORD_HASH or "
+        "VIEWER_PASSWORD_HASH",
+    )
     return parser
 
 
@@ -43,12 +48,36 @@ async def _migrate(settings: Settings) -> None:
         await store.close()
 
 
+def _hash_password() -> int:
+    """The password from stdin (a prompt without echo on a terminal); only the hash is
+    printed."""
+    import getpass
+
+    from agent_service.web.passwords import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("agent-service: the passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        print(hash_password(password))
+    except ValueError as error:
+        print(f"agent-service: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     args = _parser(settings).parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "report":
         return run_report(args)
+    if args.command == "hash-password":
+        return _hash_password()
     if args.command == "migrate":
         try:
             asyncio.run(_migrate(settings))

@@ -31,6 +31,16 @@ class Settings:
     llm_env: Mapping[str, str] = field(default_factory=dict)
     audit_queue_size: int = 10_000
     recent_messages: int = 100_000  # message ids kept in memory for /feedback
+    # /admin: scrypt hashes (`agent-service hash-password`) of the admin and viewer
+    # passwords; a role without a hash cannot sign in. Never in a repr or a log line.
+    admin_password_hash: str | None = field(default=None, repr=False)
+    viewer_password_hash: str | None = field(default=None, repr=False)
+    # Signs the admin session cookies; random per process when unset.
+    admin_session_secret: str | None = field(default=None, repr=False)
+    # Grafana as the browser reaches it; set: the admin tabs embed the dashboards.
+    grafana_url: str | None = None
+    # Prometheus for the reports' uptime and SLO figures; unset: audit-log figures only.
+    prometheus_url: str | None = field(default=None, repr=False)  # may hold credentials
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -45,4 +55,9 @@ class Settings:
             capture_message_content=_flag(env.get("OTEL_CAPTURE_MESSAGE_CONTENT")),
             service_name=env.get("OTEL_SERVICE_NAME", "bestbox-agent-api"),
             llm_env={k: v for k, v in env.items() if k.startswith(("LLM_", "SCRIPTED_"))},
+            admin_password_hash=env.get("ADMIN_PASSWORD_HASH") or None,
+            viewer_password_hash=env.get("VIEWER_PASSWORD_HASH") or None,
+            admin_session_secret=env.get("ADMIN_SESSION_SECRET") or None,
+            grafana_url=(env.get("GRAFANA_URL") or "").rstrip("/") or None,
+            prometheus_url=env.get("PROMETHEUS_URL") or None,
         )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what the test suite needs beyond PyPI, only when it is missing:
 # promtool and amtool (Debian's prometheus and prometheus-alertmanager packages) and a
-# PostgreSQL answering on 127.0.0.1:5432.
+# PostgreSQL answering on 127.0.0.1:5432, and Debian's chromium for the browser tests
+# (driven by the playwright package with executable_path; never `playwright install`).
 set -euo pipefail
 
 as_root() {
@@ -21,6 +22,7 @@ apt_install() {
 
 command -v promtool >/dev/null 2>&1 || apt_install prometheus
 command -v amtool >/dev/null 2>&1 || apt_install prometheus-alertmanager
+[ -x /usr/bin/chromium ] || apt_install chromium
 
 if ! command -v pg_isready >/dev/null 2>&1; then
     apt_install postgresql
@@ -35,4 +37,4 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
     done
     pg_isready -h 127.0.0.1 -p 5432
 fi
-echo "ensure-test-tools: promtool $(promtool --version 2>&1 | head -n 1 | awk '{print $3}'), amtool and PostgreSQL ready" >&2
+echo "ensure-test-tools: promtool $(promtool --version 2>&1 | head -n 1 | awk '{print $3}'), amtool, chromium and PostgreSQL ready" >&2

@@ -22,6 +22,8 @@ CAPACITY = "bestbox_capacity"
 SYSTEM_HEALTH = "bestbox-system-health"
 AGENT_PERFORMANCE = "bestbox-agent-performance"
 USER_ANALYTICS = "bestbox-user-analytics"
+# No alert links it; the admin's Conversation Audit tab embeds it (specs/bestbox/admin.py).
+CONVERSATION_AUDIT = "bestbox-conversation-audit"
 
 TTFT_TARGET_SECONDS = 2.0
 TTFT_CRITICAL_SECONDS = 5.0

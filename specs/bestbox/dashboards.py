@@ -11,6 +11,7 @@ from pathlib import Path
 
 from specs.bestbox.alerts import (
     AGENT_PERFORMANCE,
+    CONVERSATION_AUDIT,
     SYSTEM_HEALTH,
     USER_ANALYTICS,
     critical_ttft,
@@ -42,7 +43,6 @@ from stackgen.spec import (
 PROMETHEUS = "prometheus"
 AUDIT = "audit-postgres"
 JAEGER = "jaeger"
-CONVERSATION_AUDIT = "bestbox-conversation-audit"
 TAGS = ("bestbox",)
 
 # The audit log's schema, as the service's migrations create it (in version order).

@@ -71,6 +71,8 @@ class Stack(SpecModel):
     # audit log): SQL panels are checked against it. The spec module reads it from the
     # service's migrations, so the checks themselves read no file.
     audit_schema: str | None = None
+    # Jaeger's UI as operators reach it: the admin links a conversation to its trace.
+    jaeger_url: str = Field(default="http://localhost:16686", pattern=r"^https?://")
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

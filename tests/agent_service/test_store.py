@@ -149,8 +149,8 @@ def new_session() -> str:
 async def test_migrate_is_idempotent(store: AuditStore) -> None:
     await store.migrate()
     await store.migrate()
-    applied = await rows(store, "SELECT version, name FROM schema_migrations")
-    assert applied == [{"version": 1, "name": "audit"}]
+    applied = await rows(store, "SELECT version, name FROM schema_migrations ORDER BY version")
+    assert applied == [{"version": 1, "name": "audit"}, {"version": 2, "name": "admin_audit"}]
 
 
 async def test_concurrent_migrations_on_a_fresh_postgres_database() -> None:
@@ -158,8 +158,8 @@ async def test_concurrent_migrations_on_a_fresh_postgres_database() -> None:
     stores = [PostgresStore(f"postgresql://postgres@127.0.0.1:5432/{name}") for _ in range(3)]
     try:
         await asyncio.gather(*(s.migrate() for s in stores))
-        applied = await rows(stores[0], "SELECT version FROM schema_migrations")
-        assert applied == [{"version": 1}]
+        applied = await rows(stores[0], "SELECT version FROM schema_migrations ORDER BY version")
+        assert applied == [{"version": 1}, {"version": 2}]
     finally:
         for s in stores:
             await s.close()
@@ -170,7 +170,8 @@ async def test_concurrent_migrations_on_a_fresh_sqlite_file(tmp_path: Path) -> N
     stores = [SqliteStore(tmp_path / "audit.sqlite3") for _ in range(3)]
     try:
         await asyncio.gather(*(s.migrate() for s in stores))
-        assert await rows(stores[0], "SELECT version FROM schema_migrations") == [{"version": 1}]
+        applied = await rows(stores[0], "SELECT version FROM schema_migrations ORDER BY version")
+        assert applied == [{"version": 1}, {"version": 2}]
     finally:
         for s in stores:
             await s.close()

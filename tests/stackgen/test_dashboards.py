@@ -29,6 +29,7 @@ from stackgen.check.grafana import (
 )
 from stackgen.check.grafana_sql import MacroError, expand_sql, variable_values
 from stackgen.check.sql import check_sql
+from stackgen.check.static import check_stack
 from stackgen.conventions import GRAFANA_SCHEMA_VERSION, SLO_DASHBOARD_FILE
 from stackgen.render.dashboards import dashboard
 from stackgen.spec import (
@@ -523,7 +524,7 @@ def test_stack_rejects_an_audit_schema_without_tables(stack: Stack) -> None:
 def test_bestbox_audit_schema_is_the_service_migration(stack: Stack) -> None:
     migration = REPO_ROOT / "agent_service/store/migrations/postgres/001_audit.sql"
     assert stack.audit_schema is not None and migration.read_text() in stack.audit_schema
-    assert set(parse_schema(stack.audit_schema)) == {"user_sessions", "conversation_log"}
+    assert {"user_sessions", "conversation_log"} <= set(parse_schema(stack.audit_schema))
     assert bestbox_dashboards.AUDIT_SCHEMA == stack.audit_schema
 
 
@@ -728,3 +729,15 @@ def test_a_migration_renaming_a_column_fails_the_check(
         ("sql-unknown-column", "panel 'Recent conversations', target A"),
         ("sql-unknown-column", "panel 'Failed tool calls', target A"),
     }
+
+
+def test_sql_panels_may_read_only_the_tables_granted_to_grafana(stack: Stack) -> None:
+    """admin_audit is in the audit schema (migration 002) but Grafana's read-only role
+    has no SELECT on it: a panel reading it is reported, as Grafana would fail."""
+    from tests.stackgen.test_finding_codes import sessions_sql
+
+    assert stack.audit_schema is not None and "admin_audit" in parse_schema(stack.audit_schema)
+    variant = stack.model_copy(update=sessions_sql("SELECT count(*) AS n FROM admin_audit")(stack))
+    findings = check_stack(variant)
+    assert [f.code for f in findings] == ["sql-unknown-table"]
+    assert "admin_audit" in findings[0].message

@@ -138,7 +138,9 @@ def test_init_creates_the_audit_tables_owned_by_the_agent(scratch: Scratch) -> N
         scratch.dsn("postgres"),
         "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
     )
+    # Every migration of the service (the admin audit too), owned by the agent's role.
     assert [(r["tablename"], r["tableowner"]) for r in rows] == [
+        ("admin_audit", scratch.db.owner),
         ("conversation_log", scratch.db.owner),
         ("user_sessions", scratch.db.owner),
     ]
@@ -164,8 +166,10 @@ def test_the_reader_selects_the_audit_tables_and_nothing_else(scratch: Scratch) 
     reader = scratch.dsn(scratch.db.reader)
     assert fetch(reader, "SELECT session_id FROM user_sessions")[0]["session_id"] == "s1"
     assert fetch(reader, "SELECT count(*) AS n FROM conversation_log")[0]["n"] == 0
-    with pytest.raises(asyncpg.InsufficientPrivilegeError):
-        fetch(reader, "SELECT * FROM schema_migrations")
+    # Neither the migrator's bookkeeping nor who-did-what in /admin is Grafana's to read.
+    for table in ("schema_migrations", "admin_audit"):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            fetch(reader, f"SELECT * FROM {table}")
     # Writes fail twice over: the session is read-only by default, and even a
     # read-write transaction has no INSERT privilege.
     with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
