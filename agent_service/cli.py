@@ -53,7 +53,7 @@ def _hash_password() -> int:
     printed."""
     import getpass
 
-    from agent_service.web.passwords import hash_password
+    from stackgen.passwords import hash_password
 
     if sys.stdin.isatty():
         password = getpass.getpass("Password: ")

@@ -15,12 +15,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SecretsError", "SecretsWritten", "new_value", "read_env_file", "write_secrets"]
+from stackgen.passwords import hash_password
+
+__all__ = [
+    "PASSWORD_HASH_SUFFIX",
+    "SecretsError",
+    "SecretsWritten",
+    "new_value",
+    "read_env_file",
+    "write_secrets",
+]
 
 MODE = 0o600
 # 32 random bytes. URL-safe base64 has no `$`, quote, `#` or space, so compose reads the
 # value literally (it interpolates `$` in env files) and it fits in a URL unescaped.
 TOKEN_BYTES = 32
+# A variable named <NAME>_PASSWORD_HASH gets the scrypt hash of a random password, and
+# that password is written beside it as <NAME>_PASSWORD: the operator signs in with the
+# password, the service (ADMIN_PASSWORD_HASH) only ever sees the hash.
+PASSWORD_HASH_SUFFIX = "_PASSWORD_HASH"
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 
 
@@ -45,8 +58,26 @@ def read_env_file(path: Path) -> dict[str, str]:
     for line in path.read_text(encoding="utf-8").splitlines():
         match = _LINE.match(line)
         if match:
-            values[match[1]] = line.split("=", 1)[1].strip()
+            value = line.split("=", 1)[1].strip()
+            # Single quotes: compose takes the value literally (hashes hold `$`).
+            if len(value) >= 2 and value[0] == value[-1] == "'":
+                value = value[1:-1]
+            values[match[1]] = value
     return values
+
+
+def _lines(name: str, existing: dict[str, str]) -> list[str]:
+    """The env-file lines that define ``name``: a random value, or for a password hash
+    the password (unless the file has it) and the hash of it."""
+    if not name.endswith(PASSWORD_HASH_SUFFIX):
+        return [f"{name}={new_value()}"]
+    password_name = name.removesuffix("_HASH")
+    password = existing.get(password_name)
+    lines = []
+    if password is None:
+        password = new_value()
+        lines.append(f"{password_name}={password}")
+    return [*lines, f"{name}='{hash_password(password)}'"]
 
 
 def _append(path: Path, lines: list[str], *, create: bool) -> None:
@@ -75,7 +106,8 @@ def write_secrets(
         existing = read_env_file(path)
         missing = [name for name in wanted if name not in existing]
         if missing:
-            _append(path, [f"{name}={new_value()}" for name in missing], create=False)
+            lines = [line for name in missing for line in _lines(name, existing)]
+            _append(path, lines, create=False)
         else:
             os.chmod(path, MODE)
         kept = tuple(name for name in wanted if name in existing)
@@ -86,5 +118,6 @@ def write_secrets(
         "# Secrets of the stack, written by `stackgen secrets`. Never commit this file.",
         "# generated/.env.example says what each variable is.",
     ]
-    _append(path, header + [f"{name}={new_value()}" for name in wanted], create=True)
+    lines = [line for name in wanted for line in _lines(name, {})]
+    _append(path, header + lines, create=True)
     return SecretsWritten(path, tuple(wanted), ())

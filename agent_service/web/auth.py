@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from agent_service.settings import Settings
-from agent_service.web.passwords import PasswordHash
+from stackgen.passwords import PasswordHash
 
 __all__ = ["Account", "Authenticator", "LoginLimiter", "Role", "Session"]
 

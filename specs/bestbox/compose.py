@@ -20,6 +20,11 @@ from stackgen.spec import (
 )
 from stackgen.spec import Condition as C
 
+# Grafana as operators' browsers reach it: its port published on the host. Alerts link
+# dashboards under it (Stack.grafana_url) and /admin embeds them from it.
+GRAFANA_HOST_PORT = 3001
+GRAFANA_URL = f"http://localhost:{GRAFANA_HOST_PORT}"
+
 HEALTHY, STARTED = C.HEALTHY, C.STARTED
 
 
@@ -82,7 +87,7 @@ grafana = ComposeService(
     name="grafana",
     # Image from Stack.grafana. Host port 3001: the BestBox web UI uses 3000.
     mounts=(Mount(source="grafana-data", target="/var/lib/grafana"),),
-    ports=(PublishedPort(container=3000, host=3001),),
+    ports=(PublishedPort(container=3000, host=GRAFANA_HOST_PORT),),
     healthcheck=http_check("http://localhost:3000/api/health"),
     depends_on={"prometheus": HEALTHY, "postgres": HEALTHY, "jaeger": STARTED},
 )
@@ -94,6 +99,15 @@ agent = ComposeService(
         "AGENT_PORT": str(agent_api.port),
         "LLM_BASE_URL": f"http://{llm_server.address}/v1",
         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector:4318",
+        # The reports' uptime and SLO figures; Grafana as the admin's browser reaches it.
+        "PROMETHEUS_URL": "http://prometheus:9090",
+        "GRAFANA_URL": GRAFANA_URL,
+    },
+    # /admin sign-in: the hash of the password `stackgen secrets` writes as
+    # ADMIN_PASSWORD, and the key of the session cookies (sessions survive restarts).
+    secrets={
+        "ADMIN_PASSWORD_HASH": "ADMIN_PASSWORD_HASH",
+        "ADMIN_SESSION_SECRET": "ADMIN_SESSION_SECRET",
     },
     ports=(PublishedPort(container=agent_api.port),),
     healthcheck=Healthcheck(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from specs.bestbox.alerting import ALERTING
 from specs.bestbox.alerts import ALERTS
-from specs.bestbox.compose import COMPOSE
+from specs.bestbox.compose import COMPOSE, GRAFANA_URL
 from specs.bestbox.dashboards import AUDIT_SCHEMA, DASHBOARDS
 from specs.bestbox.metrics import CATALOG
 from specs.bestbox.recording import RECORDING_RULES
@@ -85,7 +85,7 @@ stack = Stack(
         ),
     ),
     compose=COMPOSE,
-    grafana_url="http://localhost:3001",
+    grafana_url=GRAFANA_URL,
     runbook_url="http://localhost:8000/admin/runbooks",
     runbooks=RUNBOOKS,
     dashboards=DASHBOARDS,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from stackgen.conventions import ENV_EXAMPLE_FILE, GENERATED_NOTICE
 from stackgen.render.compose import derived, env_file_variables
+from stackgen.secrets import PASSWORD_HASH_SUFFIX
 from stackgen.spec import Stack
 
 __all__ = ["render", "variable_descriptions"]
@@ -39,6 +40,14 @@ def variable_descriptions(stack: Stack) -> dict[str, str]:
         known[stack.grafana.admin_password_env] = (
             f"password of Grafana's {stack.grafana.admin_user} user"
         )
+    for variable in env_file_variables(stack):
+        if variable.endswith(PASSWORD_HASH_SUFFIX):
+            password = variable.removesuffix("_HASH")
+            known[variable] = (
+                f"scrypt hash of {password}, which `stackgen secrets` writes beside it for "
+                "you to sign in with (the service only ever sees the hash)"
+            )
+    known.setdefault("ADMIN_SESSION_SECRET", "signs /admin session cookies and CSRF tokens")
     return {
         variable: f"{known.get(variable, 'a secret')}; read by {', '.join(readers[variable])}"
         for variable in env_file_variables(stack)

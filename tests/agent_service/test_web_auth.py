@@ -11,7 +11,7 @@ import pytest
 from agent_service import cli
 from agent_service.settings import Settings
 from agent_service.web.auth import SESSION_SECONDS, Authenticator, LoginLimiter, Role
-from agent_service.web.passwords import PasswordHash, hash_password, verify_password
+from stackgen.passwords import PasswordHash, hash_password, verify_password
 from tests.agent_service.web_helpers import ADMIN_PASSWORD, VIEWER_PASSWORD, password_hashes
 
 

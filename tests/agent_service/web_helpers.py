@@ -18,8 +18,8 @@ import httpx
 from agent_service.app import create_app
 from agent_service.llm.scripted import ScriptedModel
 from agent_service.settings import Settings
-from agent_service.web.passwords import hash_password
 from specs.bestbox import stack as bestbox_stack
+from stackgen.passwords import hash_password
 from stackgen.spec import Stack
 from tests.agent_service.databases import AuditDatabase, audit_database
 from tests.agent_service.servers import serving

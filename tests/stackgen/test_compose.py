@@ -105,6 +105,12 @@ def test_real_compose_substitutes_the_secrets(normalised: dict[str, Any], env_fi
     agent = normalised["services"]["agent-api"]["environment"]
     assert agent["PGPASSWORD"] == values["AGENT_DB_PASSWORD"]
     assert values["AGENT_DB_PASSWORD"] not in agent["DATABASE_URL"]
+    # The hash reaches the service intact: compose took the quoted value literally (its
+    # config output, itself a compose file, escapes each literal `$` as `$$`); the
+    # password itself goes nowhere.
+    assert agent["ADMIN_PASSWORD_HASH"].replace("$$", "$") == values["ADMIN_PASSWORD_HASH"]
+    assert agent["ADMIN_PASSWORD_HASH"].startswith("scrypt$$32768$$")
+    assert values["ADMIN_PASSWORD"] not in json.dumps(normalised)
 
 
 def test_real_compose_refuses_to_start_without_a_secret(

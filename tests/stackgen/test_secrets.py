@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from stackgen.cli import main
+from stackgen.passwords import PasswordHash
 from stackgen.render.compose import env_file_variables
-from stackgen.secrets import read_env_file
+from stackgen.secrets import PASSWORD_HASH_SUFFIX, read_env_file
 from stackgen.spec import Stack
 from tests.conftest import GENERATED
 
@@ -36,10 +37,36 @@ def test_writes_every_variable_with_a_random_value(stack: Stack, tmp_path: Path)
     path = tmp_path / ".env"
     assert write(path) == 0
     values = read_env_file(path)
-    assert list(values) == list(env_file_variables(stack))
+    hashes = {name for name in values if name.endswith(PASSWORD_HASH_SUFFIX)}
+    passwords = {name.removesuffix("_HASH") for name in hashes}
+    assert hashes == {"ADMIN_PASSWORD_HASH"}
+    assert set(values) - passwords == set(env_file_variables(stack))
     assert len(set(values.values())) == len(values)
-    assert all(len(value) >= 40 and "$" not in value for value in values.values())
+    random = {name: value for name, value in values.items() if name not in hashes}
+    assert all(len(value) >= 40 and "$" not in value for value in random.values())
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_password_hash_verifies_the_password_written_beside_it(tmp_path: Path) -> None:
+    """The operator signs in to /admin with ADMIN_PASSWORD; the service gets only the
+    hash, which the service's own verifier accepts (and a wrong password it refuses)."""
+    path = tmp_path / ".env"
+    assert write(path) == 0
+    values = read_env_file(path)
+    # Quoted: compose would otherwise interpolate the `$` separators of the hash.
+    assert f"ADMIN_PASSWORD_HASH='{values['ADMIN_PASSWORD_HASH']}'" in path.read_text()
+    stored = PasswordHash.parse(values["ADMIN_PASSWORD_HASH"])
+    assert stored.matches(values["ADMIN_PASSWORD"])
+    assert not stored.matches(values["ADMIN_PASSWORD"] + "x")
+
+
+def test_add_missing_hashes_an_existing_password(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text("ADMIN_PASSWORD=chosen-by-the-operator\n")
+    assert write(path, "--add-missing") == 0
+    values = read_env_file(path)
+    assert values["ADMIN_PASSWORD"] == "chosen-by-the-operator"
+    assert PasswordHash.parse(values["ADMIN_PASSWORD_HASH"]).matches("chosen-by-the-operator")
 
 
 def test_two_runs_give_different_values(tmp_path: Path) -> None:
@@ -67,7 +94,8 @@ def test_add_missing_keeps_existing_values(stack: Stack, tmp_path: Path) -> None
     assert write(path, "--add-missing") == 0
     values = read_env_file(path)
     assert values["POSTGRES_PASSWORD"] == "in-use"
-    assert set(values) == set(env_file_variables(stack))
+    # Every variable compose reads, and the admin password beside its hash.
+    assert set(values) == {*env_file_variables(stack), "ADMIN_PASSWORD"}
     assert path.read_text().startswith("# mine\nPOSTGRES_PASSWORD=in-use\n")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     before = path.read_text()

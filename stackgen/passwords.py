@@ -1,5 +1,8 @@
 """Admin passwords as scrypt hashes (``scrypt$n$r$p$salt$hash``, base64 salt and hash):
-slow to guess, salted, compared in constant time. The service only ever sees hashes."""
+slow to guess, salted, compared in constant time. The service only ever sees hashes.
+
+Here, in stackgen, because both sides use it: `stackgen secrets` writes the hash of the
+password it generates, and the agent service (which depends on stackgen) verifies it."""
 
 from __future__ import annotations
 
