@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: generate test check lint tools venv clean
+.PHONY: generate test check lint tools venv clean bench
 
 generate: $(STAMP)
 	$(BIN)/stackgen generate
@@ -26,6 +26,11 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 venv: $(STAMP)
+
+# Figures, not assertions: telemetry on vs off, audit ingest, stackgen wall time,
+# tracing shutdown with the collector down (BENCHMARKS.md). Needs PostgreSQL (tools).
+bench: $(STAMP) tools
+	$(BIN)/python -m bench
 
 # The virtual environment is created when missing and reinstalled when pyproject.toml changes.
 $(STAMP): pyproject.toml

@@ -64,7 +64,7 @@ class AuditWriter:
         self,
         store: AuditStore,
         max_queue: int = 10_000,
-        batch_size: int = 500,
+        batch_size: int = 2000,
         flush_interval_s: float = 0.2,
         *,
         spool: Spool | None = None,
@@ -270,7 +270,12 @@ class AuditWriter:
             self._journal_wake.clear()
             if not self._pending:
                 continue
-            group, self._pending = self._pending, []
+            # Bounded groups: a large burst is appended in pieces, so database writes
+            # of the first pieces overlap with encoding the next.
+            group = self._pending[: self.batch_size]
+            del self._pending[: self.batch_size]
+            if self._pending:
+                self._journal_wake.set()
             items = [item for item, _ in group]
             self._journal_idle.clear()
             segment: Segment | None = None
