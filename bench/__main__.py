@@ -49,12 +49,20 @@ def main() -> None:
     print(f"   machine: {_machine()}; PostgreSQL {_postgres()}")
     print(f"   load average (1/5/15 min) at start: {load_average()}")
     overhead.measure(
-        "paced scripted model (first token 50 ms, then 10 ms a token)",
+        "realistic paced model (first token 300 ms, then 30 ms a token, ~33 tokens/s)",
+        0.3,
+        0.03,
+        rounds=6 if scale else 2,
+        concurrency=8,
+        per_worker=4 if scale else 2,
+    )
+    overhead.measure(
+        "fast scripted model (the service's default pace: 50 ms, then 10 ms a token)",
         0.05,
         0.01,
         rounds=6 if scale else 2,
         concurrency=8,
-        per_worker=8 if scale else 3,
+        per_worker=6 if scale else 3,
     )
     overhead.measure(
         "instant model (no LLM time: the worst case for relative overhead)",
@@ -62,7 +70,7 @@ def main() -> None:
         0.0,
         rounds=6 if scale else 2,
         concurrency=8,
-        per_worker=25 if scale else 5,
+        per_worker=20 if scale else 5,
     )
     ingest.measure(100_000 if scale else 10_000)
     cli.measure(3 if scale else 1)

@@ -285,8 +285,8 @@ class AuditWriter:
                 if not self._spool_full_logged:
                     log.error("%s; keeping records in memory, then dropping them", error)
                     self._spool_full_logged = True
-            except OSError as error:
-                log.error("audit spool write failed (%s); keeping records in memory", error)
+            except Exception:
+                log.exception("audit spool write failed; keeping records in memory")
             finally:
                 self._journal_idle.set()
             if segment is not None:
@@ -353,7 +353,11 @@ class AuditWriter:
         while True:
             run = await self._next_run()
             if run.items is None:
-                await self._load(run)
+                try:
+                    await self._load(run)
+                except OSError:
+                    log.exception("reading the audit spool failed; retrying")
+                    await asyncio.sleep(self.retry_max_s)
                 continue
             if run.left < self.batch_size and self._flushing == 0 and len(self._runs) == 1:
                 # Wait a little for a fuller batch (unless someone is waiting).
