@@ -1,7 +1,9 @@
 """Audit ingest: rows per second into PostgreSQL through the AuditWriter, with the
 spool (every row appended and fsynced locally first, the service's default) and
-without it. Turn rows of realistic size (a tool call with arguments and result, a
-few hundred characters of text), spread over many sessions, default batch size."""
+without it, default batch size. Turn rows of realistic size (a tool call with
+arguments and result, a few hundred characters of text) from 50 users talking at once,
+10 turns a conversation (so a batch touches a few hundred sessions), and, as the worst
+case, every row from a different session of 2,000."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from bench.common import scratch_database
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def turns(count: int) -> list[TurnRecord]:
+def turns(count: int, *, conversations: bool = True) -> list[TurnRecord]:
     call = ToolCall(
         "get_invoice_status",
         {"invoice_id": "INV-1001"},
@@ -32,7 +34,9 @@ def turns(count: int) -> list[TurnRecord]:
     return [
         TurnRecord(
             message_id=f"msg-{uuid.uuid4().hex}",
-            session_id=f"session-{n % 2000}",
+            session_id=(
+                f"session-{n % 50 + 50 * (n // 500)}" if conversations else f"session-{n % 2000}"
+            ),
             user_id=f"user-{n % 500}",
             timestamp=T0 + timedelta(milliseconds=n),
             user_message="What is the status of invoice INV-1001?",
@@ -69,13 +73,17 @@ async def _ingest(database_url: str, records: list[TurnRecord], spool_dir: Path 
 
 
 def measure(rows: int = 100_000) -> dict[str, float]:
-    records = turns(rows)
     figures: dict[str, float] = {}
-    for label, with_spool in (("spool", True), ("memory", False)):
+    cases = (
+        ("conversations, spool", True, True),
+        ("conversations, memory only", True, False),
+        ("one row a session, spool", False, True),
+    )
+    print(f"\n## Audit ingest into PostgreSQL through the writer ({rows} turn rows)")
+    for label, conversations, with_spool in cases:
+        records = turns(rows, conversations=conversations)
         with scratch_database() as url, tempfile.TemporaryDirectory(prefix="bench-") as tmp:
             spool_dir = Path(tmp) / "spool" if with_spool else None
-            figures[f"{label}_rows_per_s"] = asyncio.run(_ingest(url, records, spool_dir))
-    print(f"\n## Audit ingest into PostgreSQL through the writer ({rows} turn rows)")
-    print(f"   with the spool (fsynced first): {figures['spool_rows_per_s']:10,.0f} rows/s")
-    print(f"   memory queue only:              {figures['memory_rows_per_s']:10,.0f} rows/s")
+            figures[label] = asyncio.run(_ingest(url, records, spool_dir))
+        print(f"   {label + ':':30} {figures[label]:10,.0f} rows/s")
     return figures
