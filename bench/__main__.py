@@ -42,7 +42,7 @@ def _postgres() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="fewer requests and rows")
-    parser.add_argument("--skip-shutdown", action="store_true", help="skip the ~30 s SDK shutdown")
+    parser.add_argument("--skip-shutdown", action="store_true", help="skip the SDK shutdown (~10 s)")
     args = parser.parse_args()
     scale = 1 if not args.quick else 0
     print(f"# stackgen benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
@@ -52,25 +52,25 @@ def main() -> None:
         "realistic paced model (first token 300 ms, then 30 ms a token, ~33 tokens/s)",
         0.3,
         0.03,
-        rounds=6 if scale else 2,
+        rounds=12 if scale else 2,
         concurrency=8,
-        per_worker=4 if scale else 2,
+        per_worker=2,
     )
     overhead.measure(
         "fast scripted model (the service's default pace: 50 ms, then 10 ms a token)",
         0.05,
         0.01,
-        rounds=6 if scale else 2,
+        rounds=12 if scale else 2,
         concurrency=8,
-        per_worker=6 if scale else 3,
+        per_worker=3,
     )
     overhead.measure(
         "instant model (no LLM time: the worst case for relative overhead)",
         0.0,
         0.0,
-        rounds=6 if scale else 2,
+        rounds=12 if scale else 2,
         concurrency=8,
-        per_worker=20 if scale else 5,
+        per_worker=10 if scale else 5,
     )
     ingest.measure(100_000 if scale else 10_000)
     cli.measure(3 if scale else 1)
