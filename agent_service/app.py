@@ -3,6 +3,7 @@ connects or registers at import time."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -182,7 +183,11 @@ def create_app(
             started = time.monotonic()
             await writer.stop(timeout_s=settings.audit_drain_timeout_s)
             await model.aclose()
-            await store.close()
+            try:
+                # A database that went away must not hold the exit either.
+                await asyncio.wait_for(store.close(), timeout=1.0)
+            except TimeoutError:
+                log.warning("closing the audit store timed out; exiting anyway")
             left = settings.shutdown_timeout_s - (time.monotonic() - started)
             tracing.shutdown(timeout_s=max(0.5, left))
 
