@@ -4,14 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: generate test check lint tools venv clean
+.PHONY: generate test check lint tools venv clean bench
 
 generate: $(STAMP)
 	$(BIN)/stackgen generate
 
 test: $(STAMP) tools
-	$(BIN)/ruff check stackgen specs agent_service tests
-	$(BIN)/ruff format --check stackgen specs agent_service tests
+	$(BIN)/ruff check stackgen specs agent_service tests bench
+	$(BIN)/ruff format --check stackgen specs agent_service tests bench
 	$(BIN)/mypy
 	$(BIN)/stackgen generate --check
 	$(BIN)/stackgen check
@@ -21,11 +21,16 @@ check: $(STAMP)
 	$(BIN)/stackgen check
 
 lint: $(STAMP)
-	$(BIN)/ruff check stackgen specs agent_service tests
-	$(BIN)/ruff format --check stackgen specs agent_service tests
+	$(BIN)/ruff check stackgen specs agent_service tests bench
+	$(BIN)/ruff format --check stackgen specs agent_service tests bench
 	$(BIN)/mypy
 
 venv: $(STAMP)
+
+# Figures, not assertions: telemetry on vs off, audit ingest, stackgen wall time,
+# tracing shutdown with the collector down (BENCHMARKS.md). Needs PostgreSQL (tools).
+bench: $(STAMP) tools
+	$(BIN)/python -m bench
 
 # The virtual environment is created when missing and reinstalled when pyproject.toml changes.
 $(STAMP): pyproject.toml

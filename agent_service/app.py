@@ -3,9 +3,11 @@ connects or registers at import time."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -32,8 +34,9 @@ from agent_service.llm.factory import model_from_env
 from agent_service.settings import Settings
 from agent_service.store import AuditStore, open_store
 from agent_service.store.base import StoreUnavailable
+from agent_service.store.spool import Spool
 from agent_service.store.writer import AuditWriter
-from agent_service.telemetry.metrics import ServiceMetrics
+from agent_service.telemetry.metrics import DisabledMetrics, ServiceMetrics
 from agent_service.telemetry.tracing import Tracing
 from agent_service.web import install_web
 from specs.bestbox import stack as bestbox_stack
@@ -130,11 +133,28 @@ def create_app(
     registry: CollectorRegistry | None = None,
 ) -> FastAPI:
     registry = registry or CollectorRegistry()
-    metrics = ServiceMetrics(stack, registry)
+    metrics = (ServiceMetrics if settings.telemetry else DisabledMetrics)(stack, registry)
     tracing = Tracing(settings)
     model = model or model_from_env(settings.llm_env)
     store = store or open_store(settings.database_url, settings.sqlite_path)
-    writer = AuditWriter(store, max_queue=settings.audit_queue_size)
+    spool = (
+        Spool(settings.audit_spool_dir, max_bytes=settings.audit_spool_max_bytes)
+        if settings.audit_spool_dir is not None
+        else None
+    )
+    writer = AuditWriter(
+        store,
+        max_queue=settings.audit_queue_size,
+        flush_interval_s=settings.audit_flush_interval_s,
+        spool=spool,
+        events=metrics,
+    )
+    metrics.watch_audit(
+        lambda: writer.depth,
+        lambda: writer.spooled,
+        lambda: writer.spool_bytes,
+        lambda: writer.spool_limit_bytes,
+    )
     recent = RecentMessages(settings.recent_messages)
     engine = ChatEngine(
         Orchestrator(),
@@ -144,6 +164,8 @@ def create_app(
         writer,
         recent,
         capture_content=settings.capture_message_content,
+        audit=settings.telemetry,
+        ack_timeout_s=settings.audit_ack_timeout_s,
     )
     services = Services(settings, metrics, tracing, model, store, writer, engine, recent)
 
@@ -157,14 +179,23 @@ def create_app(
         try:
             yield
         finally:
-            await writer.stop()
+            # Bounded: what the writer cannot drain in time stays in the spool, and
+            # tracing gets the rest of the budget (a dead collector must not hold us).
+            started = time.monotonic()
+            await writer.stop(timeout_s=settings.audit_drain_timeout_s)
             await model.aclose()
-            await store.close()
-            tracing.shutdown()
+            try:
+                # A database that went away must not hold the exit either.
+                await asyncio.wait_for(store.close(), timeout=1.0)
+            except TimeoutError:
+                log.warning("closing the audit store timed out; exiting anyway")
+            left = settings.shutdown_timeout_s - (time.monotonic() - started)
+            tracing.shutdown(timeout_s=max(0.5, left))
 
     app = FastAPI(title="BestBox agent API", version="1.0.0", lifespan=lifespan)
     app.state.services = services
-    app.add_middleware(HTTPMetricsMiddleware, metrics=metrics)
+    if settings.telemetry:
+        app.add_middleware(HTTPMetricsMiddleware, metrics=metrics)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -268,7 +299,12 @@ def create_app(
             # Re-rating with the same value is idempotent: counted once.
             metrics.feedback(body.rating)
         recent.rate(body.message_id, body.rating)
-        writer.submit(FeedbackRecord(body.message_id, body.rating, body.comment, datetime.now(UTC)))
+        if settings.telemetry:
+            # "recorded" means in the spool (or held in memory without one).
+            await writer.record(
+                FeedbackRecord(body.message_id, body.rating, body.comment, datetime.now(UTC)),
+                timeout_s=settings.audit_ack_timeout_s,
+            )
         return JSONResponse(
             {"status": "recorded", "message_id": body.message_id, "rating": body.rating}
         )
@@ -291,7 +327,13 @@ def create_app(
             await store.ping()
         except StoreUnavailable as error:
             return JSONResponse({"status": "unavailable", "reason": str(error)}, status_code=503)
-        return JSONResponse({"status": "ok", "audit_queue_depth": writer.depth})
+        return JSONResponse(
+            {
+                "status": "ok",
+                "audit_queue_depth": writer.depth,
+                "audit_spool_rows": writer.spooled,
+            }
+        )
 
     # The chat page at / and the admin at /admin (agent_service.web).
     install_web(app, settings=settings, stack=stack, store=store)

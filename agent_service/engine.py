@@ -1,9 +1,11 @@
 """One chat turn: route, run the agent's tools, stream the LLM's answer; record metrics,
 spans and the audit row. The request path never awaits the database: the audit row goes
-to the writer's bounded queue."""
+to the writer, and the turn's last event (so the response's final chunk) waits only
+until the row is in the local spool (an fsync shared with concurrent turns)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -87,6 +89,8 @@ class ChatEngine:
         recent: RecentMessages,
         *,
         capture_content: bool = False,
+        audit: bool = True,
+        ack_timeout_s: float = 5.0,
     ) -> None:
         self.orchestrator = orchestrator
         self.model = model
@@ -95,6 +99,8 @@ class ChatEngine:
         self.writer = writer
         self.recent = recent
         self.capture_content = capture_content
+        self.audit = audit
+        self.ack_timeout_s = ack_timeout_s
 
     async def run(
         self, message: str, user_id: str, session_id: str
@@ -102,7 +108,7 @@ class ChatEngine:
         """The turn as events: one TurnStart, Deltas as tokens stream, one TurnEnd."""
         started = time.perf_counter()
         message_id = f"msg-{uuid.uuid4().hex}"
-        self.metrics.active_sessions.inc()
+        self.metrics.turn_started()
         with self.tracer.start_as_current_span("chat_turn") as span:
             trace_id = format_trace_id(span.get_span_context().trace_id)
             span.set_attribute("bestbox.message_id", message_id)
@@ -113,6 +119,7 @@ class ChatEngine:
             error: str | None = None
             ttft_s: float | None = None
             context: TurnContext | None = None
+            durable: asyncio.Future[bool] | None = None
             finished = False
             try:
                 context = await self._prepare(message)
@@ -160,7 +167,7 @@ class ChatEngine:
             finally:
                 # Also when the client goes away mid-stream (the generator is closed):
                 # the turn is still counted and audited, marked as cut short.
-                self.metrics.active_sessions.dec()
+                self.metrics.turn_finished()
                 if not finished and error is None:
                     error = "the client disconnected before the answer was complete"
                 latency_s = time.perf_counter() - started
@@ -173,7 +180,9 @@ class ChatEngine:
                 )
                 text = "".join(pieces)
                 if context is not None:
-                    self._audit(
+                    # Handed over without awaiting: this also runs when the request is
+                    # being cancelled, where an await would be cancelled too.
+                    durable = self._audit(
                         message_id,
                         session_id,
                         user_id,
@@ -186,7 +195,22 @@ class ChatEngine:
                         error,
                         trace_id,
                     )
+            if durable is not None:
+                # The durability point: TurnEnd (and so the final chunk, the JSON
+                # answer) comes only after the audit row is in the spool.
+                await self._durable(durable, message_id)
             yield TurnEnd(text, usage, error, tool_count, latency_s, ttft_s)
+
+    async def _durable(self, durable: asyncio.Future[bool], message_id: str) -> None:
+        try:
+            async with asyncio.timeout(self.ack_timeout_s):
+                await asyncio.shield(durable)
+        except TimeoutError:
+            log.warning(
+                "audit row of %s not in the spool after %.1fs: answering anyway",
+                message_id,
+                self.ack_timeout_s,
+            )
 
     async def _prepare(self, message: str) -> TurnContext:
         with self.tracer.start_as_current_span("invoke_agent") as agent_span:
@@ -239,7 +263,9 @@ class ChatEngine:
         usage: Usage,
         error: str | None,
         trace_id: str,
-    ) -> None:
+    ) -> asyncio.Future[bool] | None:
+        if not self.audit:
+            return None
         record = TurnRecord(
             message_id=message_id,
             session_id=session_id,
@@ -258,8 +284,10 @@ class ChatEngine:
             trace_id=trace_id,
         )
         self.recent.add(message_id)
-        if not self.writer.submit(record):
-            log.error("audit queue full: turn %s not logged", message_id)
+        durable = self.writer.enqueue(record)
+        if durable.done() and not durable.result() and self.writer.spool is not None:
+            log.error("audit writer full: turn %s not logged", message_id)
+        return durable
 
     @staticmethod
     def _safely(record: object, *args: object) -> None:

@@ -30,6 +30,14 @@ class Settings:
     # The LLM: the remaining variables are read by agent_service.llm.factory.
     llm_env: Mapping[str, str] = field(default_factory=dict)
     audit_queue_size: int = 10_000
+    # The local spool every audit record is appended to (and fsynced) before its
+    # response completes; None: records wait in memory only (lost if the process dies).
+    audit_spool_dir: Path | None = None
+    audit_spool_max_bytes: int = 256 * 1024 * 1024
+    audit_flush_interval_s: float = 0.2
+    # How long a response waits for its record to reach the spool (a dead disk must
+    # not hang every answer); on timeout the answer goes out and a warning is logged.
+    audit_ack_timeout_s: float = 5.0
     recent_messages: int = 100_000  # message ids kept in memory for /feedback
     # /admin: scrypt hashes (`agent-service hash-password`) of the admin and viewer
     # passwords; a role without a hash cannot sign in. Never in a repr or a log line.
@@ -41,6 +49,13 @@ class Settings:
     grafana_url: str | None = None
     # Prometheus for the reports' uptime and SLO figures; unset: audit-log figures only.
     prometheus_url: str | None = field(default=None, repr=False)  # may hold credentials
+    # Shutdown is bounded: the writer drains for this long (the rest stays in the
+    # spool), then tracing gets what is left of ``shutdown_timeout_s``.
+    audit_drain_timeout_s: float = 2.0
+    shutdown_timeout_s: float = 4.0
+    # Only for measuring the cost of instrumentation (bench/): off turns metrics,
+    # spans and the audit log off together.
+    telemetry: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -60,4 +75,21 @@ class Settings:
             admin_session_secret=env.get("ADMIN_SESSION_SECRET") or None,
             grafana_url=(env.get("GRAFANA_URL") or "").rstrip("/") or None,
             prometheus_url=env.get("PROMETHEUS_URL") or None,
+            audit_spool_dir=_spool_dir(env.get("AUDIT_SPOOL_DIR", DEFAULT_SPOOL_DIR)),
+            audit_spool_max_bytes=int(
+                env.get("AUDIT_SPOOL_MAX_BYTES", str(cls.audit_spool_max_bytes))
+            ),
+            audit_flush_interval_s=float(
+                env.get("AUDIT_FLUSH_INTERVAL_S", str(cls.audit_flush_interval_s))
+            ),
+            telemetry=(env.get("BESTBOX_TELEMETRY", "on").strip().lower() != "off"),
         )
+
+
+DEFAULT_SPOOL_DIR = "bestbox-audit-spool"
+
+
+def _spool_dir(value: str) -> Path | None:
+    """AUDIT_SPOOL_DIR; empty or ``none`` turns the spool off."""
+    value = value.strip()
+    return None if value.lower() in ("", "none", "off") else Path(value)

@@ -149,24 +149,31 @@ class PostgresStore:
                     [d.user_id for d in firsts.values()],
                     [d.first_at for d in firsts.values()],
                 )
-                rows = await connection.fetch(
-                    _INSERT_TURNS,
-                    [t.message_id for t in turns],
-                    [t.session_id for t in turns],
-                    [t.user_id for t in turns],
-                    [utc(t.timestamp) for t in turns],
-                    [t.user_message for t in turns],
-                    [t.agent_response for t in turns],
-                    [t.agent_type for t in turns],
-                    [tool_calls_json(t) for t in turns],
-                    [t.latency_ms for t in turns],
-                    [t.ttft_ms for t in turns],
-                    [t.prompt_tokens for t in turns],
-                    [t.completion_tokens for t in turns],
-                    [t.confidence for t in turns],
-                    [t.error for t in turns],
-                    [t.trace_id for t in turns],
+                # One pass over the rows, transposed into the 15 column arrays.
+                columns = zip(
+                    *(
+                        (
+                            t.message_id,
+                            t.session_id,
+                            t.user_id,
+                            utc(t.timestamp),
+                            t.user_message,
+                            t.agent_response,
+                            t.agent_type,
+                            tool_calls_json(t),
+                            t.latency_ms,
+                            t.ttft_ms,
+                            t.prompt_tokens,
+                            t.completion_tokens,
+                            t.confidence,
+                            t.error,
+                            t.trace_id,
+                        )
+                        for t in turns
+                    ),
+                    strict=True,
                 )
+                rows = await connection.fetch(_INSERT_TURNS, *(list(c) for c in columns))
                 inserted = {row["message_id"] for row in rows}
                 deltas = SessionDelta.aggregate([t for t in turns if t.message_id in inserted])
                 if deltas:

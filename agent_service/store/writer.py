@@ -1,6 +1,15 @@
-"""The audit writer: the request path hands records to a bounded queue (never awaiting
-the database); one background task writes them in batches, in order, retrying failed
-batches with bounded backoff."""
+"""The audit writer: the request path hands records over without awaiting the
+database; background tasks write them to the database in batches, in order, retrying
+failed batches with bounded backoff.
+
+With a spool (the service's default) every record is first appended to the local
+spool file, one write and one fsync for each group of records that arrive together,
+and ``enqueue`` resolves once its record is there: from then on it survives the
+database being down and the process being killed. The database task writes from
+memory while the backlog fits in ``max_queue`` records, and reads back from the spool
+when it does not (a long outage) or after a restart. Without a spool, records wait in
+memory only (at most ``max_queue``) and are lost if the process dies.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +17,46 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 from agent_service.store.base import AuditItem, AuditStore
+from agent_service.store.spool import Segment, Spool, SpoolFull
 
-__all__ = ["AuditWriter", "BatchHook"]
+__all__ = ["AuditWriter", "BatchHook", "DropReason", "WriterEvents"]
 
 log = logging.getLogger(__name__)
 
 BatchHook = Callable[[int, float], None]  # (rows written, seconds the write took)
+DropReason = Literal["queue_full", "spool_full", "unreadable", "shutdown"]
+
+
+class WriterEvents(Protocol):
+    """What the writer reports (the service turns these into catalog metrics)."""
+
+    def batch_written(self, rows: int, seconds: float) -> None: ...
+
+    def write_failed(self) -> None: ...
+
+    def dropped(self, reason: DropReason, rows: int) -> None: ...
+
+
+@dataclass(eq=False)
+class _Run:
+    """Records in submission order that are stored alike: in one spool segment
+    (``segment``), or only in memory (``segment`` None). ``items`` is None while they
+    are only on disk."""
+
+    segment: Segment | None
+    items: list[AuditItem] | None
+    rows: int
+    written: int = 0
+
+    @property
+    def left(self) -> int:
+        return self.rows - self.written
 
 
 class AuditWriter:
@@ -24,50 +64,106 @@ class AuditWriter:
         self,
         store: AuditStore,
         max_queue: int = 10_000,
-        batch_size: int = 500,
+        batch_size: int = 2000,
         flush_interval_s: float = 0.2,
         *,
+        spool: Spool | None = None,
         retry_initial_s: float = 0.1,
         retry_max_s: float = 2.0,
         on_batch_written: BatchHook | None = None,
+        events: WriterEvents | None = None,
     ) -> None:
         if batch_size < 1 or max_queue < 1:
             raise ValueError("batch_size and max_queue must be positive")
         self.store = store
+        self.spool = spool
+        self.max_queue = max_queue
         self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
         self.retry_initial_s = retry_initial_s
         self.retry_max_s = retry_max_s
         self.on_batch_written = on_batch_written
-        self._queue: asyncio.Queue[AuditItem] = asyncio.Queue(maxsize=max_queue)
+        self.events = events
+        # Accepted records waiting for the spool (spool mode), with their waiters.
+        self._pending: list[tuple[AuditItem, asyncio.Future[bool] | None]] = []
+        self._runs: deque[_Run] = deque()
+        self._cached = 0  # unwritten records held in memory
         self._accepted = 0
         self._written = 0
+        self._lost = 0  # accepted, then dropped
         self._dropped = 0
         self._failures = 0
         self._last_error: str | None = None
-        self._wake = asyncio.Event()  # a full batch is waiting, or a flush was asked for
+        self._spool_full_logged = False
+        self._journal_wake = asyncio.Event()
+        self._journal_idle = asyncio.Event()
+        self._journal_idle.set()
+        self._wake = asyncio.Event()  # records are waiting, or a flush was asked for
         self._progress = asyncio.Event()  # a batch was written
         self._flushing = 0
         self._task: asyncio.Task[None] | None = None
+        self._journal: asyncio.Task[None] | None = None
 
     # -- the request path -------------------------------------------------------------
 
     def submit(self, item: AuditItem) -> bool:
-        """Queue a record; False (and counted in ``dropped``) when the queue is full."""
+        """Hand a record over; False (and counted in ``dropped``) when the writer
+        cannot hold it."""
+        return self._accept(item, None)
+
+    def enqueue(self, item: AuditItem) -> asyncio.Future[bool]:
+        """Hand a record over; the future is True once the record is in the spool
+        (durable), False if it was dropped or can only be held in memory."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        if not self._accept(item, done) and not done.done():
+            done.set_result(False)
+        return done
+
+    async def record(self, item: AuditItem, timeout_s: float = 5.0) -> bool:
+        """``enqueue`` and wait (at most ``timeout_s``) until the record is durable."""
+        done = self.enqueue(item)
         try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
-            self._dropped += 1
+            async with asyncio.timeout(timeout_s):
+                return await asyncio.shield(done)
+        except TimeoutError:
+            log.warning("audit record not in the spool after %.1fs; not waiting", timeout_s)
             return False
+
+    def _accept(self, item: AuditItem, done: asyncio.Future[bool] | None) -> bool:
+        if self.spool is None:
+            if not self._hold_in_memory([item], "queue_full"):
+                return False
+            self._accepted += 1
+            if done is not None:
+                done.set_result(False)
+            return True
+        if len(self._pending) >= self.max_queue:
+            self._drop("queue_full", 1)
+            return False
+        self._pending.append((item, done))
         self._accepted += 1
-        if self._queue.qsize() >= self.batch_size:
-            self._wake.set()
+        self._journal_wake.set()
         return True
+
+    # -- what the metrics read -----------------------------------------------------------
 
     @property
     def depth(self) -> int:
-        """Records accepted but not yet written (queued plus the batch in flight)."""
-        return self._accepted - self._written
+        """Records accepted but not yet in the database (in memory or in the spool)."""
+        return self._accepted - self._written - self._lost
+
+    @property
+    def spooled(self) -> int:
+        """Records in the spool that are not yet in the database."""
+        return sum(run.left for run in self._runs if run.segment is not None)
+
+    @property
+    def spool_bytes(self) -> int:
+        return self.spool.size_bytes if self.spool is not None else 0
+
+    @property
+    def spool_limit_bytes(self) -> int:
+        return self.spool.max_bytes if self.spool is not None else 0
 
     @property
     def dropped(self) -> int:
@@ -94,8 +190,23 @@ class AuditWriter:
     # -- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> None:
-        if not self.running:
-            self._task = asyncio.create_task(self._run(), name="audit-writer")
+        """Start the background tasks; with a spool, first take over the records an
+        earlier run left in it (they are written before anything new)."""
+        if self.running:
+            return
+        if self.spool is not None and self._journal is None:
+            left = await asyncio.to_thread(self.spool.open)
+            for segment in left:
+                self._runs.append(_Run(segment, None, segment.rows))
+                self._accepted += segment.rows
+            if left:
+                log.info(
+                    "audit spool: replaying %d records left by an earlier run",
+                    sum(s.rows for s in left),
+                )
+            self._journal = asyncio.create_task(self._journal_loop(), name="audit-spool")
+        self._task = asyncio.create_task(self._run(), name="audit-writer")
+        self._wake.set()
 
     async def flush(self, timeout_s: float = 10) -> None:
         """Wait until every record accepted so far is written; TimeoutError otherwise."""
@@ -103,48 +214,208 @@ class AuditWriter:
         async with asyncio.timeout(timeout_s):
             self._flushing += 1
             try:
-                while self._written < target:
+                while self._written + self._lost < target:
                     self._progress.clear()
                     self._wake.set()
+                    self._journal_wake.set()
                     await self._progress.wait()
             finally:
                 self._flushing -= 1
 
     async def stop(self, timeout_s: float = 5) -> None:
-        """Write what is queued (for at most ``timeout_s``), then stop the task."""
+        """Write what is waiting (for at most ``timeout_s``), then stop. With a spool,
+        whatever is left stays there for the next start; without one it is lost."""
         task, self._task = self._task, None
+        journal, self._journal = self._journal, None
         if task is None:
             return
+        started = time.monotonic()
         if not task.done():
             try:
                 await self.flush(timeout_s)
             except TimeoutError:
-                log.warning("audit writer stopped with %d records unwritten", self.depth)
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+                pass
+        if journal is not None:
+            # Everything accepted goes into the spool before it closes (an append is
+            # a few milliseconds; the spool is local).
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(1.0, timeout_s - (time.monotonic() - started))):
+                    while self._pending or not self._journal_idle.is_set():
+                        self._journal_wake.set()
+                        await asyncio.sleep(0.005)
+        for running in (task, journal):
+            if running is not None:
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
+        if self.spool is not None:
+            await asyncio.to_thread(self.spool.close)
+            if self.depth:
+                log.warning(
+                    "audit writer stopped: %d records stay in the spool %s and are written "
+                    "at the next start",
+                    self.depth,
+                    self.spool.directory,
+                )
+        elif self.depth:
+            log.warning("audit writer stopped with %d records unwritten (lost)", self.depth)
+            self._lose("shutdown", self.depth)
 
-    # -- the background task ----------------------------------------------------------
+    # -- the spool task ---------------------------------------------------------------
+
+    async def _journal_loop(self) -> None:
+        assert self.spool is not None
+        while True:
+            await self._journal_wake.wait()
+            self._journal_wake.clear()
+            if not self._pending:
+                continue
+            # Bounded groups: a large burst is appended in pieces, so database writes
+            # of the first pieces overlap with encoding the next.
+            group = self._pending[: self.batch_size]
+            del self._pending[: self.batch_size]
+            if self._pending:
+                self._journal_wake.set()
+            items = [item for item, _ in group]
+            self._journal_idle.clear()
+            segment: Segment | None = None
+            try:
+                segment = await asyncio.to_thread(self.spool.append, items)
+            except SpoolFull as error:
+                if not self._spool_full_logged:
+                    log.error("%s; keeping records in memory, then dropping them", error)
+                    self._spool_full_logged = True
+            except Exception:
+                log.exception("audit spool write failed; keeping records in memory")
+            finally:
+                self._journal_idle.set()
+            if segment is not None:
+                self._spool_full_logged = False
+                self._add_to_segment_run(segment, items)
+                durable = True
+            else:
+                durable = False
+                # Later appends start a new segment: one run per segment, always.
+                self.spool.seal()
+                if not self._hold_in_memory(items, "spool_full"):
+                    self._lost += len(items)
+                    self._progress.set()
+            for _, done in group:
+                if done is not None and not done.done():
+                    done.set_result(durable)
+            self._wake.set()
+
+    def _add_to_segment_run(self, segment: Segment, items: list[AuditItem]) -> None:
+        last = self._runs[-1] if self._runs else None
+        if last is None or last.segment is not segment:
+            last = _Run(segment, [], 0)
+            self._runs.append(last)
+        last.rows += len(items)
+        if last.items is not None and self._cached + len(items) <= self.max_queue:
+            last.items.extend(items)
+            self._cached += len(items)
+        elif last.items is not None:
+            # A long outage: the backlog no longer fits in memory. These records are
+            # read back from the spool when their turn comes.
+            self._cached -= len(last.items) - last.written
+            last.items = None
+
+    def _hold_in_memory(self, items: list[AuditItem], reason: DropReason) -> bool:
+        if self._cached + len(items) > self.max_queue:
+            self._drop(reason, len(items))
+            return False
+        last = self._runs[-1] if self._runs else None
+        if last is None or last.segment is not None or last.items is None:
+            last = _Run(None, [], 0)
+            self._runs.append(last)
+        assert last.items is not None
+        last.items.extend(items)
+        last.rows += len(items)
+        self._cached += len(items)
+        self._wake.set()
+        return True
+
+    def _drop(self, reason: DropReason, rows: int) -> None:
+        self._dropped += rows
+        if self.events is not None:
+            try:
+                self.events.dropped(reason, rows)
+            except Exception:
+                log.exception("reporting dropped audit records failed")
+
+    def _lose(self, reason: DropReason, rows: int) -> None:
+        self._lost += rows
+        self._drop(reason, rows)
+
+    # -- the database task ------------------------------------------------------------
 
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            self._take(batch)
-            if len(batch) < self.batch_size and self._flushing == 0:
+            run = await self._next_run()
+            if run.items is None:
+                try:
+                    await self._load(run)
+                except OSError:
+                    log.exception("reading the audit spool failed; retrying")
+                    await asyncio.sleep(self.retry_max_s)
+                continue
+            if run.left < self.batch_size and self._flushing == 0 and len(self._runs) == 1:
+                # Wait a little for a fuller batch (unless someone is waiting).
                 self._wake.clear()
-                if self._queue.qsize() < self.batch_size - len(batch):
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(self.flush_interval_s):
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.flush_interval_s):
+                        while run.left < self.batch_size and self._flushing == 0:
                             await self._wake.wait()
-                self._take(batch)
+                            self._wake.clear()
+                if run.items is None:
+                    continue
+            batch = run.items[run.written : run.written + self.batch_size]
             await self._write(batch)
+            run.written += len(batch)
+            if run.items is not None:  # else evicted meanwhile, and uncounted then
+                self._cached -= len(batch)
+            self._finish_runs()
 
-    def _take(self, batch: list[AuditItem]) -> None:
-        while len(batch) < self.batch_size:
-            try:
-                batch.append(self._queue.get_nowait())
-            except asyncio.QueueEmpty:
-                return
+    async def _next_run(self) -> _Run:
+        """The oldest run with records to write, waiting for one if there is none."""
+        while True:
+            self._finish_runs()
+            for run in self._runs:
+                if run.left > 0:
+                    return run
+            self._wake.clear()
+            await self._wake.wait()
+
+    def _finish_runs(self) -> None:
+        """Forget written runs from the front, deleting their spool segments. The
+        segment being appended to is sealed first (not while an append is under way)."""
+        while self._runs and self._runs[0].left == 0:
+            run = self._runs[0]
+            segment = run.segment
+            if segment is not None and self.spool is not None:
+                if segment is self.spool.current:
+                    if not self._journal_idle.is_set():
+                        return  # more records are going into it right now
+                    self.spool.seal()
+                self.spool.remove(segment)
+            if run.items is not None:
+                self._cached -= len(run.items) - run.written
+            self._runs.popleft()
+            self._progress.set()
+
+    async def _load(self, run: _Run) -> None:
+        """Read a run's records back from its spool segment."""
+        assert self.spool is not None and run.segment is not None
+        if run.segment is self.spool.current:
+            await self._journal_idle.wait()
+            if run.segment is self.spool.current:
+                self.spool.seal()
+        items, unreadable = await asyncio.to_thread(self.spool.read, run.segment)
+        if unreadable:
+            self._lose("unreadable", unreadable)
+        run.rows = len(items)
+        run.items = items
+        self._cached += run.left
 
     async def _write(self, batch: list[AuditItem]) -> None:
         """Write one batch, retrying until it succeeds (order is kept: nothing else is
@@ -163,6 +434,9 @@ class AuditWriter:
                     delay,
                     self._last_error,
                 )
+                if self.events is not None:
+                    with contextlib.suppress(Exception):
+                        self.events.write_failed()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.retry_max_s)
                 continue
@@ -171,8 +445,10 @@ class AuditWriter:
         self._written += len(batch)
         self._last_error = None
         self._progress.set()
-        if self.on_batch_written is not None:
-            try:
-                self.on_batch_written(len(batch), seconds)
-            except Exception:
-                log.exception("on_batch_written hook failed")
+        hooks = [self.on_batch_written, self.events.batch_written if self.events else None]
+        for hook in hooks:
+            if hook is not None:
+                try:
+                    hook(len(batch), seconds)
+                except Exception:
+                    log.exception("reporting a written audit batch failed")

@@ -9,7 +9,7 @@ import threading
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import Tracer
+from opentelemetry.trace import NoOpTracer, Tracer
 
 from agent_service.settings import Settings
 
@@ -23,9 +23,11 @@ class Tracing:
         resource = Resource.create(
             {"service.name": settings.service_name, "service.namespace": "bestbox"}
         )
-        self.provider = TracerProvider(resource=resource)
+        # No atexit hook: the SDK's would call shutdown() again at interpreter exit,
+        # unbounded, and with the collector down that blocks the exit for ~30 s.
+        self.provider = TracerProvider(resource=resource, shutdown_on_exit=False)
         self.exporting = False
-        if settings.otlp_endpoint:
+        if settings.otlp_endpoint and settings.telemetry:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
             endpoint = settings.otlp_endpoint.rstrip("/") + "/v1/traces"
@@ -34,7 +36,9 @@ class Tracing:
             exporter = OTLPSpanExporter(endpoint=endpoint, timeout=settings.otlp_timeout_s)
             self.provider.add_span_processor(BatchSpanProcessor(exporter))
             self.exporting = True
-        self.tracer: Tracer = self.provider.get_tracer("agent_service")
+        self.tracer: Tracer = (
+            self.provider.get_tracer("agent_service") if settings.telemetry else NoOpTracer()
+        )
 
     def shutdown(self, timeout_s: float = 3.0) -> None:
         """Flush and stop, bounded: a dead collector must not hold the process."""

@@ -10,7 +10,7 @@ in at 15 s) and every alert must be silent just before it.
 
 from __future__ import annotations
 
-from specs.bestbox.metrics import LATENCY_BUCKETS, TTFT_BUCKETS
+from specs.bestbox.metrics import AUDIT_WRITE_BUCKETS, LATENCY_BUCKETS, TTFT_BUCKETS
 from specs.bestbox.services import SERVICES, agent_api
 from stackgen.spec import Alert, AlertTest, Severity
 from stackgen.spec.scenarios import counter, gauge, histogram
@@ -458,6 +458,164 @@ system_overload = Alert(
     ),
 )
 
+# -- the audit writer: database outage, spool filling, records lost, slow writes --------
+
+AUDIT = "bestbox_audit"
+SPOOL_LIMIT_BYTES = 256 * 1024 * 1024
+SPOOL_FILL_LIMIT = 0.8
+AUDIT_WRITE_P95_LIMIT_SECONDS = 1.0
+
+audit_database_unreachable = Alert(
+    name="AuditDatabaseUnreachable",
+    group=AUDIT,
+    expr=(
+        "rate(audit_write_errors_total[2m]) > 0"
+        " and on (job, instance) rate(audit_rows_written_total[2m]) == 0"
+    ),
+    for_="1m",
+    severity=Severity.WARNING,
+    summary="The audit database takes no writes: records are being spooled",
+    description=(
+        "Every audit write from {{ $labels.instance }} fails and none succeeds. Nothing "
+        "is lost yet: records wait in the local spool and are replayed in order when "
+        "PostgreSQL is back. Watch AuditSpoolFilling."
+    ),
+    runbook="audit-database-unreachable",
+    dashboard=SYSTEM_HEALTH,
+    labels={"component": "audit"},
+    test=AlertTest(
+        interval="15s",
+        # Fault: PostgreSQL is unreachable; the writer retries (up to every 2 s) and
+        # writes nothing.
+        series={
+            _api("audit_write_errors_total"): counter(0, 7, FAULT, FAULT + 16),
+            _api("audit_rows_written_total"): counter(40, 0, FAULT, FAULT + 16),
+        },
+        fault_at="10m",
+        fires_within="3m",
+        labels=API,
+        value=7 / 15,
+        # Near miss: writes fail now and then, but retries get through.
+        near_miss={
+            _api("audit_write_errors_total"): counter(0, 1, FAULT, FAULT + 16),
+            _api("audit_rows_written_total"): counter(40, 40, FAULT, FAULT + 16),
+        },
+    ),
+)
+
+audit_spool_filling = Alert(
+    name="AuditSpoolFilling",
+    group=AUDIT,
+    expr=f"audit_spool_bytes / audit_spool_limit_bytes > {SPOOL_FILL_LIMIT:g}",
+    for_="1m",
+    severity=Severity.CRITICAL,
+    summary="The audit spool is nearly full: audit records will soon be dropped",
+    description=(
+        "The audit spool of {{ $labels.instance }} is at {{ $value | humanizePercentage }} "
+        "of its bound; once full, new audit records are dropped. Bring PostgreSQL back "
+        "or raise AUDIT_SPOOL_MAX_BYTES."
+    ),
+    runbook="audit-spool-filling",
+    dashboard=SYSTEM_HEALTH,
+    labels={"component": "audit"},
+    test=AlertTest(
+        interval="15s",
+        series={
+            _api("audit_spool_bytes"): gauge(0, SPOOL_LIMIT_BYTES * 7 // 8, FAULT, FAULT + 8),
+            _api("audit_spool_limit_bytes"): gauge(
+                SPOOL_LIMIT_BYTES, SPOOL_LIMIT_BYTES, FAULT, FAULT + 8
+            ),
+        },
+        fault_at="10m",
+        fires_within="1m30s",
+        labels=API,
+        value=7 / 8,
+        near_miss={
+            _api("audit_spool_bytes"): gauge(0, SPOOL_LIMIT_BYTES * 3 // 4, FAULT, FAULT + 8),
+            _api("audit_spool_limit_bytes"): gauge(
+                SPOOL_LIMIT_BYTES, SPOOL_LIMIT_BYTES, FAULT, FAULT + 8
+            ),
+        },
+    ),
+)
+
+audit_records_dropped = Alert(
+    name="AuditRecordsDropped",
+    group=AUDIT,
+    expr="sum by (reason) (increase(audit_dropped_rows_total[5m])) > 0",
+    severity=Severity.CRITICAL,
+    summary="Audit records are being lost ({{ $labels.reason }})",
+    description=(
+        "{{ $value | humanize }} audit records were dropped in the last 5 minutes "
+        "(reason: {{ $labels.reason }}). The conversation log is incomplete."
+    ),
+    runbook="audit-records-dropped",
+    dashboard=SYSTEM_HEALTH,
+    labels={"component": "audit"},
+    test=AlertTest(
+        interval="15s",
+        series={
+            _api("audit_dropped_rows_total", reason="spool_full"): counter(0, 5, FAULT, FAULT + 8),
+            _api("audit_dropped_rows_total", reason="queue_full"): counter(0, 0, FAULT, FAULT + 8),
+        },
+        fault_at="10m",
+        fires_within="1m",
+        labels={"reason": "spool_full"},
+        value=25,
+        # Near miss: the counters exist but nothing is lost.
+        near_miss={
+            _api("audit_dropped_rows_total", reason="spool_full"): counter(0, 0, FAULT, FAULT + 8),
+            _api("audit_dropped_rows_total", reason="queue_full"): counter(0, 0, FAULT, FAULT + 8),
+        },
+    ),
+)
+
+audit_write_slow = Alert(
+    name="AuditWriteSlow",
+    group=AUDIT,
+    expr=(
+        "histogram_quantile(0.95, sum by (le) (rate(audit_write_seconds_bucket[5m])))"
+        f" > {AUDIT_WRITE_P95_LIMIT_SECONDS:g}"
+    ),
+    for_="5m",
+    severity=Severity.WARNING,
+    summary="Audit batch writes are slow (P95 above 1 s)",
+    description=(
+        "P95 of audit batch writes to PostgreSQL over 5m is {{ $value | humanizeDuration }}"
+        ": the database is struggling and the audit backlog may grow."
+    ),
+    runbook="audit-write-slow",
+    dashboard=SYSTEM_HEALTH,
+    labels={"component": "audit"},
+    test=AlertTest(
+        interval="15s",
+        # Healthy: batches in 5-10 ms. Fault: every batch takes 2.5-10 s.
+        series=histogram(
+            "audit_write_seconds",
+            AUDIT_WRITE_BUCKETS,
+            API,
+            before={0.01: 10},
+            after={10.0: 10},
+            fault_step=FAULT,
+            steps=FAULT + 30,
+        ),
+        fault_at="10m",
+        fires_within="6m",
+        labels={},
+        value=9.625,
+        # Near miss: batches in 0.5-1 s, P95 = 0.975 s, under the line.
+        near_miss=histogram(
+            "audit_write_seconds",
+            AUDIT_WRITE_BUCKETS,
+            API,
+            before={0.01: 10},
+            after={1.0: 10},
+            fault_step=FAULT,
+            steps=FAULT + 30,
+        ),
+    ),
+)
+
 ALERTS = (
     high_ttft_p95,
     critical_ttft,
@@ -470,4 +628,8 @@ ALERTS = (
     high_memory,
     high_sessions,
     system_overload,
+    audit_database_unreachable,
+    audit_spool_filling,
+    audit_records_dropped,
+    audit_write_slow,
 )

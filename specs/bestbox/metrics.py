@@ -168,6 +168,65 @@ http_requests = Metric(
     ),
 )
 
+# The audit writer (agent_service/store/writer.py): its backlog, its local spool and
+# what it could not keep. Alerts in specs/bestbox/alerts.py read these.
+AUDIT_WRITE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+
+audit_queue_depth = Metric(
+    name="audit_queue_depth",
+    type=MetricType.GAUGE,
+    help="Audit records accepted but not yet written to the audit database "
+    "(held in memory or in the spool).",
+)
+audit_spool_rows = Metric(
+    name="audit_spool_rows",
+    type=MetricType.GAUGE,
+    help="Audit records in the local spool file that are not yet in the audit database.",
+)
+audit_spool_bytes = Metric(
+    name="audit_spool_bytes",
+    type=MetricType.GAUGE,
+    unit="bytes",
+    help="Size of the local audit spool files.",
+)
+audit_spool_limit_bytes = Metric(
+    name="audit_spool_limit_bytes",
+    type=MetricType.GAUGE,
+    unit="bytes",
+    help="The configured bound of the audit spool (0: no spool, records wait in memory).",
+)
+audit_dropped_rows = Metric(
+    name="audit_dropped_rows",
+    type=MetricType.COUNTER,
+    help="Audit records lost, by reason: the queue or the spool was full, a spool line "
+    "was unreadable, or the service stopped without a spool.",
+    labels=(
+        Label(
+            name="reason",
+            description="Why the records were lost.",
+            values=("queue_full", "spool_full", "unreadable", "shutdown"),
+        ),
+    ),
+)
+audit_rows_written = Metric(
+    name="audit_rows_written",
+    type=MetricType.COUNTER,
+    help="Audit records written to the audit database.",
+)
+audit_write_errors = Metric(
+    name="audit_write_errors",
+    type=MetricType.COUNTER,
+    help="Failed batch writes to the audit database (each batch is retried; its "
+    "records wait in the spool).",
+)
+audit_write_seconds = Metric(
+    name="audit_write_seconds",
+    type=MetricType.HISTOGRAM,
+    unit="seconds",
+    help="Time to write one batch of audit records to the audit database.",
+    buckets=AUDIT_WRITE_BUCKETS,
+)
+
 # prometheus_client's process collector, registered by the service.
 process_metrics = (
     Metric(
@@ -253,6 +312,14 @@ APP_METRICS = (
     router_confidence_score,
     embedding_latency_seconds,
     http_requests,
+    audit_queue_depth,
+    audit_spool_rows,
+    audit_spool_bytes,
+    audit_spool_limit_bytes,
+    audit_dropped_rows,
+    audit_rows_written,
+    audit_write_errors,
+    audit_write_seconds,
 )
 
 CATALOG = APP_METRICS + process_metrics + scrape_metrics

@@ -72,6 +72,27 @@ OPEN_TRACE = (
 )
 INCIDENT_LOG = "Write what happened and what fixed it in `docs/incidents/YYYY-MM-DD-<alert>.md`."
 
+SPOOL_BACKLOG = RunbookQuery(
+    title="Audit records waiting in the spool and in memory",
+    promql="sum(audit_spool_rows) + sum(audit_queue_depth)",
+)
+SPOOL_FILL = RunbookQuery(
+    title="Share of the spool's size limit in use",
+    promql="audit_spool_bytes / audit_spool_limit_bytes",
+)
+AUDIT_WRITE_ERRORS = RunbookQuery(
+    title="Failed audit batch writes per second",
+    promql="sum(rate(audit_write_errors_total[5m]))",
+)
+AUDIT_WRITE_P95 = RunbookQuery(
+    title="Audit batch write time P95",
+    promql="histogram_quantile(0.95, sum by (le) (rate(audit_write_seconds_bucket[5m])))",
+)
+CHECK_POSTGRES = (
+    f"Check PostgreSQL: `{COMPOSE} ps postgres` and "
+    f"`{COMPOSE} logs --tail=200 postgres` (disk full? out of connections? restarting?)."
+)
+
 RUNBOOKS = (
     Runbook(
         anchor="high-ttft-p95",
@@ -375,5 +396,100 @@ RUNBOOKS = (
         steps=("Follow the LowUserSatisfaction runbook (above): review negative feedback.",),
         queries=(SATISFACTION_24H,),
         escalation="None: quality improvement, reviewed weekly.",
+    ),
+    Runbook(
+        anchor="audit-database-unreachable",
+        title="The audit database takes no writes",
+        meaning=(
+            "The agent service cannot write audit records to PostgreSQL. Nothing is lost "
+            "yet: every answered turn is in the local spool and is replayed, in order and "
+            "without duplicates, when the database returns. The admin pages and Grafana's "
+            "audit panels show stale data meanwhile."
+        ),
+        causes=(
+            "PostgreSQL is down, restarting or out of disk.",
+            "The network path or credentials between the agent service and PostgreSQL.",
+            "PostgreSQL refuses connections (max_connections reached).",
+        ),
+        steps=(
+            CHECK_POSTGRES,
+            "Check the agent service's log for the write error: "
+            f"`{COMPOSE} logs --tail=200 agent-api | grep -i audit`.",
+            "Watch the backlog (query below): it must fall to zero once the database is "
+            "back; `/health/db` answers 200 again.",
+            "If the outage will last, watch the spool's fill ratio (AuditSpoolFilling).",
+        ),
+        queries=(SPOOL_BACKLOG, AUDIT_WRITE_ERRORS, SPOOL_FILL),
+        escalation="Page if the spool passes half its limit; the audit log is a legal record.",
+    ),
+    Runbook(
+        anchor="audit-spool-filling",
+        title="The audit spool is nearly full",
+        meaning=(
+            "The local spool holding audit records the database has not taken yet is close "
+            "to `AUDIT_SPOOL_MAX_BYTES`. When it is full, new records are dropped."
+        ),
+        causes=(
+            "A long database outage (AuditDatabaseUnreachable fired first).",
+            "Writes slower than traffic (AuditWriteSlow).",
+            "A spool limit too small for the traffic.",
+        ),
+        steps=(
+            "Bring the database back first (the audit-database-unreachable runbook).",
+            "If it cannot come back soon, give the spool more room: raise "
+            "`AUDIT_SPOOL_MAX_BYTES` and free disk on the spool's volume, then restart the "
+            "agent service (the spool is replayed at start).",
+            "Never delete spool segments by hand: they are the only copy of those turns.",
+        ),
+        queries=(SPOOL_FILL, SPOOL_BACKLOG),
+        escalation="Page the on-call engineer: records are about to be lost.",
+    ),
+    Runbook(
+        anchor="audit-records-dropped",
+        title="Audit records are being lost",
+        meaning=(
+            "Audit records were dropped (the alert's reason label says why): those turns "
+            "are missing from the conversation audit for good."
+        ),
+        causes=(
+            "The spool is full (reason spool_full) after a long database outage.",
+            "The spool's disk failed or is read-only.",
+        ),
+        steps=(
+            "Stop the loss first: bring the database back or give the spool room (the "
+            "audit-spool-filling runbook).",
+            "Read the agent service's log: every drop is logged with its reason.",
+            "Record the period of the loss in the incident log: the audit is incomplete for it.",
+            INCIDENT_LOG,
+        ),
+        queries=(
+            RunbookQuery(
+                title="Dropped records by reason over 1 h",
+                promql="sum by (reason) (increase(audit_dropped_rows_total[1h]))",
+            ),
+            SPOOL_FILL,
+        ),
+        escalation="Page the on-call engineer at once.",
+    ),
+    Runbook(
+        anchor="audit-write-slow",
+        title="Audit batch writes are slow",
+        meaning=(
+            "Writing a batch of audit records takes more than a second at P95. Answers are "
+            "not slowed (they wait for the local spool only), but the backlog grows."
+        ),
+        causes=(
+            "PostgreSQL under load (a heavy report or Grafana query, vacuum, checkpoints).",
+            "Slow disk on the database host.",
+            "Lock contention on user_sessions (many turns of one session at once).",
+        ),
+        steps=(
+            CHECK_POSTGRES,
+            "Look for long queries: `SELECT pid, now() - query_start, query FROM "
+            "pg_stat_activity WHERE state <> 'idle' ORDER BY 2 DESC`.",
+            "Watch the backlog: if it keeps growing, treat it as an outage.",
+        ),
+        queries=(AUDIT_WRITE_P95, SPOOL_BACKLOG),
+        escalation="Ticket; page if the spool starts filling.",
     ),
 )

@@ -82,7 +82,7 @@ def test_label_placeholders_are_shown_by_name() -> None:
 
 
 def test_a_runbook_query_is_checked_against_the_catalog(stack: Stack) -> None:
-    bad = RunbookQuery(title="Queue depth", promql="sum(audit_queue_depth)")
+    bad = RunbookQuery(title="Queue depth", promql="sum(vector_index_queue_depth)")
     runbook = stack.runbooks[0].model_copy(update={"queries": (bad,)})
     variant = stack.model_copy(update={"runbooks": (runbook, *stack.runbooks[1:])})
     findings = check_stack(variant)

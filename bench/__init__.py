@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): figures printed, nothing asserted. See BENCHMARKS.md."""

@@ -1,0 +1,207 @@
+"""The audit spool and the durable writer: a record is in the spool file (fsynced)
+before ``enqueue`` resolves; whatever the database has not taken survives a stop and is
+replayed, in order and without duplicates, by the next writer; the spool is bounded and
+says so when full. Real PostgreSQL on 127.0.0.1 and SQLite (the ``store`` fixture)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from agent_service.domain import FeedbackRecord, ToolCall
+from agent_service.store import AuditItem, AuditStore, AuditWriter, SqliteStore, StoreUnavailable
+from agent_service.store.codec import SpoolFormatError, decode, encode
+from agent_service.store.spool import Spool, SpoolFull, SpoolLocked
+from agent_service.store.writer import DropReason
+from tests.agent_service.test_store import T0, new_session, pg_dsn, rows, store, turn
+
+__all__ = ["pg_dsn", "store"]  # the fixtures, shared with test_store
+
+
+class Unreachable:
+    """A database that is down: every write fails (the real store answers reads)."""
+
+    def __init__(self, inner: AuditStore) -> None:
+        self.inner = inner
+        self.attempts = 0
+
+    async def migrate(self) -> None:
+        await self.inner.migrate()
+
+    async def write(self, items: Sequence[AuditItem]) -> None:
+        self.attempts += 1
+        raise StoreUnavailable("connection refused")
+
+    async def message_exists(self, message_id: str) -> bool:
+        return await self.inner.message_exists(message_id)
+
+    async def ping(self) -> None:
+        raise StoreUnavailable("connection refused")
+
+    async def close(self) -> None:
+        pass
+
+
+class Events:
+    def __init__(self) -> None:
+        self.written = 0
+        self.failed = 0
+        self.drops: dict[str, int] = {}
+
+    def batch_written(self, rows: int, seconds: float) -> None:
+        self.written += rows
+
+    def write_failed(self) -> None:
+        self.failed += 1
+
+    def dropped(self, reason: DropReason, rows: int) -> None:
+        self.drops[reason] = self.drops.get(reason, 0) + rows
+
+
+def spooled_ids(directory: Path) -> list[str]:
+    """Message ids in the spool's segment files, read straight from disk."""
+    found = []
+    for path in sorted(directory.glob("seg-*.jsonl")):
+        found += [json.loads(line)["message_id"] for line in path.read_bytes().splitlines()]
+    return found
+
+
+def test_codec_round_trip_and_bad_lines() -> None:
+    sid = new_session()
+    call = ToolCall("lookup_invoice", {"id": "INV-1"}, {"total": 3}, None, 1.25)
+    record = turn(sid, 3, tool_calls=(call,), error="boom")
+    assert decode(encode(record)) == record
+    feedback = FeedbackRecord(record.message_id, "negative", "wrong ünïcode", T0)
+    assert decode(encode(feedback)) == feedback
+    for bad in (b"{not json", b'{"kind": "turn"}', b'{"kind": "other"}', b"[]"):
+        with pytest.raises(SpoolFormatError):
+            decode(bad)
+
+
+async def test_enqueue_resolves_after_the_record_is_in_the_spool_file(
+    store: AuditStore, tmp_path: Path
+) -> None:
+    spool_dir = tmp_path / "spool"
+    down = Unreachable(store)
+    writer = AuditWriter(down, spool=Spool(spool_dir), retry_initial_s=0.01, retry_max_s=0.05)
+    await writer.start()
+    sid = new_session()
+    turns = [turn(sid, n) for n in range(20)]
+    results = await asyncio.gather(*(writer.record(t) for t in turns))
+    assert results == [True] * 20
+    # On disk before anything reached the database (which is down).
+    assert spooled_ids(spool_dir) == [t.message_id for t in turns]
+    assert (writer.depth, writer.spooled, writer.written) == (20, 20, 0)
+    await writer.stop(timeout_s=0.3)
+    assert down.attempts >= 1
+    assert spooled_ids(spool_dir) == [t.message_id for t in turns]  # kept for next start
+    assert await rows(store, "SELECT * FROM conversation_log WHERE session_id = $1", sid) == []
+
+
+async def test_a_new_writer_replays_the_spool_in_order_without_duplicates(
+    store: AuditStore, tmp_path: Path
+) -> None:
+    spool_dir = tmp_path / "spool"
+    sid = new_session()
+    turns = [turn(sid, n) for n in range(30)]
+    first = AuditWriter(Unreachable(store), spool=Spool(spool_dir), retry_initial_s=0.01)
+    await first.start()
+    for item in turns:
+        assert await first.record(item)
+    feedback = FeedbackRecord(turns[12].message_id, "positive", "good", T0)
+    assert await first.record(feedback)
+    await first.stop(timeout_s=0.2)
+    assert spooled_ids(spool_dir) == [t.message_id for t in turns] + [turns[12].message_id]
+    # The first 10 did reach the database, but the crash came before the writer knew
+    # (a commit whose acknowledgment was lost): replay must not count them twice.
+    await store.write(turns[:10])
+
+    events = Events()
+    second = AuditWriter(store, spool=Spool(spool_dir), events=events)
+    await second.start()
+    await second.flush(timeout_s=10)
+    await second.stop()
+    logged = await rows(
+        store,
+        "SELECT message_id, user_feedback FROM conversation_log WHERE session_id = $1 ORDER BY id",
+        sid,
+    )
+    assert [r["message_id"] for r in logged] == [t.message_id for t in turns]
+    assert [r["user_feedback"] for r in logged].count("positive") == 1
+    (session,) = await rows(store, "SELECT * FROM user_sessions WHERE session_id = $1", sid)
+    assert session["total_messages"] == 30
+    assert spooled_ids(spool_dir) == []  # written segments are deleted
+    assert events.written >= 21
+
+
+async def test_a_backlog_larger_than_memory_is_read_back_from_disk(
+    store: AuditStore, tmp_path: Path
+) -> None:
+    """A long outage: only ``max_queue`` records are kept in memory; the rest are read
+    back from the spool when the database returns, still in order."""
+    down = Unreachable(store)
+    writer = AuditWriter(
+        down, max_queue=7, batch_size=4, spool=Spool(tmp_path / "s"), retry_initial_s=0.01
+    )
+    await writer.start()
+    sid = new_session()
+    turns = [turn(sid, n) for n in range(40)]
+    for item in turns:
+        assert await writer.record(item)  # one at a time: 40 appends
+    assert writer.depth == 40 and writer.dropped == 0
+    writer.store = store  # the database is back
+    await writer.flush(timeout_s=10)
+    await writer.stop()
+    logged = await rows(
+        store, "SELECT message_id FROM conversation_log WHERE session_id = $1 ORDER BY id", sid
+    )
+    assert [r["message_id"] for r in logged] == [t.message_id for t in turns]
+
+
+async def test_a_full_spool_says_so_and_drops_with_a_reason(tmp_path: Path) -> None:
+    events = Events()
+    store = SqliteStore(tmp_path / "a.sqlite3")
+    await store.migrate()
+    one = len(encode(turn("s", 0)))
+    spool = Spool(tmp_path / "s", max_bytes=one * 3)
+    writer = AuditWriter(
+        Unreachable(store), max_queue=2, spool=spool, events=events, retry_initial_s=0.01
+    )
+    await writer.start()
+    results = [await writer.record(turn("s", n)) for n in range(7)]
+    # 3 fit the spool, 2 more are held in memory (not durable), the rest are lost.
+    assert results == [True] * 3 + [False] * 4
+    assert events.drops == {"spool_full": 2}
+    assert writer.dropped == 2 and writer.depth == 5 and writer.spooled == 3
+    assert spool.size_bytes <= spool.max_bytes
+    await writer.stop(timeout_s=0.2)
+    with pytest.raises(SpoolFull):
+        reopened = Spool(tmp_path / "s", max_bytes=one * 3)
+        reopened.open()
+        try:
+            reopened.append([turn("s", 9)])
+        finally:
+            reopened.close()
+    await store.close()
+
+
+def test_a_torn_last_line_is_cut_and_a_second_process_is_refused(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    spool.open()
+    records = [turn("s", n) for n in range(3)]
+    segment = spool.append(records)
+    spool.close()
+    with segment.path.open("ab") as file:  # a crash in the middle of an append
+        file.write(encode(turn("s", 99))[:25])
+    again = Spool(tmp_path)
+    (found,) = again.open()
+    assert found.rows == 3
+    items, unreadable = again.read(found)
+    assert items == records and unreadable == 0
+    with pytest.raises(SpoolLocked, match="in use by another process"):
+        Spool(tmp_path).open()
+    again.close()
