@@ -1,8 +1,9 @@
 """A bounded mix of real requests to the agent service: every agent, every tool, both
 complexities, streamed and plain turns, feedback, and the service's other endpoints.
 
-Each mix is a fixed cycle of actions; worker threads walk it at a fixed pace, so the
-load is small (a few requests a second) and the run is reproducible.
+Each mix is a fixed cycle of actions; each worker thread (a user) sends one action a
+second at most, so the load is small (about 2 requests a second) and the run is
+reproducible.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class Traffic:
     """Worker threads sending the current mix to ``base_url`` until stopped."""
 
     def __init__(
-        self, base_url: str, mix: Sequence[Action], *, workers: int = 2, pace_s: float = 0.3
+        self, base_url: str, mix: Sequence[Action], *, workers: int = 2, pace_s: float = 1.0
     ) -> None:
         self.base_url = base_url
         self._mix = mix
@@ -100,7 +101,10 @@ class Traffic:
         with self._lock:
             self._mix = mix
 
-    def start(self) -> None:
+    def start(self, workers: int | None = None) -> None:
+        """Start the workers (``workers``: a new number of them, e.g. more concurrent
+        users so that slow turns keep about the same arrival rate)."""
+        self._workers = workers or self._workers
         self._stop.clear()
         self._threads = [
             threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(self._workers)
