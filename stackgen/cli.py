@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -192,6 +193,10 @@ def _add_verify_parser(commands: Any, common: Callable[[argparse.ArgumentParser]
     )
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _pick_scenarios(choice: str) -> list[Scenario] | None:
     if choice == "all":
         return list(SCENARIOS)
@@ -220,6 +225,9 @@ def _verify(args: argparse.Namespace) -> int:
         traffic_s=args.traffic_seconds,
         keep_dirs=args.keep,
     )
+    # A plain SIGTERM (e.g. from `timeout`) would end Python without cleanup and leave
+    # the stacks' processes running in their own process groups: unwind instead.
+    signal.signal(signal.SIGTERM, _terminate)
     report = run_verify(stack, options)
     print(format_report(report), end="")
     if report.environment_error:

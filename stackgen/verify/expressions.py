@@ -22,7 +22,15 @@ from stackgen.conventions import MIN_SCRAPES_PER_RANGE, RULES_DIR
 from stackgen.spec import Metric, Stack, duration_seconds
 from stackgen.verify.prometheus_api import PrometheusAPI
 
-__all__ = ["Evaluation", "Expression", "collect_expressions", "evaluate", "signal_of"]
+__all__ = [
+    "Evaluation",
+    "Expression",
+    "base_metrics",
+    "collect_expressions",
+    "evaluate",
+    "rule_index",
+    "signal_of",
+]
 
 DASHBOARDS_DIR = "grafana/dashboards/"
 _COMPARISONS = frozenset({"==", "!=", ">", "<", ">=", "<="})
@@ -36,6 +44,8 @@ class Expression:
     kind: str  # panel | alert | record
     expr: str  # PromQL as Prometheus receives it
     name: str = ""  # the alert or recorded series name
+    # A rule's static labels (recording rules sharing a name differ by them, e.g. slo).
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,10 @@ def _dashboard_expressions(path: str, text: str, stack: Stack) -> list[Expressio
                 continue
             if not _is_prometheus(target.get("datasource", panel.get("datasource"))):
                 continue
-            title = panel.get("title") or f"panel {panel.get('id', '?')}"
+            # Titles repeat (one "Burn rate" per SLO row): the panel id tells them apart.
+            title = panel.get("title") or "untitled"
+            if panel.get("id") is not None:
+                title += f" #{panel['id']}"
             where = f"{path.removeprefix(DASHBOARDS_DIR)} / {title} / {target.get('refId', '?')}"
             found.append(Expression(where, "panel", _live_promql(target["expr"], stack)))
     return found
@@ -100,7 +113,8 @@ def _rule_expressions(path: str, text: str) -> list[Expression]:
             slo = (rule.get("labels") or {}).get("slo")
             label = f"{name}{{slo={slo}}}" if slo else name
             where = f"{path.removeprefix(RULES_DIR + '/')} / {group['name']} / {label}"
-            found.append(Expression(where, kind, str(rule["expr"]), name))
+            labels = tuple(sorted((rule.get("labels") or {}).items()))
+            found.append(Expression(where, kind, str(rule["expr"]), name, labels))
     return found
 
 
@@ -138,34 +152,52 @@ def signal_of(expr: str) -> str:
     return expr if node is original else str(node.prettify())
 
 
-def _selected_names(expr: str) -> set[str]:
-    names: set[str] = set()
+Selector = tuple[str, tuple[tuple[str, str], ...]]  # name, its equality matchers
+
+
+def _selectors(expr: str) -> set[Selector]:
+    found: set[Selector] = set()
 
     def visit(node: Any) -> bool:
         if isinstance(node, pp.VectorSelector):
-            if node.name:
-                names.add(node.name)
-            for matcher in node.matchers.matchers:
-                if matcher.name == "__name__" and str(matcher.op) == "=":
-                    names.add(matcher.value)
+            equal = {m.name: m.value for m in node.matchers.matchers if m.op == pp.MatchOp.Equal}
+            name = node.name or equal.pop("__name__", None)
+            equal.pop("__name__", None)
+            if name:
+                found.add((name, tuple(sorted(equal.items()))))
         return True
 
     pp.walk(pp.parse(expr), visit)
-    return names
+    return found
 
 
-def base_metrics(expr: str, rules: Mapping[str, list[str]], index: CatalogIndex) -> set[str]:
-    """Catalog metric names an expression reads, through recording rules."""
+RuleIndex = Mapping[str, list[Expression]]
+
+
+def rule_index(expressions: Iterable[Expression]) -> dict[str, list[Expression]]:
+    rules: dict[str, list[Expression]] = {}
+    for e in expressions:
+        if e.kind == "record":
+            rules.setdefault(e.name, []).append(e)
+    return rules
+
+
+def base_metrics(expr: str, rules: RuleIndex, index: CatalogIndex) -> set[str]:
+    """Catalog metric names an expression reads, through the recording rules its
+    selectors can match (a rule whose static labels contradict a matcher cannot)."""
     found: set[str] = set()
-    pending, seen = list(_selected_names(expr)), set()
+    pending, seen = list(_selectors(expr)), set()
     while pending:
-        name = pending.pop()
-        if name in seen:
+        selector = pending.pop()
+        if selector in seen:
             continue
-        seen.add(name)
+        seen.add(selector)
+        name, matchers = selector
         if name in rules:
-            for rule_expr in rules[name]:
-                pending += _selected_names(rule_expr)
+            for rule in rules[name]:
+                labels = dict(rule.labels)
+                if all(labels.get(k, v) == v for k, v in matchers):
+                    pending += _selectors(rule.expr)
             continue
         ref = index.resolve(name)
         found.add(ref.metric.name if ref is not None and ref.metric is not None else name)
@@ -185,10 +217,7 @@ def evaluate(
     local profile does not run) is reported as not exercised.
     """
     index = CatalogIndex(stack)
-    rules: dict[str, list[str]] = {}
-    for e in expressions:
-        if e.kind == "record":
-            rules.setdefault(e.name, []).append(e.expr)
+    rules = rule_index(expressions)
     results = []
     for expression in expressions:
         full = api.query(expression.expr)

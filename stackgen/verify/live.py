@@ -13,6 +13,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -29,7 +30,13 @@ from stackgen.verify.processes import Child, ProcessSet
 from stackgen.verify.prometheus_api import PrometheusAPI
 from stackgen.verify.webhook import WebhookReceiver
 
-__all__ = ["DEFAULT_ADMIN_DSN", "LiveStack", "VerifyEnvironmentError", "agent_command"]
+__all__ = [
+    "DEFAULT_ADMIN_DSN",
+    "LiveStack",
+    "VerifyCancelled",
+    "VerifyEnvironmentError",
+    "agent_command",
+]
 
 DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PROMETHEUS_BINARY = "prometheus"
@@ -42,6 +49,10 @@ _SCRUBBED_PREFIXES = ("LLM_", "SCRIPTED_", "OTEL_", "DATABASE_URL", "AUDIT_", "A
 
 class VerifyEnvironmentError(RuntimeError):
     """Something the run needs is missing or would not start (exit code 2)."""
+
+
+class VerifyCancelled(RuntimeError):
+    """The stack was closed while a step was waiting (interrupt or termination)."""
 
 
 def agent_command() -> list[str]:
@@ -105,6 +116,7 @@ class LiveStack:
         self.agent: Child | None = None
         self.prometheus: PrometheusAPI | None = None
         self.started_at = time.time()
+        self._closed = threading.Event()
 
     # -- addresses ---------------------------------------------------------------------
     @property
@@ -226,10 +238,15 @@ class LiveStack:
                     return
             except httpx.HTTPError:
                 pass
-            time.sleep(0.2)
+            self.sleep(0.2)
         raise VerifyEnvironmentError(
             f"{name} did not answer {url} within {STARTUP_TIMEOUT_S:g}s:\n{child.log_tail()}"
         )
+
+    def sleep(self, seconds: float) -> None:
+        """Wait, unless the stack is closed meanwhile (then raise VerifyCancelled)."""
+        if self._closed.wait(seconds):
+            raise VerifyCancelled(f"[{self.name}] stopped")
 
     def wait_discovered(self, timeout_s: float = 60.0) -> None:
         """Every scrape target up and Alertmanager known to Prometheus."""
@@ -243,12 +260,14 @@ class LiveStack:
                 health, found = {}, 0
             if health and all(h == "up" for h in health.values()) and found:
                 return
-            time.sleep(0.5)
+            self.sleep(0.5)
         raise VerifyEnvironmentError(
             f"[{self.name}] Prometheus did not see every target up within {timeout_s:g}s: {health}"
         )
 
     def close(self) -> None:
+        """Stop everything; safe to call again and from another thread (an interrupt)."""
+        self._closed.set()
         self.processes.stop_all()
         if self.prometheus is not None:
             self.prometheus.close()

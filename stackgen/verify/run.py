@@ -45,6 +45,9 @@ class VerifyReport:
     scenarios: list[ScenarioResult] = field(default_factory=list)
     environment_error: str | None = None
     elapsed_s: float = 0.0
+    # Every process the run started (all stopped when run_verify returns).
+    pids: list[int] = field(default_factory=list)
+    databases: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -71,18 +74,44 @@ def _exposed_names(metric: Metric) -> list[str]:
     return [metric.name]
 
 
-def _expression_run(
-    stack: Stack, options: VerifyOptions, report: VerifyReport, log: Callable[[str], None]
-) -> None:
+class _Stacks:
+    """The live stacks of a run, so an interrupt can stop them all at once."""
+
+    def __init__(self, stack: Stack, options: VerifyOptions, log: Callable[[str], None]):
+        self.stack, self.options, self.log = stack, options, log
+        self._lock = threading.Lock()
+        self._open: list[LiveStack] = []
+
+    def new(self, name: str) -> LiveStack:
+        live = LiveStack(
+            self.stack,
+            name,
+            admin_dsn=self.options.admin_dsn,
+            agent_argv=self.options.agent_argv,
+            log=self.log,
+            keep_dir=self.options.keep_dirs,
+        )
+        with self._lock:
+            self._open.append(live)
+        return live
+
+    def started(self) -> tuple[list[int], list[str]]:
+        with self._lock:
+            stacks = list(self._open)
+        pids = [c.pid for live in stacks for c in live.processes.children]
+        return pids, [live.database for live in stacks]
+
+    def close_all(self) -> None:
+        with self._lock:
+            stacks = list(self._open)
+        for live in stacks:
+            live.close()
+
+
+def _expression_run(stacks: _Stacks, report: VerifyReport) -> None:
+    stack, options, log = stacks.stack, stacks.options, stacks.log
     expressions = collect_expressions(stack, render_all(stack))
-    with LiveStack(
-        stack,
-        "expressions",
-        admin_dsn=options.admin_dsn,
-        agent_argv=options.agent_argv,
-        log=log,
-        keep_dir=options.keep_dirs,
-    ) as live:
+    with stacks.new("expressions") as live:
         traffic = Traffic(live.agent_url, FULL_MIX)
         traffic.start()
         try:
@@ -91,7 +120,7 @@ def _expression_run(
                 f"[expressions] targets up; {options.traffic_s:g}s of traffic "
                 "through every agent and tool"
             )
-            time.sleep(options.traffic_s)
+            live.sleep(options.traffic_s)
             exercised = exercised_metrics(stack)
             present = live.api.metric_names()
             for metric in exercised.values():
@@ -110,23 +139,16 @@ def _expression_run(
         log(f"[expressions] traffic: {dict(sorted(traffic.outcomes.items()))}")
 
 
-def _scenario_run(
-    stack: Stack, scenario: Scenario, options: VerifyOptions, log: Callable[[str], None]
-) -> ScenarioResult:
-    with LiveStack(
-        stack,
-        scenario.name,
-        admin_dsn=options.admin_dsn,
-        agent_argv=options.agent_argv,
-        log=log,
-        keep_dir=options.keep_dirs,
-    ) as live:
-        return run_scenario(live, scenario, log)
+def _scenario_run(stacks: _Stacks, scenario: Scenario) -> ScenarioResult:
+    with stacks.new(scenario.name) as live:
+        return run_scenario(live, scenario, stacks.log)
 
 
 def run_verify(
     stack: Stack, options: VerifyOptions, log: Callable[[str], None] | None = None
 ) -> VerifyReport:
+    """Run everything concurrently; every process is stopped before this returns, also
+    when it raises (KeyboardInterrupt, or SystemExit from the CLI's SIGTERM handler)."""
     lock = threading.Lock()
 
     def say(message: str) -> None:
@@ -135,36 +157,38 @@ def run_verify(
 
     started = time.monotonic()
     report = VerifyReport()
+    stacks = _Stacks(stack, options, say)
     with ThreadPoolExecutor(max_workers=1 + len(options.scenarios)) as pool:
-        expression_job = (
-            pool.submit(_expression_run, stack, options, report, say)
-            if options.expressions
-            else None
-        )
-        scenario_jobs = [
-            pool.submit(_scenario_run, stack, s, options, say) for s in options.scenarios
-        ]
-        errors = []
-        if expression_job is not None:
-            try:
-                expression_job.result()
-            except VerifyEnvironmentError as error:
-                errors.append(str(error))
-        for scenario, job in zip(options.scenarios, scenario_jobs, strict=True):
-            try:
-                report.scenarios.append(job.result())
-            except VerifyEnvironmentError as error:
-                errors.append(str(error))
-            except Exception as error:  # one broken scenario must not hide the others
-                criterion = ""
-                failed = ScenarioResult(
-                    scenario, criterion, 0.0, error=f"{type(error).__name__}: {error}"
-                )
-                report.scenarios.append(failed)
-        if errors:
-            report.environment_error = "\n".join(errors)
+        try:
+            _collect(stacks, report, pool)
+        except BaseException:
+            stacks.close_all()  # the workers' waits end at once (VerifyCancelled)
+            raise
+    report.pids, report.databases = stacks.started()
     report.elapsed_s = time.monotonic() - started
     return report
+
+
+def _collect(stacks: _Stacks, report: VerifyReport, pool: ThreadPoolExecutor) -> None:
+    options = stacks.options
+    expression_job = pool.submit(_expression_run, stacks, report) if options.expressions else None
+    scenario_jobs = [pool.submit(_scenario_run, stacks, s) for s in options.scenarios]
+    errors = []
+    if expression_job is not None:
+        try:
+            expression_job.result()
+        except VerifyEnvironmentError as error:
+            errors.append(str(error))
+    for scenario, job in zip(options.scenarios, scenario_jobs, strict=True):
+        try:
+            report.scenarios.append(job.result())
+        except VerifyEnvironmentError as error:
+            errors.append(str(error))
+        except Exception as error:  # one broken scenario must not hide the others
+            failed = ScenarioResult(scenario, "", 0.0, error=f"{type(error).__name__}: {error}")
+            report.scenarios.append(failed)
+    if errors:
+        report.environment_error = "\n".join(errors)
 
 
 def _stderr(message: str) -> None:

@@ -178,7 +178,7 @@ def run_scenario(live: LiveStack, scenario: Scenario, log: Callable[[str], None]
     try:
         live.wait_discovered()
         log(f"[{scenario.name}] targets up; {WARMUP_S:g}s of healthy traffic")
-        time.sleep(WARMUP_S)
+        live.sleep(WARMUP_S)
         for alert in live.api.alerts():
             if alert["state"] == "firing":
                 result.unexpected.add(_describe(alert["labels"]) + " (before the fault)")
@@ -199,7 +199,7 @@ def run_scenario(live: LiveStack, scenario: Scenario, log: Callable[[str], None]
                 states = sorted(f"{_describe(a['labels'])}:{a['state']}" for a in live.api.alerts())
                 log(f"[{scenario.name}] +{time.time() - onset:.0f}s alerts: {states or 'none'}")
                 next_progress += 30
-            time.sleep(1)
+            live.sleep(1)
         if result.detected_s is None:
             result.error = f"{scenario.alert} did not reach the webhook within {wait_s:.0f}s"
         for notification in live.webhook.notifications():

@@ -197,6 +197,8 @@ def test_every_rule_and_panel_is_collected(stack: Stack, rendered: dict[str, str
         for rule in group["rules"]
     ]
     assert len([e for e in expressions if e.kind != "panel"]) == len(rules)
+    # Sources name one expression each (panel titles repeat per SLO row; ids do not).
+    assert len({e.source for e in expressions}) == len(expressions)
     # Every rendered dashboard (today slo.json; others as they are added) is read.
     dashboards = {p.removeprefix("grafana/dashboards/") for p in rendered if p.endswith(".json")}
     assert dashboards
