@@ -241,6 +241,11 @@ def evaluate(
             )
         else:
             results.append(
-                Evaluation(expression, "no data", 0, f"reads {sorted(metrics)}, which got traffic")
+                Evaluation(
+                    expression,
+                    "no data",
+                    0,
+                    f"reads {sorted(metrics)}, which the traffic exercises",
+                )
             )
     return results

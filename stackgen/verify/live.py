@@ -36,6 +36,7 @@ __all__ = [
     "VerifyCancelled",
     "VerifyEnvironmentError",
     "agent_command",
+    "free_port",
 ]
 
 DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -60,7 +61,7 @@ def agent_command() -> list[str]:
     return [sys.executable, "-m", "agent_service.cli", "serve", "--log-level", "warning"]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((LOCAL_HOST, 0))
         port: int = probe.getsockname()[1]
@@ -157,7 +158,7 @@ class LiveStack:
         prometheus_bin = _binary(PROMETHEUS_BINARY)
         alertmanager_bin = _binary(ALERTMANAGER_BINARY)
         self.webhook.__enter__()
-        self.ports = {name: _free_port() for name in self.ports}
+        self.ports = {name: free_port() for name in self.ports}
         profile = LocalProfile(ports=dict(self.ports), webhook_url=self.webhook.url)
         for path, text in render_local(self.stack, profile).items():
             target = self.dir / "config" / path

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from stackgen.spec import Severity, Stack, duration_seconds
-from stackgen.verify.live import LiveStack, _free_port
+from stackgen.verify.live import LiveStack, free_port
 from stackgen.verify.traffic import (
     HEALTHY_MIX,
     NEGATIVE_FEEDBACK_MIX,
@@ -56,7 +56,7 @@ def _llm_unreachable() -> Fault:
     # The LLM server down: the service is pointed at a port nobody listens on, so every
     # LLM call fails (connection refused) and every turn ends in an error.
     return _restart_with(
-        {"LLM_BASE_URL": f"http://127.0.0.1:{_free_port()}/v1", "LLM_CONNECT_TIMEOUT_S": "1"}
+        {"LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", "LLM_CONNECT_TIMEOUT_S": "1"}
     )
 
 
