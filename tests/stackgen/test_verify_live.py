@@ -18,9 +18,11 @@ import asyncio
 import os
 import sys
 import threading
+from pathlib import Path
 
 import asyncpg
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from stackgen.check.catalog import CatalogIndex
 from stackgen.cli import main
@@ -31,6 +33,7 @@ from stackgen.verify.expressions import base_metrics, collect_expressions, rule_
 from stackgen.verify.live import DEFAULT_ADMIN_DSN
 from stackgen.verify.report import format_report
 from stackgen.verify.scenarios import SCENARIOS
+from stackgen.verify.traffic import FULL_MIX
 from tests.conftest import REPO_ROOT
 
 RENAMED_SERVICE = REPO_ROOT / "tests/data/services/renamed_metric.py"
@@ -147,3 +150,30 @@ def test_a_missing_environment_exits_2(capsys: pytest.CaptureFixture[str]) -> No
     assert "PostgreSQL at postgresql://postgres@127.0.0.1:1/x is not usable" in (
         capsys.readouterr().out
     )
+
+
+def test_the_traffic_mix_reaches_every_agent_tool_and_complexity(tmp_path: Path) -> None:
+    # The mix's turns, sent once to the real app (in process, SQLite audit log).
+    from fastapi.testclient import TestClient
+
+    from agent_service.agents.tools import TOOLS
+    from agent_service.app import create_app
+    from agent_service.settings import Settings
+    from specs.bestbox.metrics import AGENT_TYPES
+
+    app = create_app(Settings(sqlite_path=tmp_path / "audit.sqlite3"))
+    with TestClient(app) as client:
+        for action in FULL_MIX:
+            if action.kind in ("chat", "stream"):
+                assert client.post("/chat", json={"message": action.text}).status_code == 200
+        exposition = client.get("/metrics").text
+    families = {f.name: f for f in text_string_to_metric_families(exposition)}
+    tools = {s.labels["tool_name"] for s in families["tool_executions"].samples if s.value > 0}
+    assert set(TOOLS) <= tools
+    turns = {
+        (s.labels["agent_type"], s.labels["complexity"])
+        for s in families["agent_latency_seconds"].samples
+        if s.name.endswith("_count") and s.value > 0
+    }
+    assert {agent for agent, _ in turns} == set(AGENT_TYPES)
+    assert {complexity for _, complexity in turns} == {"simple", "complex"}
