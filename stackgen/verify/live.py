@@ -172,7 +172,7 @@ class LiveStack:
                 "`bash scripts/ensure-test-tools.sh` or pass --database-url"
             ) from error
         self._database_created = True
-        self.processes.start(
+        self._started(
             "alertmanager",
             [
                 alertmanager_bin,
@@ -183,7 +183,7 @@ class LiveStack:
             ],
         )
         self.start_agent()
-        self.processes.start(
+        self._started(
             "prometheus",
             [
                 prometheus_bin,
@@ -199,6 +199,13 @@ class LiveStack:
         self._wait_ready(f"{self.prometheus_url}/-/ready", "prometheus")
         self._wait_ready(f"{self.alertmanager_url}/-/ready", "alertmanager")
 
+    def _started(
+        self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None
+    ) -> Child:
+        child = self.processes.start(name, argv, env)
+        self.log(f"[{self.name}] started {name}, pid {child.pid} (logs in {self.dir})")
+        return child
+
     def agent_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
         env.update(
@@ -212,9 +219,7 @@ class LiveStack:
         return env
 
     def start_agent(self, extra_env: Mapping[str, str] | None = None) -> None:
-        self.agent = self.processes.start(
-            "agent-service", self.agent_argv, self.agent_env(extra_env)
-        )
+        self.agent = self._started("agent-service", self.agent_argv, self.agent_env(extra_env))
         self._wait_ready(f"{self.agent_url}/health", "agent-service")
 
     def stop_agent(self) -> None:

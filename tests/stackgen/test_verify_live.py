@@ -16,8 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import queue
+import re
+import signal
+import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import asyncpg
@@ -177,3 +182,37 @@ def test_the_traffic_mix_reaches_every_agent_tool_and_complexity(tmp_path: Path)
     }
     assert {agent for agent, _ in turns} == set(AGENT_TYPES)
     assert {complexity for _, complexity in turns} == {"simple", "complex"}
+
+
+def test_sigterm_stops_every_process_it_started() -> None:
+    # `stackgen verify` terminated mid-run (as `timeout` or CI would): every process it
+    # started, each in its own process group, is stopped by PID before it exits.
+    command = [sys.executable, "-m", "stackgen.cli", "verify", "--scenarios", "none"]
+    verify = subprocess.Popen(
+        command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    stderr = verify.stderr
+    assert stderr is not None
+    threading.Thread(target=lambda: [lines.put(x) for x in stderr], daemon=True).start()
+    pids: list[int] = []
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            pids += [int(pid) for pid in re.findall(r", pid (\d+) ", line)]
+            if "targets up" in line:
+                break
+        assert len(pids) == 3, pids  # alertmanager, agent service, prometheus
+        verify.send_signal(signal.SIGTERM)
+        assert verify.wait(timeout=90) == 128 + signal.SIGTERM
+    finally:
+        if verify.poll() is None:
+            verify.kill()
+            verify.wait(timeout=10)
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
