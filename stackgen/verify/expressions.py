@@ -9,8 +9,7 @@ covered as soon as it is rendered.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,11 @@ import promql_parser as pp
 import yaml
 
 from stackgen.check.catalog import CatalogIndex
-from stackgen.conventions import MIN_SCRAPES_PER_RANGE, RULES_DIR
+
+# One definition of which dashboard targets are Prometheus queries, and of Grafana's
+# variables: the static dashboard check's.
+from stackgen.check.dashboards import _INTERVAL_VARIABLE, _VARIABLE, _is_prometheus, _panels
+from stackgen.conventions import GRAFANA_DASHBOARDS_DIR, MIN_SCRAPES_PER_RANGE, RULES_DIR
 from stackgen.spec import Metric, Stack, duration_seconds
 from stackgen.verify.prometheus_api import PrometheusAPI
 
@@ -32,10 +35,8 @@ __all__ = [
     "signal_of",
 ]
 
-DASHBOARDS_DIR = "grafana/dashboards/"
+DASHBOARDS_DIR = f"{GRAFANA_DASHBOARDS_DIR}/"
 _COMPARISONS = frozenset({"==", "!=", ">", "<", ">=", "<="})
-_INTERVAL_VARIABLE = re.compile(r"\$\{?__(rate_interval|interval|range)(_ms|_s)?\}?")
-_VARIABLE = re.compile(r"\$\{[^}]+\}|\$[A-Za-z_][A-Za-z0-9_]*|\[\[[A-Za-z0-9_:]+\]\]")
 
 
 @dataclass(frozen=True)
@@ -58,21 +59,6 @@ class Evaluation:
     @property
     def failed(self) -> bool:
         return self.status in ("error", "no data")
-
-
-def _panels(panels: Iterable[Any]) -> Iterator[dict[str, Any]]:
-    for panel in panels:
-        if isinstance(panel, dict):
-            yield panel
-            yield from _panels(panel.get("panels") or [])
-
-
-def _is_prometheus(datasource: Any) -> bool:
-    if datasource is None:
-        return True  # the default datasource, Prometheus in this stack
-    if isinstance(datasource, dict):
-        return bool(datasource.get("type", "prometheus") == "prometheus")
-    return "prom" in str(datasource).lower()
 
 
 def _live_promql(expr: str, stack: Stack) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from stackgen.conventions import COUNTER_SUFFIXES, HISTOGRAM_SUFFIXES
 from stackgen.render import render_all
 from stackgen.render.local_profile import DEFAULT_LOCAL_PORTS
 from stackgen.spec import Metric, MetricType, Stack
@@ -67,17 +68,14 @@ def exercised_metrics(stack: Stack) -> dict[str, Metric]:
 
 
 def _exposed_names(metric: Metric) -> list[str]:
-    if metric.type is MetricType.COUNTER:
-        return [f"{metric.name}_total"]
-    if metric.type is MetricType.HISTOGRAM:
-        return [f"{metric.name}_{s}" for s in ("bucket", "sum", "count")]
-    return [metric.name]
+    suffixes = {MetricType.COUNTER: COUNTER_SUFFIXES, MetricType.HISTOGRAM: HISTOGRAM_SUFFIXES}
+    return [metric.name + suffix for suffix in suffixes.get(metric.type, ("",))]
 
 
 class _Stacks:
     """The live stacks of a run, so an interrupt can stop them all at once."""
 
-    def __init__(self, stack: Stack, options: VerifyOptions, log: Callable[[str], None]):
+    def __init__(self, stack: Stack, options: VerifyOptions, log: Callable[[str], None]) -> None:
         self.stack, self.options, self.log = stack, options, log
         self._lock = threading.Lock()
         self._open: list[LiveStack] = []

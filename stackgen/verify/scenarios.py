@@ -179,9 +179,9 @@ def run_scenario(live: LiveStack, scenario: Scenario, log: Callable[[str], None]
         live.wait_discovered()
         log(f"[{scenario.name}] targets up; {WARMUP_S:g}s of healthy traffic")
         live.sleep(WARMUP_S)
-        for alert in live.api.alerts():
-            if alert["state"] == "firing":
-                result.unexpected.add(_describe(alert["labels"]) + " (before the fault)")
+        for alert in live.api.alerts():  # healthy: nothing fires or is about to
+            state = alert["state"]
+            result.unexpected.add(f"{_describe(alert['labels'])} ({state} before the fault)")
         log(f"[{scenario.name}] fault: {scenario.title}")
         scenario.fault()(live, traffic)
         # Onset: the fault is in effect (a restart to apply a setting is not part of it).
@@ -206,9 +206,10 @@ def run_scenario(live: LiveStack, scenario: Scenario, log: Callable[[str], None]
             for labels in notification.firing():
                 if not _allowed(scenario, labels):
                     result.unexpected.add(_describe(labels))
+        # Also pending: an alert on its way to fire is as wrong as one that fired.
         for alert in live.api.alerts():
-            if alert["state"] == "firing" and not _allowed(scenario, alert["labels"]):
-                result.unexpected.add(_describe(alert["labels"]))
+            if not _allowed(scenario, alert["labels"]):
+                result.unexpected.add(f"{_describe(alert['labels'])} ({alert['state']})")
     finally:
         traffic.stop()
     return result
