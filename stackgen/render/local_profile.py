@@ -10,7 +10,8 @@ the production rules; only addresses change:
 - every other scraped service is left out of the scrape configuration, with the reason
   in ``LocalStack.omitted``: external services (llama-server and the embeddings server
   on the GPU host: a GPU LLM cannot run here, and the agent service's scripted model
-  stands in for it) and services that do not run on this host (the collector). Left
+  and hashing embedding stand in) and services that do not run on this host (the
+  collector). Left
   in, their targets would be down for the whole run and fire ServiceDown (the external
   ones are critical) though nothing is wrong with what is being verified;
 - every Alertmanager receiver posts to the given webhook (same path as in production,
@@ -73,8 +74,9 @@ class LocalStack:
 def _why_omitted(service: Service) -> str:
     if service.external:
         return (
-            f"external: runs on {service.host}, not on this machine (a GPU server); "
-            "the agent service's scripted model stands in for it"
+            f"external: runs on {service.host} (the GPU host), not on this machine; the "
+            "local agent service does not call it (its built-in scripted model and "
+            "hashing embedding stand in)"
         )
     return "does not run on this host in the local profile (no local port given)"
 

@@ -65,7 +65,7 @@ def test_services_that_do_not_run_here_are_omitted_with_a_reason(stack: Stack) -
     omitted = localize(stack, PROFILE).omitted
     assert set(omitted) == {"llm-server", "embeddings", "otel-collector", "otel-collector-exporter"}
     assert "external" in omitted["llm-server"]
-    assert "scripted model" in omitted["llm-server"]
+    assert "does not call it" in omitted["llm-server"]
 
 
 def test_slack_and_email_are_dropped(stack: Stack) -> None:
