@@ -194,6 +194,10 @@ def run_scenario(live: LiveStack, scenario: Scenario, log: Callable[[str], None]
             notification = live.webhook.first_firing(scenario.alert, onset)
             if notification is not None:
                 result.detected_s = notification.received_at - onset
+                log(
+                    f"[{scenario.name}] {scenario.alert} reached the webhook after "
+                    f"{result.detected_s:.0f}s"
+                )
                 break
             if time.time() >= next_progress:
                 states = sorted(f"{_describe(a['labels'])}:{a['state']}" for a in live.api.alerts())
