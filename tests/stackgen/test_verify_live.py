@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -158,16 +159,15 @@ def test_a_missing_environment_exits_2(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_the_traffic_mix_reaches_every_agent_tool_and_complexity(tmp_path: Path) -> None:
-    # The mix's turns, sent once to the real app (in process, SQLite audit log).
-    from fastapi.testclient import TestClient
-
+    # The mix's turns, sent once to the real app on a real uvicorn server (SQLite audit).
     from agent_service.agents.tools import TOOLS
     from agent_service.app import create_app
     from agent_service.settings import Settings
     from specs.bestbox.metrics import AGENT_TYPES
+    from tests.agent_service.servers import serving
 
     app = create_app(Settings(sqlite_path=tmp_path / "audit.sqlite3"))
-    with TestClient(app) as client:
+    with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
         for action in FULL_MIX:
             if action.kind in ("chat", "stream"):
                 assert client.post("/chat", json={"message": action.text}).status_code == 200
