@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: generate test check lint tools venv clean bench
+.PHONY: generate test check lint tools venv clean bench verify
 
 generate: $(STAMP)
 	$(BIN)/stackgen generate
@@ -16,6 +16,11 @@ test: $(STAMP) tools
 	$(BIN)/stackgen generate --check
 	$(BIN)/stackgen check
 	$(BIN)/pytest
+
+# The generated stack, live: real agent service, Prometheus and Alertmanager on 127.0.0.1,
+# every expression evaluated and every fault scenario run (bounded: about 11 minutes).
+verify: $(STAMP) tools
+	$(BIN)/stackgen verify
 
 check: $(STAMP)
 	$(BIN)/stackgen check

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -32,8 +34,20 @@ from stackgen.operate import (
 from stackgen.output import DriftKind, diff_tree, write_tree
 from stackgen.render import render_all
 from stackgen.render.compose import env_file_variables
+from stackgen.render.local_profile import (
+    DEFAULT_LOCAL_PORTS,
+    DEFAULT_WEBHOOK_URL,
+    LocalProfile,
+    ProfileError,
+    localize,
+    render_local,
+)
 from stackgen.secrets import SecretsError, write_secrets
 from stackgen.spec import Stack
+from stackgen.verify.live import DEFAULT_ADMIN_DSN
+from stackgen.verify.report import format_report
+from stackgen.verify.run import TRAFFIC_S, VerifyOptions, run_verify
+from stackgen.verify.scenarios import SCENARIOS, Scenario
 
 __all__ = ["main"]
 
@@ -77,6 +91,28 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write nothing; exit 1 and list the files that differ from the specs",
     )
+    # -- local profile (issue 6) --
+    generate.add_argument(
+        "--profile",
+        choices=("production", "local"),
+        default="production",
+        help="local: prometheus.yml, rules and alertmanager.yml for processes on "
+        "127.0.0.1 (needs --out; see README 'Local profile')",
+    )
+    generate.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="SERVICE=PORT",
+        help="with --profile local: a service's port on 127.0.0.1 (repeatable; defaults: "
+        "agent-api=18000, prometheus=19090, alertmanager=19093)",
+    )
+    generate.add_argument(
+        "--webhook-url",
+        metavar="URL",
+        help="with --profile local: where every Alertmanager receiver posts "
+        "(default http://127.0.0.1:15001)",
+    )
 
     check = commands.add_parser(
         "check",
@@ -115,6 +151,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--json", action="store_true", help="print findings as JSON on stdout")
     _operator_commands(commands, common)
+    _add_verify_parser(commands, common)
     return parser
 
 
@@ -148,6 +185,129 @@ def _operator_commands(commands: Any, common: Callable[[argparse.ArgumentParser]
         )
 
 
+# -- stackgen verify (issue 6) ---------------------------------------------------------
+
+
+def _add_verify_parser(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    verify = commands.add_parser(
+        "verify",
+        help="prove the stack live: real Prometheus, Alertmanager and agent service",
+        description="Start the agent service, Prometheus and Alertmanager on 127.0.0.1 "
+        "with the local profile, drive traffic, evaluate every dashboard and rule "
+        "expression, and run the fault scenarios (each on its own stack, concurrently). "
+        "Needs the Debian prometheus and prometheus-alertmanager packages and a "
+        "PostgreSQL (scripts/ensure-test-tools.sh).",
+        epilog="Exit codes: 0 everything proven; 1 failures; 2 invalid spec or missing "
+        "environment.",
+    )
+    common(verify)
+    verify.add_argument(
+        "--scenarios",
+        default="all",
+        metavar="all|quick|none|NAME,...",
+        help="fault scenarios to run (quick: agent-down and tool-errors; names: "
+        + ", ".join(s.name for s in SCENARIOS)
+        + ")",
+    )
+    verify.add_argument("--no-expressions", action="store_true", help="skip the expression table")
+    verify.add_argument(
+        "--agent-command",
+        metavar="CMD",
+        help="run this command as the agent service instead of `agent-service serve` "
+        "(it must read AGENT_HOST, AGENT_PORT and DATABASE_URL; for service variants)",
+    )
+    verify.add_argument(
+        "--database-url",
+        default=DEFAULT_ADMIN_DSN,
+        metavar="DSN",
+        help="a PostgreSQL admin DSN; each stack gets a fresh database, dropped after "
+        f"(default {DEFAULT_ADMIN_DSN})",
+    )
+    verify.add_argument(
+        "--traffic-seconds",
+        type=float,
+        default=TRAFFIC_S,
+        metavar="S",
+        help=f"traffic before the expressions are evaluated (default {TRAFFIC_S:g})",
+    )
+    verify.add_argument(
+        "--keep", action="store_true", help="keep the stacks' temp directories (logs, configs)"
+    )
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _pick_scenarios(choice: str) -> list[Scenario] | None:
+    if choice == "all":
+        return list(SCENARIOS)
+    if choice == "quick":
+        return [s for s in SCENARIOS if s.quick]
+    if choice == "none":
+        return []
+    by_name = {s.name: s for s in SCENARIOS}
+    names = [n.strip() for n in choice.split(",") if n.strip()]
+    if not names or any(n not in by_name for n in names):
+        return None
+    return [by_name[n] for n in names]
+
+
+def _verify(args: argparse.Namespace) -> int:
+    scenarios = _pick_scenarios(args.scenarios)
+    if scenarios is None:
+        _log(f"stackgen verify: --scenarios: unknown {args.scenarios!r}")
+        return EXIT_INVALID
+    stack, _ = _load(args.spec)
+    options = VerifyOptions(
+        scenarios=scenarios,
+        expressions=not args.no_expressions,
+        admin_dsn=args.database_url,
+        agent_argv=shlex.split(args.agent_command) if args.agent_command else None,
+        traffic_s=args.traffic_seconds,
+        keep_dirs=args.keep,
+    )
+    # A plain SIGTERM (e.g. from `timeout`) would end Python without cleanup and leave
+    # the stacks' processes running in their own process groups: unwind instead.
+    signal.signal(signal.SIGTERM, _terminate)
+    report = run_verify(stack, options)
+    print(format_report(report), end="")
+    if report.environment_error:
+        return EXIT_INVALID
+    return EXIT_OK if report.passed else EXIT_FINDINGS
+
+
+def _local_profile(args: argparse.Namespace) -> LocalProfile | None:
+    ports = dict(DEFAULT_LOCAL_PORTS)
+    for item in args.port:
+        name, _, port = item.partition("=")
+        if not port.isdigit():
+            _log(f"stackgen generate: --port {item!r}: expected SERVICE=PORT")
+            return None
+        ports[name] = int(port)
+    return LocalProfile(ports=ports, webhook_url=args.webhook_url or DEFAULT_WEBHOOK_URL)
+
+
+def _generate_local(args: argparse.Namespace, stack: Stack) -> int:
+    if args.out is None or args.check:
+        _log("stackgen generate: --profile local needs --out DIR and does not take --check")
+        return EXIT_INVALID
+    profile = _local_profile(args)
+    if profile is None:
+        return EXIT_INVALID
+    try:
+        files = render_local(stack, profile)
+        omitted = localize(stack, profile).omitted
+    except ProfileError as error:
+        _log(f"stackgen generate: {error}")
+        return EXIT_INVALID
+    write_tree(args.out, files)
+    for name, why in omitted.items():
+        _log(f"not scraped in the local profile: {name}: {why}")
+    _log(f"stackgen: local profile: {len(files)} files in {args.out}")
+    return EXIT_OK
+
+
 def _load(spec: str | None) -> tuple[Stack, Path]:
     settings = find_settings(Path.cwd())
     return load_stack(spec or settings.spec, settings.root), settings.output
@@ -164,6 +324,8 @@ def _generate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     stack, default_out = _load(args.spec)
     out: Path = args.out or default_out
+    if args.profile == "local":
+        return _generate_local(args, stack)
     files = render_all(stack)
     findings = check_stack(stack)
     if has_errors(findings):
@@ -260,6 +422,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _secrets(args)
         if args.command in set(Action):
             return _operate(args)
+        if args.command == "verify":
+            return _verify(args)
         return _check(args)
     except LoadError as error:
         for problem in error.problems:

@@ -1,0 +1,143 @@
+"""The local profile: the same Prometheus config, rules and Alertmanager config, for
+processes on one host (127.0.0.1 and chosen ports) instead of the compose network.
+
+Used by ``stackgen verify`` and by ``stackgen generate --profile local --out DIR``. The
+rule files are rendered from the same spec by the same renderers, so they are exactly
+the production rules; only addresses change:
+
+- every service given a local port is scraped (or used as Alertmanager) on
+  ``127.0.0.1:<port>``;
+- every other scraped service is left out of the scrape configuration, with the reason
+  in ``LocalStack.omitted``: external services (llama-server and the embeddings server
+  on the GPU host: a GPU LLM cannot run here, and the agent service's scripted model
+  and hashing embedding stand in) and services that do not run on this host (the
+  collector). Left
+  in, their targets would be down for the whole run and fire ServiceDown (the external
+  ones are critical) though nothing is wrong with what is being verified;
+- every Alertmanager receiver posts to the given webhook (same path as in production,
+  so ``/alerts/critical`` and ``/alerts/warning`` stay distinguishable); Slack and
+  email are dropped: they cannot be reached from a test machine.
+
+Pure: no IO. Returns only the files a running Prometheus and Alertmanager read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from stackgen.conventions import ALERTMANAGER_CONFIG_PATH, PROMETHEUS_CONFIG_PATH, RULES_DIR
+from stackgen.render import render_all
+from stackgen.spec import Service, Stack
+from stackgen.spec.alerting import Receiver
+
+__all__ = [
+    "DEFAULT_LOCAL_PORTS",
+    "LOCAL_HOST",
+    "LocalProfile",
+    "LocalStack",
+    "ProfileError",
+    "localize",
+    "render_local",
+]
+
+LOCAL_HOST = "127.0.0.1"
+# Away from the production ports so a local run never collides with a real stack.
+DEFAULT_LOCAL_PORTS: Mapping[str, int] = {
+    "agent-api": 18000,
+    "prometheus": 19090,
+    "alertmanager": 19093,
+}
+DEFAULT_WEBHOOK_URL = "http://127.0.0.1:15001"
+
+
+class ProfileError(ValueError):
+    """The profile does not fit the stack (names the service or field)."""
+
+
+@dataclass(frozen=True)
+class LocalProfile:
+    # Service name -> port on 127.0.0.1; only these services are scraped.
+    ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_LOCAL_PORTS))
+    # Base URL of the webhook every receiver posts to (its path is kept).
+    webhook_url: str = DEFAULT_WEBHOOK_URL
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    stack: Stack
+    # Service name -> why it is not scraped in this profile.
+    omitted: Mapping[str, str]
+
+
+def _why_omitted(service: Service) -> str:
+    if service.external:
+        return (
+            f"external: runs on {service.host} (the GPU host), not on this machine; the "
+            "local agent service does not call it (its built-in scripted model and "
+            "hashing embedding stand in)"
+        )
+    return "does not run on this host in the local profile (no local port given)"
+
+
+def _local_receiver_url(receiver: Receiver, webhook: str) -> str:
+    """The production path on the local webhook (so receivers stay distinguishable)."""
+    path = urlsplit(receiver.webhook_url).path if receiver.webhook_url else ""
+    return webhook.rstrip("/") + (path or f"/alerts/{receiver.name}")
+
+
+def localize(stack: Stack, profile: LocalProfile) -> LocalStack:
+    """The stack with its services on 127.0.0.1; raises ProfileError naming the problem."""
+    names = {s.name for s in stack.services}
+    unknown = sorted(set(profile.ports) - names)
+    if unknown:
+        raise ProfileError(f"profile.ports: {unknown} are not services of {stack.name}")
+    for name, port in profile.ports.items():
+        if not 1 <= port <= 65535:
+            raise ProfileError(f"profile.ports[{name}]: {port} is not a TCP port")
+    if not urlsplit(profile.webhook_url).scheme.startswith("http"):
+        raise ProfileError(f"profile.webhook_url: {profile.webhook_url!r} is not an http URL")
+    services: list[Service] = []
+    omitted: dict[str, str] = {}
+    for service in stack.services:
+        if service.name in profile.ports:
+            port = profile.ports[service.name]
+            services.append(service.model_copy(update={"host": LOCAL_HOST, "port": port}))
+        elif service.scrape is not None:
+            omitted[service.name] = _why_omitted(service)
+            # Not scraped here; `critical` only means "watched by ServiceDown".
+            services.append(service.model_copy(update={"scrape": None, "critical": False}))
+        else:
+            services.append(service)
+    if stack.prometheus.alertmanager and stack.prometheus.alertmanager not in profile.ports:
+        raise ProfileError(
+            f"profile.ports: no port for {stack.prometheus.alertmanager!r}, "
+            "the Alertmanager Prometheus sends alerts to"
+        )
+    alerting = stack.alerting
+    if alerting is not None:
+        receivers = tuple(
+            r.model_copy(
+                update={
+                    "webhook_url": _local_receiver_url(r, profile.webhook_url),
+                    "slack": None,
+                    "email": None,
+                }
+            )
+            for r in alerting.receivers
+        )
+        alerting = alerting.model_copy(update={"receivers": receivers})
+    local = stack.model_copy(update={"services": tuple(services), "alerting": alerting})
+    return LocalStack(local, omitted)
+
+
+def render_local(stack: Stack, profile: LocalProfile) -> dict[str, str]:
+    """prometheus.yml, the rule files and alertmanager.yml of the local profile."""
+    local = localize(stack, profile).stack
+    runtime = (PROMETHEUS_CONFIG_PATH, ALERTMANAGER_CONFIG_PATH)
+    return {
+        path: text
+        for path, text in render_all(local).items()
+        if path in runtime or path.startswith(f"{RULES_DIR}/")
+    }

@@ -1,0 +1,292 @@
+"""One live stack on 127.0.0.1: the agent service (its own fresh PostgreSQL database),
+Prometheus and Alertmanager with the local profile, and the webhook they alert to.
+
+Everything it starts is stopped by PID (process groups) and the database dropped on
+exit, also when the run fails or is interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+
+from stackgen.render.local_profile import LOCAL_HOST, LocalProfile, render_local
+from stackgen.spec import Stack
+from stackgen.verify.processes import Child, ProcessSet
+from stackgen.verify.prometheus_api import PrometheusAPI
+from stackgen.verify.webhook import WebhookReceiver
+
+__all__ = [
+    "DEFAULT_ADMIN_DSN",
+    "LiveStack",
+    "VerifyCancelled",
+    "VerifyEnvironmentError",
+    "agent_command",
+    "free_port",
+]
+
+DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PROMETHEUS_BINARY = "prometheus"
+ALERTMANAGER_BINARY = "prometheus-alertmanager"  # Debian's name for alertmanager
+STARTUP_TIMEOUT_S = 45.0
+# Variables of the caller's environment the service must not inherit: they would point
+# it at another LLM, database or trace collector than the run's own.
+_SCRUBBED_PREFIXES = ("LLM_", "SCRIPTED_", "OTEL_", "DATABASE_URL", "AUDIT_", "AGENT_")
+
+
+class VerifyEnvironmentError(RuntimeError):
+    """Something the run needs is missing or would not start (exit code 2)."""
+
+
+class VerifyCancelled(RuntimeError):
+    """The stack was closed while a step was waiting (interrupt or termination)."""
+
+
+def agent_command() -> list[str]:
+    """The real agent service; it reads AGENT_HOST/AGENT_PORT and the rest from env."""
+    return [sys.executable, "-m", "agent_service.cli", "serve", "--log-level", "warning"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOCAL_HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _binary(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise VerifyEnvironmentError(
+            f"{name} is not installed: run `bash scripts/ensure-test-tools.sh` "
+            "(Debian packages prometheus and prometheus-alertmanager)"
+        )
+    return path
+
+
+def _with_database(dsn: str, database: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+async def _admin(dsn: str, statement: str) -> None:
+    connection = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+class LiveStack:
+    def __init__(
+        self,
+        stack: Stack,
+        name: str,
+        *,
+        admin_dsn: str = DEFAULT_ADMIN_DSN,
+        agent_argv: Sequence[str] | None = None,
+        log: Callable[[str], None] = print,
+        keep_dir: bool = False,
+    ) -> None:
+        self.stack = stack
+        self.name = name
+        self.admin_dsn = admin_dsn
+        self.agent_argv = list(agent_argv or agent_command())
+        self.log = log
+        self.keep_dir = keep_dir
+        self.dir = Path(tempfile.mkdtemp(prefix=f"stackgen-verify-{name}-"))
+        self.processes = ProcessSet(self.dir)
+        self.webhook = WebhookReceiver()
+        self.ports = {"agent-api": 0, "prometheus": 0, "alertmanager": 0}
+        self.database = f"stackgen_verify_{uuid.uuid4().hex[:12]}"
+        self._database_created = False
+        self.agent: Child | None = None
+        self.prometheus: PrometheusAPI | None = None
+        self.started_at = time.time()
+        self._closed = threading.Event()
+
+    # -- addresses ---------------------------------------------------------------------
+    @property
+    def agent_url(self) -> str:
+        return f"http://{LOCAL_HOST}:{self.ports['agent-api']}"
+
+    @property
+    def prometheus_url(self) -> str:
+        return f"http://{LOCAL_HOST}:{self.ports['prometheus']}"
+
+    @property
+    def alertmanager_url(self) -> str:
+        return f"http://{LOCAL_HOST}:{self.ports['alertmanager']}"
+
+    @property
+    def api(self) -> PrometheusAPI:
+        assert self.prometheus is not None, "the stack is not started"
+        return self.prometheus
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def __enter__(self) -> LiveStack:
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _start(self) -> None:
+        prometheus_bin = _binary(PROMETHEUS_BINARY)
+        alertmanager_bin = _binary(ALERTMANAGER_BINARY)
+        self.webhook.__enter__()
+        self.ports = {name: free_port() for name in self.ports}
+        profile = LocalProfile(ports=dict(self.ports), webhook_url=self.webhook.url)
+        for path, text in render_local(self.stack, profile).items():
+            target = self.dir / "config" / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        try:
+            asyncio.run(_admin(self.admin_dsn, f'CREATE DATABASE "{self.database}"'))
+        except (OSError, asyncpg.PostgresError) as error:
+            raise VerifyEnvironmentError(
+                f"PostgreSQL at {self.admin_dsn} is not usable ({error}): run "
+                "`bash scripts/ensure-test-tools.sh` or pass --database-url"
+            ) from error
+        self._database_created = True
+        self._started(
+            "alertmanager",
+            [
+                alertmanager_bin,
+                f"--config.file={self.dir / 'config/alertmanager/alertmanager.yml'}",
+                f"--storage.path={self.dir / 'alertmanager-data'}",
+                f"--web.listen-address={LOCAL_HOST}:{self.ports['alertmanager']}",
+                "--cluster.listen-address=",  # no gossip port on 0.0.0.0:9094
+            ],
+        )
+        self.start_agent()
+        self._started(
+            "prometheus",
+            [
+                prometheus_bin,
+                f"--config.file={self.dir / 'config/prometheus/prometheus.yml'}",
+                f"--storage.tsdb.path={self.dir / 'prometheus-data'}",
+                f"--web.listen-address={LOCAL_HOST}:{self.ports['prometheus']}",
+                # Re-send firing alerts every 2 s: ones sent before Prometheus found
+                # Alertmanager are not lost for long.
+                "--rules.alert.resend-delay=2s",
+            ],
+        )
+        self.prometheus = PrometheusAPI(self.prometheus_url)
+        self._wait_ready(f"{self.prometheus_url}/-/ready", "prometheus")
+        self._wait_ready(f"{self.alertmanager_url}/-/ready", "alertmanager")
+
+    def _started(
+        self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None
+    ) -> Child:
+        child = self.processes.start(name, argv, env)
+        self.log(f"[{self.name}] started {name}, pid {child.pid} (logs in {self.dir})")
+        return child
+
+    def agent_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
+        env.update(
+            {
+                "AGENT_HOST": LOCAL_HOST,
+                "AGENT_PORT": str(self.ports["agent-api"]),
+                "DATABASE_URL": _with_database(self.admin_dsn, self.database),
+            }
+        )
+        env.update(extra or {})
+        return env
+
+    def start_agent(self, extra_env: Mapping[str, str] | None = None) -> None:
+        self.agent = self._started("agent-service", self.agent_argv, self.agent_env(extra_env))
+        self._wait_ready(f"{self.agent_url}/health", "agent-service")
+
+    def stop_agent(self) -> None:
+        if self.agent is not None:
+            self.agent.stop()
+
+    def restart_agent(self, extra_env: Mapping[str, str]) -> None:
+        self.stop_agent()
+        self.start_agent(extra_env)
+
+    def _wait_ready(self, url: str, name: str) -> None:
+        child = next(c for c in reversed(self.processes.children) if c.name == name)
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if not child.running():
+                raise VerifyEnvironmentError(
+                    f"{name} exited during start-up (code {child.process.returncode}):\n"
+                    f"{child.log_tail()}"
+                )
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            self.sleep(0.2)
+        raise VerifyEnvironmentError(
+            f"{name} did not answer {url} within {STARTUP_TIMEOUT_S:g}s:\n{child.log_tail()}"
+        )
+
+    def sleep(self, seconds: float) -> None:
+        """Wait, unless the stack is closed meanwhile (then raise VerifyCancelled)."""
+        if self._closed.wait(seconds):
+            raise VerifyCancelled(f"[{self.name}] stopped")
+
+    def wait_discovered(self, timeout_s: float = 60.0) -> None:
+        """Every scrape target up and Alertmanager known to Prometheus."""
+        deadline = time.monotonic() + timeout_s
+        health: dict[str, str] = {}
+        while time.monotonic() < deadline:
+            try:
+                health = self.api.target_health()
+                found = self.api.alertmanagers_found()
+            except httpx.HTTPError:
+                health, found = {}, 0
+            if health and all(h == "up" for h in health.values()) and found:
+                return
+            self.sleep(0.5)
+        raise VerifyEnvironmentError(
+            f"[{self.name}] Prometheus did not see every target up within {timeout_s:g}s: {health}"
+        )
+
+    def close(self) -> None:
+        """Stop everything; safe to call again and from another thread (an interrupt)."""
+        self._closed.set()
+        self.processes.stop_all()
+        if self.prometheus is not None:
+            self.prometheus.close()
+        self.webhook.__exit__(None, None, None)
+        if self._database_created:
+            try:
+                asyncio.run(
+                    _admin(
+                        self.admin_dsn, f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'
+                    )
+                )
+            except (OSError, asyncpg.PostgresError) as error:
+                self.log(f"[{self.name}] could not drop database {self.database}: {error}")
+            self._database_created = False
+        if not self.keep_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,205 @@
+"""The local profile renders the same rules, with every address on 127.0.0.1, and the
+real promtool and amtool accept it; the expression collection and signal extraction
+used by `stackgen verify`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stackgen.cli import main
+from stackgen.conventions import ALERTMANAGER_CONFIG_PATH, PROMETHEUS_CONFIG_PATH
+from stackgen.output import write_tree
+from stackgen.render.local_profile import LocalProfile, ProfileError, localize, render_local
+from stackgen.spec import Stack
+from stackgen.spec.alerting import SlackSettings
+from stackgen.verify.expressions import collect_expressions, signal_of
+from tests.conftest import run_tool
+
+PORTS = {"agent-api": 28000, "prometheus": 29090, "alertmanager": 29093}
+PROFILE = LocalProfile(ports=PORTS, webhook_url="http://127.0.0.1:25001")
+
+
+def _targets(prometheus_yml: str) -> dict[str, list[str]]:
+    config = yaml.safe_load(prometheus_yml)
+    return {
+        job["job_name"]: [t for sc in job["static_configs"] for t in sc["targets"]]
+        for job in config["scrape_configs"]
+    }
+
+
+def test_rules_are_exactly_the_production_rules(stack: Stack, rendered: dict[str, str]) -> None:
+    local = render_local(stack, PROFILE)
+    rules = sorted(p for p in local if p.startswith("prometheus/rules/"))
+    assert rules == sorted(p for p in rendered if p.startswith("prometheus/rules/"))
+    assert all(local[p] == rendered[p] for p in rules)
+    assert set(local) == {*rules, PROMETHEUS_CONFIG_PATH, ALERTMANAGER_CONFIG_PATH}
+
+
+def test_every_address_is_local(stack: Stack, rendered: dict[str, str]) -> None:
+    local = render_local(stack, PROFILE)
+    assert _targets(local[PROMETHEUS_CONFIG_PATH]) == {
+        "agent-api": ["127.0.0.1:28000"],
+        "prometheus": ["127.0.0.1:29090"],
+        "alertmanager": ["127.0.0.1:29093"],
+    }
+    config = yaml.safe_load(local[PROMETHEUS_CONFIG_PATH])
+    assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == [
+        "127.0.0.1:29093"
+    ]
+    # The scrape intervals are the production ones (the rules' windows depend on them).
+    production = yaml.safe_load(rendered[PROMETHEUS_CONFIG_PATH])
+    assert config["global"] == production["global"]
+    receivers = yaml.safe_load(local[ALERTMANAGER_CONFIG_PATH])["receivers"]
+    assert {r["name"]: r["webhook_configs"][0]["url"] for r in receivers} == {
+        "pager": "http://127.0.0.1:25001/alerts/critical",
+        "tickets": "http://127.0.0.1:25001/alerts/warning",
+    }
+
+
+def test_services_that_do_not_run_here_are_omitted_with_a_reason(stack: Stack) -> None:
+    omitted = localize(stack, PROFILE).omitted
+    assert set(omitted) == {"llm-server", "embeddings", "otel-collector", "otel-collector-exporter"}
+    assert "external" in omitted["llm-server"]
+    assert "does not call it" in omitted["llm-server"]
+
+
+def test_slack_and_email_are_dropped(stack: Stack) -> None:
+    assert stack.alerting is not None
+    receivers = tuple(
+        r.model_copy(update={"slack": SlackSettings(channel="#alerts")})
+        for r in stack.alerting.receivers
+    )
+    with_slack = stack.model_copy(
+        update={"alerting": stack.alerting.model_copy(update={"receivers": receivers})}
+    )
+    assert "slack_configs" in _render_alertmanager(with_slack, local=False)
+    assert "slack_configs" not in _render_alertmanager(with_slack, local=True)
+
+
+def _render_alertmanager(stack: Stack, *, local: bool) -> str:
+    from stackgen.render import render_all
+
+    files = render_local(stack, PROFILE) if local else render_all(stack)
+    return files[ALERTMANAGER_CONFIG_PATH]
+
+
+@pytest.mark.parametrize(
+    ("profile", "message"),
+    [
+        (LocalProfile(ports={**PORTS, "nginx": 1}), "profile.ports: ['nginx'] are not services"),
+        (LocalProfile(ports={**PORTS, "agent-api": 70000}), "profile.ports[agent-api]: 70000"),
+        (
+            LocalProfile(ports={"agent-api": 1, "prometheus": 2}),
+            "no port for 'alertmanager'",
+        ),
+        (LocalProfile(ports=PORTS, webhook_url="ftp://x"), "profile.webhook_url"),
+    ],
+    ids=["unknown-service", "bad-port", "no-alertmanager", "bad-webhook"],
+)
+def test_bad_profiles_name_the_problem(stack: Stack, profile: LocalProfile, message: str) -> None:
+    with pytest.raises(ProfileError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        localize(stack, profile)
+
+
+def test_promtool_and_amtool_accept_the_local_profile(
+    stack: Stack, promtool: str, tmp_path: Path
+) -> None:
+    amtool = shutil.which("amtool")
+    assert amtool, "amtool is missing: run `make test`"
+    write_tree(tmp_path, render_local(stack, PROFILE))
+    result = run_tool(promtool, "check", "config", str(tmp_path / PROMETHEUS_CONFIG_PATH))
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run_tool(amtool, "check-config", str(tmp_path / ALERTMANAGER_CONFIG_PATH))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_generate_profile_local_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "local"
+    code = main(
+        ["generate", "--profile", "local", "--out", str(out), "--port", "agent-api=18123",
+         "--webhook-url", "http://127.0.0.1:15999"]
+    )  # fmt: skip
+    assert code == 0
+    assert "127.0.0.1:18123" in (out / PROMETHEUS_CONFIG_PATH).read_text()
+    assert "http://127.0.0.1:15999/alerts/critical" in (out / ALERTMANAGER_CONFIG_PATH).read_text()
+    assert "not scraped in the local profile: llm-server" in capsys.readouterr().err
+    # Never over generated/ by accident, never a drift check, ports must be numbers.
+    assert main(["generate", "--profile", "local"]) == 2
+    assert main(["generate", "--profile", "local", "--out", str(out), "--check"]) == 2
+    assert main(["generate", "--profile", "local", "--out", str(out), "--port", "x=y"]) == 2
+    assert main(["generate", "--profile", "local", "--out", str(out), "--port", "nginx=80"]) == 2
+
+
+def test_verify_rejects_unknown_scenarios() -> None:
+    assert main(["verify", "--scenarios", "meteor-strike"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("expr", "signal"),
+    [
+        ("up == 0", "up"),
+        ("sum(rate(a_total[1m])) / sum(rate(b_total[1m])) > 0.05",
+         "sum(rate(a_total[1m])) / sum(rate(b_total[1m]))"),
+        ("(x > 0.72) and (y > 0.72)", "x"),
+        ("a / b < 0.7 and sum(c) >= 10", "a / b"),
+        ("up == bool 0", "up == bool 0"),  # a 0/1 value, never empty
+        ("sum(active_sessions)", "sum(active_sessions)"),
+    ],
+)  # fmt: skip
+def test_signal_of_an_alert_drops_only_threshold_filters(expr: str, signal: str) -> None:
+    assert signal_of(expr) == signal
+
+
+BY_AGENT = 'sum by (agent_type) (rate(agent_requests_total{agent_type=~"$agent"}[5m]))'
+
+
+def test_new_dashboards_are_collected_without_code_changes(
+    stack: Stack, rendered: dict[str, str]
+) -> None:
+    dashboard = {
+        "title": "new",
+        "panels": [
+            {"type": "row", "panels": [
+                {"title": "Turns", "targets": [
+                    {"refId": "A", "expr": "sum(rate(agent_requests_total[$__rate_interval]))"},
+                    {"refId": "B", "expr": BY_AGENT},
+                ]},
+                {"title": "Audit", "datasource": {"type": "postgres", "uid": "audit-postgres"},
+                 "targets": [{"refId": "A", "rawSql": "SELECT 1"}]},
+                {"title": "Traces", "datasource": {"type": "jaeger"},
+                 "targets": [{"refId": "A", "expr": "not promql"}]},
+            ]},
+        ],
+    }  # fmt: skip
+    files = {**rendered, "grafana/dashboards/new.json": json.dumps(dashboard)}
+    new = [e for e in collect_expressions(stack, files) if e.source.startswith("new.json")]
+    assert [(e.source, e.expr) for e in new] == [
+        ("new.json / Turns / A", "sum(rate(agent_requests_total[60s]))"),
+        (
+            "new.json / Turns / B",
+            'sum by (agent_type) (rate(agent_requests_total{agent_type=~".*"}[5m]))',
+        ),
+    ]
+
+
+def test_every_rule_and_panel_is_collected(stack: Stack, rendered: dict[str, str]) -> None:
+    expressions = collect_expressions(stack, rendered)
+    rules = [
+        rule
+        for path, text in rendered.items()
+        if path.startswith("prometheus/rules/")
+        for group in yaml.safe_load(text)["groups"]
+        for rule in group["rules"]
+    ]
+    assert len([e for e in expressions if e.kind != "panel"]) == len(rules)
+    # Sources name one expression each (panel titles repeat per SLO row; ids do not).
+    assert len({e.source for e in expressions}) == len(expressions)
+    # Every rendered dashboard (today slo.json; others as they are added) is read.
+    dashboards = {p.removeprefix("grafana/dashboards/") for p in rendered if p.endswith(".json")}
+    assert dashboards
+    assert {e.source.split(" / ")[0] for e in expressions if e.kind == "panel"} == dashboards
