@@ -17,8 +17,12 @@ COPY specs ./specs
 COPY agent_service ./agent_service
 RUN pip install . && rm -rf /src
 
-# Never root: the service needs no privilege.
-RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin bestbox
+# Never root: the service needs no privilege. The audit spool's directory is created
+# here, owned by the service, so the named volume compose mounts on it starts with that
+# owner (Docker copies a mount point's ownership into a new named volume).
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin bestbox \
+    && mkdir -p /var/lib/bestbox/spool \
+    && chown bestbox /var/lib/bestbox/spool
 USER bestbox
 WORKDIR /home/bestbox
 

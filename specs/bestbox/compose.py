@@ -24,6 +24,8 @@ from stackgen.spec import Condition as C
 # dashboards under it (Stack.grafana_url) and /admin embeds them from it.
 GRAFANA_HOST_PORT = 3001
 GRAFANA_URL = f"http://localhost:{GRAFANA_HOST_PORT}"
+# Created in the image (Dockerfile), owned by the service's user.
+AUDIT_SPOOL_DIR = "/var/lib/bestbox/spool"
 
 HEALTHY, STARTED = C.HEALTHY, C.STARTED
 
@@ -102,7 +104,11 @@ agent = ComposeService(
         # The reports' uptime and SLO figures; Grafana as the admin's browser reaches it.
         "PROMETHEUS_URL": "http://prometheus:9090",
         "GRAFANA_URL": GRAFANA_URL,
+        # The audit spool outlives the container: a turn answered before a crash or a
+        # recreate (`stackgen apply` after an update) is replayed from it.
+        "AUDIT_SPOOL_DIR": AUDIT_SPOOL_DIR,
     },
+    mounts=(Mount(source="agent-spool", target=AUDIT_SPOOL_DIR),),
     # /admin sign-in: the hash of the password `stackgen secrets` writes as
     # ADMIN_PASSWORD, and the key of the session cookies (sessions survive restarts).
     secrets={

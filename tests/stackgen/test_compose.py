@@ -229,8 +229,19 @@ def test_data_lives_in_named_volumes(document: dict[str, Any]) -> None:
             "prometheus-data",
             "alertmanager-data",
             "grafana-data",
+            "agent-spool",
         }
     )
+
+
+def test_the_audit_spool_survives_the_container(document: dict[str, Any]) -> None:
+    """The spool is the durability point of the audit log: it must be on a volume, at
+    the directory the service is told to use."""
+    agent = document["services"]["agent-api"]
+    spool = agent["environment"]["AUDIT_SPOOL_DIR"]
+    assert f"agent-spool:{spool}" in agent["volumes"]
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    assert f"mkdir -p {spool}" in dockerfile and f"chown bestbox {spool}" in dockerfile
 
 
 def test_host_services_are_reachable(document: dict[str, Any], stack: Stack) -> None:
