@@ -213,6 +213,9 @@ class LiveStack:
                 "AGENT_HOST": LOCAL_HOST,
                 "AGENT_PORT": str(self.ports["agent-api"]),
                 "DATABASE_URL": _with_database(self.admin_dsn, self.database),
+                # A spool of its own: concurrent stacks must not share one (the writer
+                # locks it), and a restarted agent replays what it left.
+                "AUDIT_SPOOL_DIR": str(self.dir / "audit-spool"),
             }
         )
         env.update(extra or {})
