@@ -35,6 +35,25 @@ def promtool() -> str:
     return path
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the live verify runs first when their tests are collected: they mostly wait
+    on wall-clock rule evaluation, so the rest of the suite runs meanwhile."""
+    if any(item.nodeid.startswith("tests/stackgen/test_verify_live.py") for item in session.items):
+        from tests.stackgen.verify_background import RUNS, BackgroundVerify
+
+        run = BackgroundVerify(bestbox_stack)
+        run.start()
+        RUNS.append(run)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Never leave the verify threads (and the processes they own) behind."""
+    from tests.stackgen.verify_background import RUNS
+
+    for run in RUNS:
+        run.join()
+
+
 def run_tool(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run an external tool (promtool, amtool) bounded in time, capturing its output."""
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)

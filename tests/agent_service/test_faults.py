@@ -184,8 +184,14 @@ def test_sigkill_loses_no_turn_whose_answer_was_sent(tmp_path: Path) -> None:
             again.wait(timeout=10)
         logged = logged_ids(db)
         assert len(logged) == len(set(logged))
-        # Turns cut short by the kill may or may not be logged; answered ones all are.
-        assert answered <= set(logged) <= answered | {o.message_id for o in cut_short}
+        # Answered turns are all logged. Turns cut short by the kill may or may not be:
+        # a turn whose row reached the spool just before the kill is logged although
+        # its client never saw the answer, nor (for a non-streamed one) its message id.
+        assert answered <= set(logged)
+        extra = set(logged) - answered
+        seen_cut = {o.message_id for o in cut_short if o.message_id}
+        unseen_cut = [o for o in cut_short if not o.message_id]
+        assert len(extra - seen_cut) <= len(unseen_cut), (extra, cut_short)
 
 
 class SlowSpool(Spool):

@@ -34,37 +34,31 @@ from stackgen.check.catalog import CatalogIndex
 from stackgen.cli import main
 from stackgen.render import render_all
 from stackgen.spec import Stack
-from stackgen.verify import VerifyOptions, VerifyReport, run_verify
+from stackgen.verify import VerifyReport
 from stackgen.verify.expressions import base_metrics, collect_expressions, rule_index
 from stackgen.verify.live import DEFAULT_ADMIN_DSN
 from stackgen.verify.report import format_report
 from stackgen.verify.scenarios import SCENARIOS
 from stackgen.verify.traffic import FULL_MIX
 from tests.conftest import REPO_ROOT
+from tests.stackgen.verify_background import RUNS, BackgroundVerify
 
-RENAMED_SERVICE = REPO_ROOT / "tests/data/services/renamed_metric.py"
 RENAMED_METRIC = "user_feedback"
 
 
 @pytest.fixture(scope="module")
 def reports(stack: Stack) -> tuple[VerifyReport, VerifyReport]:
-    quick = [s for s in SCENARIOS if s.quick]
-    assert {s.name for s in quick} == {"agent-down", "tool-errors"}
-    variant: dict[str, VerifyReport] = {}
-
-    def run_variant() -> None:
-        options = VerifyOptions(scenarios=(), agent_argv=[sys.executable, str(RENAMED_SERVICE)])
-        variant["report"] = run_verify(stack, options, log=lambda m: print(f"[renamed] {m}"))
-
-    thread = threading.Thread(target=run_variant)
-    thread.start()
-    try:
-        main_report = run_verify(stack, VerifyOptions(scenarios=quick), log=print)
-    finally:
-        thread.join(timeout=600)
+    """The runs started in the background when collection finished (see
+    verify_background.py); started here when this module runs on its own."""
+    assert {s.name for s in SCENARIOS if s.quick} == {"agent-down", "tool-errors"}
+    if not RUNS:
+        run = BackgroundVerify(stack)
+        run.start()
+        RUNS.append(run)
+    main_report, variant = RUNS[0].result("main"), RUNS[0].result("renamed")
     print(format_report(main_report))
-    print(format_report(variant["report"]))
-    return main_report, variant["report"]
+    print(format_report(variant))
+    return main_report, variant
 
 
 def test_every_expression_evaluates_with_data(
