@@ -105,6 +105,7 @@ class PostgresStore:
         self._pool: Any = None
         self._lock = asyncio.Lock()
         self._migrated = False
+        self._look_up = False  # look up existing message ids before writing (replaying)
 
     async def open(self) -> Any:
         """The pool, created on first use; StoreUnavailable when it cannot connect."""
@@ -168,22 +169,40 @@ class PostgresStore:
                 )
 
     async def _write_lane(self, pool: Any, turns: list[TurnRecord]) -> None:
-        async with self._acquire(pool) as connection, connection.transaction():
-            await self._write_turns(connection, turns)
-
-    async def _write_turns(self, connection: Any, turns: list[TurnRecord]) -> None:
-        """Skip the rows already logged, count the new ones into their sessions, COPY
-        them in. All in the caller's transaction: if any step fails nothing is counted
-        or inserted. Should a concurrent transaction insert one of these message ids
-        after the look-up (a timed-out earlier attempt still finishing), the unique
-        index makes the COPY fail, the batch is retried, and the look-up then sees it:
-        a row is never logged twice nor counted twice."""
-        existing = await connection.fetch(_EXISTING, [t.message_id for t in turns])
-        if existing:
-            logged = {row["message_id"] for row in existing}
-            turns = [t for t in turns if t.message_id not in logged]
-            if not turns:
+        """Optimistically, rows are taken as new (the common case: no look-up). When
+        one is not (a replay after a crash, a retried batch whose commit did happen),
+        the unique index on message_id refuses the COPY, the transaction rolls back
+        (nothing counted) and the lane is written again with the look-up; the look-up
+        stays on until a batch finds nothing already logged."""
+        if not self._look_up:
+            try:
+                async with self._acquire(pool) as connection, connection.transaction():
+                    await self._write_turns(connection, turns, look_up=False)
                 return
+            except asyncpg.UniqueViolationError:
+                self._look_up = True
+        async with self._acquire(pool) as connection, connection.transaction():
+            found = await self._write_turns(connection, turns, look_up=True)
+        if not found:
+            self._look_up = False
+
+    async def _write_turns(self, connection: Any, turns: list[TurnRecord], look_up: bool) -> int:
+        """Count the new rows into their sessions, COPY them in; with ``look_up``, skip
+        the rows already logged first. Return how many were skipped. All in the
+        caller's transaction: if any step fails nothing is counted or inserted. A row
+        already logged that is not skipped (no look-up, or a concurrent transaction,
+        such as a timed-out earlier attempt still finishing, inserted it after the
+        look-up) makes the COPY fail on the unique index: a row is never logged twice
+        nor counted twice."""
+        found = 0
+        if look_up:
+            existing = await connection.fetch(_EXISTING, [t.message_id for t in turns])
+            if existing:
+                found = len(existing)
+                logged = {row["message_id"] for row in existing}
+                turns = [t for t in turns if t.message_id not in logged]
+                if not turns:
+                    return found
         deltas = sorted(SessionDelta.aggregate(turns).items())
         await connection.execute(
             _UPSERT_SESSIONS,
@@ -199,6 +218,7 @@ class PostgresStore:
         await connection.copy_records_to_table(
             "conversation_log", columns=_TURN_COLUMNS, records=_copy_rows(turns)
         )
+        return found
 
     async def message_exists(self, message_id: str) -> bool:
         try:
