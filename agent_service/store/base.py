@@ -38,7 +38,9 @@ class AuditStore(Protocol):
 
     async def write(self, items: Sequence[AuditItem]) -> None:
         """Write turns (idempotently by message_id, with their session upserts) and then
-        feedback, all in one transaction."""
+        feedback. Writing a batch again, whole or in part, never logs or counts a turn
+        twice (PostgreSQL may commit a large batch in several transactions; SQLite
+        writes it in one)."""
 
     async def message_exists(self, message_id: str) -> bool: ...
 
