@@ -45,11 +45,21 @@ def main() -> None:
     parser.add_argument(
         "--skip-shutdown", action="store_true", help="skip the SDK shutdown (~10 s)"
     )
+    parser.add_argument(
+        "--ingest-only",
+        type=int,
+        metavar="RUNS",
+        help="only the audit ingest, RUNS times, with the median of each case",
+    )
     args = parser.parse_args()
     scale = 1 if not args.quick else 0
     print(f"# stackgen benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(f"   machine: {_machine()}; PostgreSQL {_postgres()}")
     print(f"   load average (1/5/15 min) at start: {load_average()}")
+    if args.ingest_only:
+        ingest.measure_median(args.ingest_only, 100_000 if scale else 10_000)
+        print(f"\n   load average (1/5/15 min) at end: {load_average()}")
+        return
     overhead.measure(
         "realistic paced model (first token 300 ms, then 30 ms a token, ~33 tokens/s)",
         0.3,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 from agent_service.domain import FeedbackRecord, TurnRecord
+from agent_service.store.jsontext import dumps_text
 
 __all__ = [
     "AuditItem",
@@ -38,7 +38,9 @@ class AuditStore(Protocol):
 
     async def write(self, items: Sequence[AuditItem]) -> None:
         """Write turns (idempotently by message_id, with their session upserts) and then
-        feedback, all in one transaction."""
+        feedback. Writing a batch again, whole or in part, never logs or counts a turn
+        twice (PostgreSQL may commit a large batch in several transactions; SQLite
+        writes it in one)."""
 
     async def message_exists(self, message_id: str) -> bool: ...
 
@@ -66,7 +68,7 @@ def split_items(
 
 
 def tool_calls_json(turn: TurnRecord) -> str:
-    return json.dumps([call.to_json() for call in turn.tool_calls], default=str)
+    return dumps_text([call.to_json() for call in turn.tool_calls])
 
 
 def utc(moment: datetime) -> datetime:

@@ -12,6 +12,7 @@ from typing import Any
 
 from agent_service.domain import FeedbackRecord, ToolCall, TurnRecord
 from agent_service.store.base import AuditItem
+from agent_service.store.jsontext import dumps_bytes
 
 __all__ = ["SpoolFormatError", "decode", "encode"]
 
@@ -54,7 +55,7 @@ def _feedback(feedback: FeedbackRecord) -> dict[str, Any]:
 def encode(item: AuditItem) -> bytes:
     """One record as a line of JSON, newline included."""
     data = _turn(item) if isinstance(item, TurnRecord) else _feedback(item)
-    return json.dumps(data, default=str, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    return dumps_bytes(data) + b"\n"
 
 
 def decode(line: bytes) -> AuditItem:

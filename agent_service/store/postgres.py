@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import asyncpg
 
+from agent_service.domain import TurnRecord
 from agent_service.store.base import (
     AuditItem,
     SessionDelta,
@@ -21,53 +23,50 @@ from agent_service.store.migrate import migrate_postgres
 
 __all__ = ["PostgresStore"]
 
-# Sessions first (the log references them), with nothing counted yet.
-_ENSURE_SESSIONS = """
-INSERT INTO user_sessions (session_id, user_id, started_at, last_active_at)
-SELECT s.session_id, s.user_id, s.started_at, s.started_at
-FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS s(session_id, user_id, started_at)
-ON CONFLICT (session_id) DO NOTHING
+# The message ids of a batch that are already in the log (a replay, or a retried batch
+# whose commit did happen): those rows are skipped and not counted.
+_EXISTING = "SELECT message_id FROM conversation_log WHERE message_id = ANY($1::text[])"
+
+# Sessions first (the log references them), with what the batch's new rows add,
+# pre-aggregated per session: counts added, first and last activity widened, agent
+# counts merged key by key. Rows come sorted by session id, so concurrent writers lock
+# sessions in the same order.
+_UPSERT_SESSIONS = """
+INSERT INTO user_sessions AS s (
+    session_id, user_id, started_at, last_active_at, total_messages, agents_used)
+SELECT d.session_id, d.user_id, d.first_at, d.last_at, d.n, d.agents::jsonb
+FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[],
+            $6::text[])
+     AS d(session_id, user_id, n, first_at, last_at, agents)
+ON CONFLICT (session_id) DO UPDATE
+SET total_messages = s.total_messages + excluded.total_messages,
+    last_active_at = GREATEST(s.last_active_at, excluded.last_active_at),
+    started_at = LEAST(s.started_at, excluded.started_at),
+    agents_used = s.agents_used || (
+        SELECT jsonb_object_agg(e.key, coalesce((s.agents_used ->> e.key)::int, 0) + e.value::int)
+        FROM jsonb_each_text(excluded.agents_used) AS e
+    )  -- never NULL: a session in the batch has at least one new turn, so one agent
 """
 
-# One statement for the whole batch; RETURNING tells which rows are new.
-_INSERT_TURNS = """
-INSERT INTO conversation_log (
-    message_id, session_id, user_id, timestamp, user_message, agent_response, agent_type,
-    tool_calls, latency_ms, ttft_ms, prompt_tokens, completion_tokens, confidence, error,
-    trace_id)
-SELECT t.message_id, t.session_id, t.user_id, t.ts, t.user_message, t.agent_response,
-       t.agent_type, t.tool_calls::jsonb, t.latency_ms, t.ttft_ms, t.prompt_tokens,
-       t.completion_tokens, t.confidence, t.error, t.trace_id
-FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
-            $7::text[], $8::text[], $9::int[], $10::int[], $11::int[], $12::int[],
-            $13::float8[], $14::text[], $15::text[])
-     AS t(message_id, session_id, user_id, ts, user_message, agent_response, agent_type,
-          tool_calls, latency_ms, ttft_ms, prompt_tokens, completion_tokens, confidence,
-          error, trace_id)
-ON CONFLICT (message_id) DO NOTHING
-RETURNING message_id
-"""
-
-# Pre-aggregated per session: counts added, last activity kept at its maximum, agent
-# counts merged key by key.
-_COUNT_SESSIONS = """
-UPDATE user_sessions AS s
-SET total_messages = s.total_messages + d.n,
-    last_active_at = GREATEST(s.last_active_at, d.last_at),
-    started_at = LEAST(s.started_at, d.first_at),
-    agents_used = (
-        SELECT coalesce(jsonb_object_agg(k.key, k.total), '{}'::jsonb)
-        FROM (
-            SELECT e.key, sum(e.value::text::int) AS total
-            FROM (SELECT * FROM jsonb_each(s.agents_used)
-                  UNION ALL SELECT * FROM jsonb_each(d.agents::jsonb)) AS e
-            GROUP BY e.key
-        ) AS k
-    )
-FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::timestamptz[], $5::text[])
-     AS d(session_id, n, first_at, last_at, agents)
-WHERE s.session_id = d.session_id
-"""
+# The new rows go in with COPY (binary, one message stream for the whole batch), in
+# submission order (``id`` follows it).
+_TURN_COLUMNS = (
+    "message_id",
+    "session_id",
+    "user_id",
+    "timestamp",
+    "user_message",
+    "agent_response",
+    "agent_type",
+    "tool_calls",
+    "latency_ms",
+    "ttft_ms",
+    "prompt_tokens",
+    "completion_tokens",
+    "confidence",
+    "error",
+    "trace_id",
+)
 
 _FEEDBACK = """
 UPDATE conversation_log
@@ -94,14 +93,19 @@ class PostgresStore:
         connect_timeout_s: float = 3.0,
         command_timeout_s: float = 10.0,
         max_connections: int = 4,
+        write_lanes: int = 2,
     ) -> None:
+        if write_lanes < 1 or write_lanes > max_connections:
+            raise ValueError("write_lanes must be between 1 and max_connections")
         self.dsn = dsn
         self.connect_timeout_s = connect_timeout_s
         self.command_timeout_s = command_timeout_s
         self.max_connections = max_connections
+        self.write_lanes = write_lanes
         self._pool: Any = None
         self._lock = asyncio.Lock()
         self._migrated = False
+        self._look_up = False  # look up existing message ids before writing (replaying)
 
     async def open(self) -> Any:
         """The pool, created on first use; StoreUnavailable when it cannot connect."""
@@ -134,62 +138,87 @@ class PostgresStore:
         self._migrated = True
 
     async def write(self, items: Sequence[AuditItem]) -> None:
+        """Turns, then feedback. A large batch's turns are split by session into lanes
+        written concurrently on their own connections, each lane one transaction: the
+        server inserts on several cores. Every lane is idempotent on its own (see
+        ``_write_turns``), so when one lane fails and the batch is retried, the rows a
+        committed lane wrote are skipped and not counted again. A session's turns stay
+        in one lane, in order (no two lanes update the same session row). Feedback is
+        written after every lane has committed, so it always finds its turns."""
         turns, feedback = split_items(items)
         if not turns and not feedback:
             return
         if not self._migrated:
             await self.migrate()
         pool = await self.open()
-        async with self._acquire(pool) as connection, connection.transaction():
-            if turns:
-                firsts = SessionDelta.aggregate(turns)
-                await connection.execute(
-                    _ENSURE_SESSIONS,
-                    list(firsts),
-                    [d.user_id for d in firsts.values()],
-                    [d.first_at for d in firsts.values()],
-                )
-                # One pass over the rows, transposed into the 15 column arrays.
-                columns = zip(
-                    *(
-                        (
-                            t.message_id,
-                            t.session_id,
-                            t.user_id,
-                            utc(t.timestamp),
-                            t.user_message,
-                            t.agent_response,
-                            t.agent_type,
-                            tool_calls_json(t),
-                            t.latency_ms,
-                            t.ttft_ms,
-                            t.prompt_tokens,
-                            t.completion_tokens,
-                            t.confidence,
-                            t.error,
-                            t.trace_id,
-                        )
-                        for t in turns
-                    ),
-                    strict=True,
-                )
-                rows = await connection.fetch(_INSERT_TURNS, *(list(c) for c in columns))
-                inserted = {row["message_id"] for row in rows}
-                deltas = SessionDelta.aggregate([t for t in turns if t.message_id in inserted])
-                if deltas:
-                    await connection.execute(
-                        _COUNT_SESSIONS,
-                        list(deltas),
-                        [d.messages for d in deltas.values()],
-                        [d.first_at for d in deltas.values()],
-                        [d.last_at for d in deltas.values()],
-                        [json.dumps(d.agents) for d in deltas.values()],
-                    )
-            if feedback:
+        if turns:
+            lanes = _lanes(turns, self.write_lanes)
+            results = await asyncio.gather(
+                *(self._write_lane(pool, lane) for lane in lanes), return_exceptions=True
+            )
+            # Every lane has finished (committed or rolled back) before anything is
+            # raised: a retry never overlaps a lane still running.
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
+        if feedback:
+            async with self._acquire(pool) as connection, connection.transaction():
                 await connection.executemany(
                     _FEEDBACK,
                     [(f.message_id, f.rating, f.comment, utc(f.at)) for f in feedback],
                 )
+
+    async def _write_lane(self, pool: Any, turns: list[TurnRecord]) -> None:
+        """Optimistically, rows are taken as new (the common case: no look-up). When
+        one is not (a replay after a crash, a retried batch whose commit did happen),
+        the unique index on message_id refuses the COPY, the transaction rolls back
+        (nothing counted) and the lane is written again with the look-up; the look-up
+        stays on until a batch finds nothing already logged."""
+        if not self._look_up:
+            try:
+                async with self._acquire(pool) as connection, connection.transaction():
+                    await self._write_turns(connection, turns, look_up=False)
+                return
+            except asyncpg.UniqueViolationError:
+                self._look_up = True
+        async with self._acquire(pool) as connection, connection.transaction():
+            found = await self._write_turns(connection, turns, look_up=True)
+        if not found:
+            self._look_up = False
+
+    async def _write_turns(self, connection: Any, turns: list[TurnRecord], look_up: bool) -> int:
+        """Count the new rows into their sessions, COPY them in; with ``look_up``, skip
+        the rows already logged first. Return how many were skipped. All in the
+        caller's transaction: if any step fails nothing is counted or inserted. A row
+        already logged that is not skipped (no look-up, or a concurrent transaction,
+        such as a timed-out earlier attempt still finishing, inserted it after the
+        look-up) makes the COPY fail on the unique index: a row is never logged twice
+        nor counted twice."""
+        found = 0
+        if look_up:
+            existing = await connection.fetch(_EXISTING, [t.message_id for t in turns])
+            if existing:
+                found = len(existing)
+                logged = {row["message_id"] for row in existing}
+                turns = [t for t in turns if t.message_id not in logged]
+                if not turns:
+                    return found
+        deltas = sorted(SessionDelta.aggregate(turns).items())
+        await connection.execute(
+            _UPSERT_SESSIONS,
+            [session_id for session_id, _ in deltas],
+            [d.user_id for _, d in deltas],
+            [d.messages for _, d in deltas],
+            [d.first_at for _, d in deltas],
+            [d.last_at for _, d in deltas],
+            [json.dumps(d.agents) for _, d in deltas],
+        )
+        # A generator, not a list: asyncpg sends COPY data in chunks as it encodes, so
+        # the server works on the first rows while the rest are still being prepared.
+        await connection.copy_records_to_table(
+            "conversation_log", columns=_TURN_COLUMNS, records=_copy_rows(turns)
+        )
+        return found
 
     async def message_exists(self, message_id: str) -> bool:
         try:
@@ -219,3 +248,40 @@ class PostgresStore:
                 await asyncio.wait_for(pool.close(), timeout=self.connect_timeout_s)
             except (TimeoutError, OSError):
                 pool.terminate()
+
+
+def _copy_rows(turns: list[TurnRecord]) -> Iterator[tuple[Any, ...]]:
+    for t in turns:
+        yield (
+            t.message_id,
+            t.session_id,
+            t.user_id,
+            utc(t.timestamp),
+            t.user_message,
+            t.agent_response,
+            t.agent_type,
+            tool_calls_json(t),
+            t.latency_ms,
+            t.ttft_ms,
+            t.prompt_tokens,
+            t.completion_tokens,
+            t.confidence,
+            t.error,
+            t.trace_id,
+        )
+
+
+# Below this many turns a batch goes in one transaction: a second lane's extra commit
+# (and fsync) costs more than it saves.
+_MIN_TURNS_PER_LANE = 250
+
+
+def _lanes(turns: list[TurnRecord], lanes: int) -> list[list[TurnRecord]]:
+    """The turns split by session (a stable hash), submission order kept in each lane."""
+    count = min(lanes, len(turns) // _MIN_TURNS_PER_LANE) or 1
+    if count == 1:
+        return [turns]
+    split: list[list[TurnRecord]] = [[] for _ in range(count)]
+    for turn in turns:
+        split[zlib.crc32(turn.session_id.encode()) % count].append(turn)
+    return [lane for lane in split if lane]

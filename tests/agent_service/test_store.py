@@ -462,3 +462,202 @@ async def test_stop_drains_the_queue(store: AuditStore) -> None:
     assert await store.message_exists(turns[-1].message_id)
     logged = await rows(store, "SELECT message_id FROM conversation_log WHERE session_id = $1", sid)
     assert len(logged) == 23
+
+
+# -- the bulk path: COPY of the new rows, lanes split by session ------------------------
+
+
+def conversations(sessions: list[str], per_session: int) -> list[TurnRecord]:
+    """Interleaved turns of several sessions, as concurrent users produce them."""
+    agents = ("erp", "crm", "it_ops")
+    return [
+        turn(sid, n, agent=agents[(n + index) % len(agents)])
+        for n in range(per_session)
+        for index, sid in enumerate(sessions)
+    ]
+
+
+async def _logged_by_session(store: AuditStore, sessions: list[str]) -> dict[str, list[str]]:
+    found = await rows(
+        store,
+        "SELECT session_id, message_id FROM conversation_log WHERE session_id LIKE $1 ORDER BY id",
+        sessions[0][:-3] + "%",
+    )
+    logged: dict[str, list[str]] = {sid: [] for sid in sessions}
+    for row in found:
+        logged[row["session_id"]].append(row["message_id"])
+    return logged
+
+
+async def _sessions(store: AuditStore, sessions: list[str]) -> dict[str, dict[str, Any]]:
+    found = await rows(
+        store, "SELECT * FROM user_sessions WHERE session_id LIKE $1", sessions[0][:-3] + "%"
+    )
+    return {row["session_id"]: row for row in found}
+
+
+def _expected_session(turns: list[TurnRecord]) -> dict[str, Any]:
+    agents: dict[str, int] = {}
+    for t in turns:
+        agents[t.agent_type] = agents.get(t.agent_type, 0) + 1
+    return {
+        "total_messages": len(turns),
+        "agents_used": agents,
+        "started_at": min(t.timestamp for t in turns),
+        "last_active_at": max(t.timestamp for t in turns),
+    }
+
+
+def _session_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: row[key] for key in ("total_messages", "agents_used", "started_at", "last_active_at")
+    }
+
+
+async def test_a_large_batch_keeps_each_sessions_order_and_counts_exactly(
+    store: AuditStore,
+) -> None:
+    """600 turns of 30 sessions: large enough to be split into lanes on PostgreSQL."""
+    prefix = "bulk-" + uuid.uuid4().hex[:8]
+    sessions = [f"{prefix}-{n:02d}" for n in range(30)]
+    batch = conversations(sessions, 20)
+    await store.write(batch)
+
+    logged = await _logged_by_session(store, sessions)
+    for sid in sessions:
+        assert logged[sid] == [t.message_id for t in batch if t.session_id == sid]
+    counted = await _sessions(store, sessions)
+    for sid in sessions:
+        mine = [t for t in batch if t.session_id == sid]
+        assert _session_view(counted[sid]) == _expected_session(mine)
+
+
+async def test_a_replayed_large_batch_inserts_nothing_and_counts_nothing(
+    store: AuditStore,
+) -> None:
+    prefix = "replay-" + uuid.uuid4().hex[:8]
+    sessions = [f"{prefix}-{n:02d}" for n in range(30)]
+    first = conversations(sessions, 20)
+    await store.write(first)
+    before = await _sessions(store, sessions)
+
+    await store.write(first)  # the whole batch again (a retry whose commit did happen)
+
+    assert await _sessions(store, sessions) == before
+    logged = await _logged_by_session(store, sessions)
+    assert sum(len(ids) for ids in logged.values()) == len(first)
+
+
+async def test_a_batch_of_old_and_new_rows_inserts_and_counts_only_the_new(
+    store: AuditStore,
+) -> None:
+    """Half the batch is already logged (a replay overlapping new turns), in a mix of
+    sessions: old only, new only, and both."""
+    prefix = "mixed-" + uuid.uuid4().hex[:8]
+    sessions = [f"{prefix}-{n:02d}" for n in range(30)]
+    turns = conversations(sessions, 20)
+    old_sessions, new_sessions = set(sessions[:10]), set(sessions[20:])
+    old = [
+        t
+        for t in turns
+        if t.session_id in old_sessions
+        or (t.session_id not in new_sessions and int(t.user_message.split()[1]) < 10)
+    ]
+    await store.write(old)
+
+    await store.write(turns)  # old and new rows together, in submission order
+
+    logged = await _logged_by_session(store, sessions)
+    counted = await _sessions(store, sessions)
+    for sid in sessions:
+        mine = [t for t in turns if t.session_id == sid]
+        assert logged[sid] == [t.message_id for t in mine]  # each once, in order
+        assert _session_view(counted[sid]) == _expected_session(mine)
+
+
+async def test_a_batch_whose_one_lane_failed_is_retried_without_duplicates(
+    pg_dsn: str,
+) -> None:
+    """A real transient failure in one lane: another connection holds a session row
+    locked, so that lane's upsert times out while the other lane commits. The retried
+    batch then logs each row once and counts each once."""
+    prefix = "lane-" + uuid.uuid4().hex[:8]
+    sessions = [f"{prefix}-{n:02d}" for n in range(30)]
+    batch = conversations(sessions, 20)
+    store = PostgresStore(pg_dsn, command_timeout_s=1.0)
+    await store.migrate()
+    locked_session = sessions[0]
+    earlier = turn(locked_session, 99)
+    await store.write([earlier])
+    holder = await asyncpg.connect(pg_dsn, timeout=5)
+    try:
+        locked = holder.transaction()
+        await locked.start()
+        await holder.execute(
+            "SELECT 1 FROM user_sessions WHERE session_id = $1 FOR UPDATE", locked_session
+        )
+        with pytest.raises(TimeoutError):
+            await store.write(batch)
+        await locked.rollback()
+        committed = await _logged_by_session(store, sessions)
+        partly = sum(len(ids) for ids in committed.values()) - 1  # less the earlier turn
+        assert 0 < partly < len(batch)  # one lane committed, the other did not
+
+        await store.write(batch)  # the writer's retry
+    finally:
+        await holder.close()
+    try:
+        logged = await _logged_by_session(store, sessions)
+        counted = await _sessions(store, sessions)
+        for sid in sessions:
+            mine = [t for t in batch if t.session_id == sid]
+            previous = [earlier] if sid == locked_session else []
+            assert logged[sid] == [t.message_id for t in previous + mine]
+            assert _session_view(counted[sid]) == _expected_session(previous + mine)
+    finally:
+        await store.close()
+
+
+async def test_the_writer_keeps_order_and_feedback_through_large_batches(
+    store: AuditStore,
+) -> None:
+    prefix = "writer-" + uuid.uuid4().hex[:8]
+    sessions = [f"{prefix}-{n:02d}" for n in range(40)]
+    turns = conversations(sessions, 30)
+    rated = turns[700]
+    items: list[AuditItem] = [*turns[:1000], FeedbackRecord(rated.message_id, "positive", None, T0)]
+    items += turns[1000:]
+    writer = AuditWriter(store, batch_size=1000, flush_interval_s=0.01)
+    await writer.start()
+    assert all(writer.submit(item) for item in items)
+    await writer.flush(timeout_s=60)
+    await writer.stop()
+
+    logged = await _logged_by_session(store, sessions)
+    counted = await _sessions(store, sessions)
+    for sid in sessions:
+        mine = [t for t in turns if t.session_id == sid]
+        assert logged[sid] == [t.message_id for t in mine]
+        assert _session_view(counted[sid]) == _expected_session(mine)
+    (feedback,) = await rows(
+        store,
+        "SELECT user_feedback FROM conversation_log WHERE message_id = $1",
+        rated.message_id,
+    )
+    assert feedback["user_feedback"] == "positive"
+
+
+def test_a_large_batch_is_split_by_session_into_lanes_in_order() -> None:
+    """The PostgreSQL tests above write batches large enough to take two lanes."""
+    from agent_service.store.postgres import _lanes
+
+    sessions = [f"s-{n:02d}" for n in range(30)]
+    batch = conversations(sessions, 20)
+    lanes = _lanes(batch, 2)
+    assert len(lanes) == 2
+    assert sorted((t for lane in lanes for t in lane), key=batch.index) == batch
+    for lane in lanes:
+        assert lane == sorted(lane, key=batch.index)  # submission order kept
+    first, second = ({t.session_id for t in lane} for lane in lanes)
+    assert not first & second  # a session in one lane only
+    assert _lanes(batch[:300], 2) == [batch[:300]]  # small: one transaction
