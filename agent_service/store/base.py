@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from agent_service.domain import FeedbackRecord, TurnRecord
 from agent_service.store.jsontext import dumps_text
@@ -18,6 +18,7 @@ __all__ = [
     "merge_counts",
     "split_items",
     "tool_calls_json",
+    "turn_row",
     "utc",
 ]
 
@@ -69,6 +70,29 @@ def split_items(
 
 def tool_calls_json(turn: TurnRecord) -> str:
     return dumps_text([call.to_json() for call in turn.tool_calls])
+
+
+def turn_row(turn: TurnRecord, timestamp: Callable[[datetime], Any]) -> tuple[Any, ...]:
+    """A turn as the conversation_log columns both backends insert, in their order;
+    ``timestamp`` converts the time the way the backend stores it."""
+    t = turn
+    return (
+        t.message_id,
+        t.session_id,
+        t.user_id,
+        timestamp(t.timestamp),
+        t.user_message,
+        t.agent_response,
+        t.agent_type,
+        tool_calls_json(t),
+        t.latency_ms,
+        t.ttft_ms,
+        t.prompt_tokens,
+        t.completion_tokens,
+        t.confidence,
+        t.error,
+        t.trace_id,
+    )
 
 
 def utc(moment: datetime) -> datetime:

@@ -16,7 +16,7 @@ from agent_service.store.base import (
     SessionDelta,
     StoreUnavailable,
     split_items,
-    tool_calls_json,
+    turn_row,
     utc,
 )
 from agent_service.store.migrate import migrate_postgres
@@ -252,23 +252,7 @@ class PostgresStore:
 
 def _copy_rows(turns: list[TurnRecord]) -> Iterator[tuple[Any, ...]]:
     for t in turns:
-        yield (
-            t.message_id,
-            t.session_id,
-            t.user_id,
-            utc(t.timestamp),
-            t.user_message,
-            t.agent_response,
-            t.agent_type,
-            tool_calls_json(t),
-            t.latency_ms,
-            t.ttft_ms,
-            t.prompt_tokens,
-            t.completion_tokens,
-            t.confidence,
-            t.error,
-            t.trace_id,
-        )
+        yield turn_row(t, utc)
 
 
 # Below this many turns a batch goes in one transaction: a second lane's extra commit

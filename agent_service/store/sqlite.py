@@ -19,7 +19,7 @@ from agent_service.store.base import (
     StoreUnavailable,
     merge_counts,
     split_items,
-    tool_calls_json,
+    turn_row,
     utc,
 )
 from agent_service.store.migrate import migrate_sqlite
@@ -203,24 +203,5 @@ def _write_turns(connection: sqlite3.Connection, turns: list[TurnRecord]) -> Non
     )
     connection.executemany(
         _INSERT_TURN,
-        [
-            (
-                t.message_id,
-                t.session_id,
-                t.user_id,
-                iso(t.timestamp),
-                t.user_message,
-                t.agent_response,
-                t.agent_type,
-                tool_calls_json(t),
-                t.latency_ms,
-                t.ttft_ms,
-                t.prompt_tokens,
-                t.completion_tokens,
-                t.confidence,
-                t.error,
-                t.trace_id,
-            )
-            for t in new
-        ],
+        [turn_row(t, iso) for t in new],
     )
