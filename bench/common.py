@@ -1,24 +1,24 @@
-"""What the benchmarks share: throw-away PostgreSQL databases, a stand-in OTLP
-receiver, agent-service processes on 127.0.0.1, percentiles."""
+"""What the benchmarks share: throw-away PostgreSQL databases, agent-service processes
+on 127.0.0.1, percentiles. The stand-in OTLP collector and free ports are the test
+suite's own (tests/agent_service/servers.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import asyncpg
 import httpx
+
+from tests.agent_service.servers import free_port
 
 ADMIN_DSN = os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 SERVICE = Path(sys.executable).parent / "agent-service"
@@ -50,37 +50,6 @@ def scratch_database() -> Iterator[str]:
         yield ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-class _Receiver(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.send_response(200)
-        self.send_header("content-length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def otlp_receiver() -> Iterator[str]:
-    """Accepts OTLP/HTTP posts and discards them (a stand-in for the collector)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import otlp_receiver, percentile, scratch_database, service
+from bench.common import percentile, scratch_database, service
+from tests.agent_service.servers import stand_in_collector
 
 QUESTIONS = (
     "status of invoice INV-1001",
@@ -82,14 +83,14 @@ def measure(
     with (
         tempfile.TemporaryDirectory(prefix="bench-") as tmp,
         scratch_database() as database_url,
-        otlp_receiver() as collector,
+        stand_in_collector() as collector,
     ):
         folder = Path(tmp)
         on_env = {
             **model,
             "DATABASE_URL": database_url,
             "AUDIT_SPOOL_DIR": str(folder / "spool"),
-            "OTEL_EXPORTER_OTLP_ENDPOINT": collector,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
         }
         off_env = {**model, "BESTBOX_TELEMETRY": "off", "AUDIT_SPOOL_DIR": "none"}
         (folder / "on").mkdir()

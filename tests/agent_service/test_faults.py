@@ -31,7 +31,6 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -43,7 +42,7 @@ from agent_service.store import AuditItem
 from agent_service.store.spool import Segment, Spool
 from tests.agent_service.databases import AuditDatabase, audit_database
 from tests.agent_service.proxy import proxy_to
-from tests.agent_service.servers import free_port, serving
+from tests.agent_service.servers import free_port, serving, stand_in_collector
 from tests.agent_service.traffic import Traffic, one_turn
 
 SCRIPT = Path(sys.executable).parent / "agent-service"
@@ -235,37 +234,6 @@ def test_the_answer_is_sent_only_after_its_audit_row_is_in_the_spool(tmp_path: P
 # -- the OTLP collector unreachable --------------------------------------------------------
 
 
-class _Collector(BaseHTTPRequestHandler):
-    posts = 0
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("content-length", 0))
-        self.rfile.read(length)
-        type(self).posts += 1
-        self.send_response(200)
-        self.send_header("content-type", "application/x-protobuf")
-        self.send_header("content-length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def stand_in_collector() -> Iterator[str]:
-    """Accepts OTLP/HTTP trace posts (stand-in: no collector runs on this machine)."""
-    _Collector.posts = 0
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
 @contextmanager
 def black_hole() -> Iterator[str]:
     """A collector address that accepts TCP connections and never answers."""
@@ -289,7 +257,7 @@ def test_unreachable_collector_fails_nothing_slows_nothing_and_exit_is_bounded(
     latencies: dict[str, list[float]] = {"up": [], "down": []}
     failures: list[str] = []
     with stand_in_collector() as collector, black_hole() as dead:
-        up, down = app_exporting_to(collector, "up"), app_exporting_to(dead, "down")
+        up, down = app_exporting_to(collector.url, "up"), app_exporting_to(dead, "down")
         with serving(up) as up_url, serving(down) as down_url:
 
             def alternate(worker: int) -> None:
@@ -311,7 +279,7 @@ def test_unreachable_collector_fails_nothing_slows_nothing_and_exit_is_bounded(
                 thread.start()
             for thread in workers:
                 thread.join(timeout=120)
-        assert _Collector.posts > 0  # the "up" side really exported its spans
+        assert collector.posts > 0  # the "up" side really exported its spans
 
         assert failures == []
         assert len(latencies["up"]) == len(latencies["down"]) == 30
