@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The pinned programs the tools step builds come before anything else on PATH.
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
 .PHONY: generate test check lint tools venv clean bench verify
 
@@ -44,7 +46,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# What the tests need from outside PyPI: promtool/amtool (Debian packages) and a PostgreSQL.
+# What the tests need from outside PyPI: the stack's programs built from their Go modules
+# (prometheus, promtool, alertmanager, amtool, otelcol, jaeger in .tools/bin, cached by
+# version in ~/.cache/stackgen-tools), a PostgreSQL on 127.0.0.1:5432 and chromium.
 tools:
 	@bash scripts/ensure-test-tools.sh
 

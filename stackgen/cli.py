@@ -195,8 +195,8 @@ def _add_verify_parser(commands: Any, common: Callable[[argparse.ArgumentParser]
         description="Start the agent service, Prometheus and Alertmanager on 127.0.0.1 "
         "with the local profile, drive traffic, evaluate every dashboard and rule "
         "expression, and run the fault scenarios (each on its own stack, concurrently). "
-        "Needs the Debian prometheus and prometheus-alertmanager packages and a "
-        "PostgreSQL (scripts/ensure-test-tools.sh).",
+        "Needs the stack's programs built by scripts/build-tools.sh (.tools/bin) and a "
+        "PostgreSQL (scripts/ensure-test-tools.sh sets up both).",
         epilog="Exit codes: 0 everything proven; 1 failures; 2 invalid spec or missing "
         "environment.",
     )

@@ -77,9 +77,9 @@ SLO_BURN_TIERS: Final = (
 )
 
 # Grafana dashboards. The schema version must match the Grafana image the compose target
-# pins (issue 4: Grafana 10.4 / 11 write schemaVersion 39), or Grafana migrates on load.
+# pins (Grafana 12.4 writes schemaVersion 42), or Grafana migrates them on load.
 GRAFANA_DASHBOARDS_DIR: Final = "grafana/dashboards"
-GRAFANA_SCHEMA_VERSION: Final = 39
+GRAFANA_SCHEMA_VERSION: Final = 42
 SLO_DASHBOARD_NAME: Final = "slo"
 SLO_DASHBOARD_FILE: Final = f"{GRAFANA_DASHBOARDS_DIR}/{SLO_DASHBOARD_NAME}.json"
 # The SLO dashboard UID is "<stack name><this>": bestbox-slo.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from specs.bestbox import stack as bestbox_stack
 from stackgen.render import render_all
 from stackgen.spec import Stack
+from stackgen.tools import ToolMissing, find_tool
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GENERATED = REPO_ROOT / "generated"
@@ -26,13 +26,22 @@ def rendered(stack: Stack) -> dict[str, str]:
     return render_all(stack)
 
 
+def tool_path(name: str) -> str:
+    """A program of the stack as the tools step built it (the pinned version)."""
+    try:
+        return find_tool(name)
+    except ToolMissing as missing:
+        pytest.fail(str(missing))
+
+
 @pytest.fixture(scope="session")
 def promtool() -> str:
-    """The real promtool (Debian's prometheus package, installed by `make test`)."""
-    path = shutil.which("promtool")
-    if path is None:
-        pytest.fail("promtool is missing: run `make test`, which installs Debian's prometheus")
-    return path
+    return tool_path("promtool")
+
+
+@pytest.fixture(scope="session")
+def amtool() -> str:
+    return tool_path("amtool")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -336,8 +336,10 @@ low_satisfaction = Alert(
         },
         fault_at="60m",
         fires_within="30m",
-        # At 90m the 1h window holds 29 healthy minutes (58 up) and 31 faulty (62 down).
-        value=58 / 120,
+        # At 90m the 1h window is left-open (samples of minutes 31..90): 28 healthy steps
+        # (56 up, extrapolated to the whole hour: 56 * 60/59) and 31 faulty ones (62
+        # down, not extrapolated: that counter was at zero when the window began).
+        value=(56 * 60 / 59) / (56 * 60 / 59 + 62),
         # 3 up for 1 down: 75%, above the 70% floor.
         near_miss={
             _api("user_feedback_total", rating="positive"): counter(3, 3, 60, 91),

@@ -48,12 +48,13 @@ postgres = ComposeService(
 )
 jaeger = ComposeService(
     name="jaeger",
-    image="jaegertracing/all-in-one:1.54",
-    # OTLP in from the collector; traces in memory (the UI is for recent requests).
-    environment={"COLLECTOR_OTLP_ENABLED": "true", "SPAN_STORAGE_TYPE": "memory"},
+    # Jaeger v2 (a collector distribution): its default configuration receives OTLP and
+    # keeps traces in memory (the UI is for recent requests). The version of the jaeger
+    # the tests run (tools/versions.env).
+    image="jaegertracing/jaeger:2.13.0",
     ports=(PublishedPort(container=16686),),
-    # No healthcheck: older all-in-one images are built FROM scratch (no shell, no
-    # HTTP client to probe with), so dependants wait for it to start.
+    # No healthcheck: the image is built FROM scratch (no shell, no HTTP client to probe
+    # with), so dependants wait for it to start.
 )
 otel_collector = ComposeService(
     name="otel-collector",
@@ -64,8 +65,8 @@ otel_collector = ComposeService(
 )
 alertmanager = ComposeService(
     name="alertmanager",
-    # 0.25: the amtool `make test` checks the configuration with.
-    image="prom/alertmanager:v0.25.0",
+    # The version of the alertmanager and amtool the tests run (tools/versions.env).
+    image="prom/alertmanager:v0.35.0",
     mounts=(
         Mount(source="alertmanager-data", target="/alertmanager"),
         # Slack webhook URL / SMTP password files (see README, Alertmanager).
@@ -76,8 +77,8 @@ alertmanager = ComposeService(
 )
 prometheus = ComposeService(
     name="prometheus",
-    # 2.42: the promtool `make test` checks the rules and their unit tests with.
-    image="prom/prometheus:v2.42.0",
+    # The version of the prometheus and promtool the tests run (tools/versions.env).
+    image="prom/prometheus:v3.16.0",
     mounts=(Mount(source="prometheus-data", target="/prometheus"),),
     ports=(PublishedPort(container=9090),),
     healthcheck=http_check("http://localhost:9090/-/healthy"),

@@ -78,7 +78,7 @@ postgres = Service(
 )
 jaeger = Service(
     name="jaeger",
-    description="Jaeger all-in-one: trace storage and UI (OTLP in from the collector).",
+    description="Jaeger v2: trace storage and UI (OTLP in from the collector).",
     host="jaeger",
     port=16686,
 )

@@ -39,7 +39,8 @@ stack = Stack(
         alertmanager="alertmanager",
     ),
     collector=Collector(
-        image="otel/opentelemetry-collector-contrib:0.96.0",
+        # The release of the otelcol the tests build (tools/otelcol/builder-config.yaml).
+        image="otel/opentelemetry-collector-contrib:0.165.1",
         host="otel-collector",
         otlp_grpc_port=4317,
         otlp_http_port=4318,
@@ -58,8 +59,8 @@ stack = Stack(
     ),
     alerting=ALERTING,
     grafana=Grafana(
-        # schemaVersion 39 in every dashboard is what this image writes.
-        image="grafana/grafana:10.4.2",
+        # schemaVersion 42 in every dashboard is what this image writes.
+        image="grafana/grafana:12.4.0",
         service="grafana",
         folder="BestBox",
         datasources=(

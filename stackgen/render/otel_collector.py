@@ -18,12 +18,16 @@ __all__ = ["PROCESSORS", "collector_config", "render"]
 # Every pipeline's processors, in order: memory_limiter must come first (it refuses
 # data before anything else buffers it), batch last (it batches the final data).
 PROCESSORS = ("memory_limiter", "resource", "batch")
-JAEGER_EXPORTER = "otlp/jaeger"
+# The OTLP gRPC exporter's type is `otlp_grpc` (`otlp` is its deprecated alias).
+JAEGER_EXPORTER = "otlp_grpc/jaeger"
+
+
+# Inside the container: listen on every interface, compose maps the ports.
+LISTEN_HOST = "0.0.0.0"
 
 
 def _listen(port: int) -> str:
-    # Inside the container: listen on every interface, compose maps the ports.
-    return f"0.0.0.0:{port}"
+    return f"{LISTEN_HOST}:{port}"
 
 
 def collector_config(collector: Collector) -> dict[str, Any]:
@@ -77,8 +81,24 @@ def collector_config(collector: Collector) -> dict[str, Any]:
         },
         "service": {
             "extensions": ["health_check"],
+            # The collector's own metrics, pulled by Prometheus (the `address` key of
+            # older releases is gone: a reader with a Prometheus exporter serves them).
             "telemetry": {
-                "metrics": {"level": "normal", "address": _listen(collector.telemetry_metrics_port)}
+                "metrics": {
+                    "level": "normal",
+                    "readers": [
+                        {
+                            "pull": {
+                                "exporter": {
+                                    "prometheus": {
+                                        "host": LISTEN_HOST,
+                                        "port": collector.telemetry_metrics_port,
+                                    }
+                                }
+                            }
+                        }
+                    ],
+                }
             },
             "pipelines": {
                 "traces": {

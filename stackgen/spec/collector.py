@@ -25,7 +25,7 @@ __all__ = [
     "ResourceAction",
 ]
 
-# An image pinned by version: "otel/opentelemetry-collector-contrib:0.96.0" (no `latest`).
+# An image pinned by version: "otel/opentelemetry-collector-contrib:0.165.1" (no `latest`).
 PINNED_IMAGE = r"^[a-z0-9][a-z0-9./_-]*:v?[0-9]+(\.[0-9]+)+([.-][A-Za-z0-9]+)*$"
 Port = int
 
@@ -104,7 +104,7 @@ class Collector(SpecModel):
 
     spec_key = "host"
 
-    image: str = Field(default="otel/opentelemetry-collector-contrib:0.96.0", pattern=PINNED_IMAGE)
+    image: str = Field(default="otel/opentelemetry-collector-contrib:0.165.1", pattern=PINNED_IMAGE)
     # The compose service name other containers reach it by.
     host: str = Field(default="otel-collector", pattern=r"^[a-z][a-z0-9-]*$")
     otlp_grpc_port: Port = Field(default=4317, ge=1, le=65535)

@@ -26,6 +26,7 @@ import httpx
 
 from stackgen.render.local_profile import LOCAL_HOST, LocalProfile, render_local
 from stackgen.spec import Stack
+from stackgen.tools import ToolMissing, find_tool
 from stackgen.verify.processes import Child, ProcessSet
 from stackgen.verify.prometheus_api import PrometheusAPI
 from stackgen.verify.webhook import WebhookReceiver
@@ -40,8 +41,6 @@ __all__ = [
 ]
 
 DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PROMETHEUS_BINARY = "prometheus"
-ALERTMANAGER_BINARY = "prometheus-alertmanager"  # Debian's name for alertmanager
 STARTUP_TIMEOUT_S = 45.0
 # Variables of the caller's environment the service must not inherit: they would point
 # it at another LLM, database or trace collector than the run's own.
@@ -69,13 +68,10 @@ def free_port() -> int:
 
 
 def _binary(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise VerifyEnvironmentError(
-            f"{name} is not installed: run `bash scripts/ensure-test-tools.sh` "
-            "(Debian packages prometheus and prometheus-alertmanager)"
-        )
-    return path
+    try:
+        return find_tool(name)
+    except ToolMissing as missing:
+        raise VerifyEnvironmentError(str(missing)) from missing
 
 
 def _with_database(dsn: str, database: str) -> str:
@@ -155,8 +151,8 @@ class LiveStack:
         self.close()
 
     def _start(self) -> None:
-        prometheus_bin = _binary(PROMETHEUS_BINARY)
-        alertmanager_bin = _binary(ALERTMANAGER_BINARY)
+        prometheus_bin = _binary("prometheus")
+        alertmanager_bin = _binary("alertmanager")
         self.webhook.__enter__()
         self.ports = {name: free_port() for name in self.ports}
         profile = LocalProfile(ports=dict(self.ports), webhook_url=self.webhook.url)

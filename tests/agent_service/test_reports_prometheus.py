@@ -6,7 +6,6 @@ values computed here from the series written."""
 from __future__ import annotations
 
 import random
-import shutil
 import socket
 import subprocess
 import time
@@ -20,6 +19,7 @@ import pytest
 from agent_service.cli import main
 from tests.agent_service.databases import audit_database
 from tests.agent_service.report_data import WEEK_END, WEEK_START, ReportPage, seed
+from tests.conftest import tool_path
 
 STEP = timedelta(minutes=5)
 STEPS = int((WEEK_END - WEEK_START) / STEP)  # samples 1..STEPS lie inside the week
@@ -110,9 +110,7 @@ def _free_port() -> int:
 def prometheus(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, dict[str, list[Series]]]]:
-    for tool in ("prometheus", "promtool"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: run `bash scripts/ensure-test-tools.sh`")
+    prometheus_bin, promtool = tool_path("prometheus"), tool_path("promtool")
     base = tmp_path_factory.mktemp("prometheus")
     series = _week_series()
     data = base / "openmetrics.txt"
@@ -123,7 +121,7 @@ def prometheus(
     subprocess.run(
         # One block for the fortnight instead of 2-hour ones: a second instead of 16.
         [
-            "promtool",
+            promtool,
             "tsdb",
             "create-blocks-from",
             "openmetrics",
@@ -139,7 +137,7 @@ def prometheus(
     port = _free_port()
     process = subprocess.Popen(
         [
-            "prometheus",
+            prometheus_bin,
             f"--config.file={base / 'prometheus.yml'}",
             f"--storage.tsdb.path={base / 'tsdb'}",
             "--storage.tsdb.retention.time=100y",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,14 +16,6 @@ from stackgen.spec.alerting import AlertRouting, EmailSettings, Receiver, SlackS
 from tests.conftest import GENERATED, run_tool
 
 CONFIG = GENERATED / "alertmanager/alertmanager.yml"
-
-
-@pytest.fixture(scope="module")
-def amtool() -> str:
-    path = shutil.which("amtool")
-    if path is None:
-        pytest.fail("amtool is missing: run `make test` (Debian prometheus-alertmanager)")
-    return path
 
 
 def _amtool(amtool: str, *args: str) -> subprocess.CompletedProcess[str]:

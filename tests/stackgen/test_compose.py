@@ -180,9 +180,9 @@ def test_images_are_pinned_and_match_the_tested_tools(document: dict[str, Any]) 
         assert ("image" in service) != ("build" in service), name
         if "image" in service:
             assert PINNED.match(service["image"]), f"{name}: {service['image']}"
-    # The versions `make test` checks the configuration with (promtool 2.42, amtool 0.25).
-    assert services["prometheus"]["image"].startswith("prom/prometheus:v2.")
-    assert services["alertmanager"]["image"].startswith("prom/alertmanager:v0.25.")
+    # Exactly the versions the tests run: tests/stackgen/test_tools.py.
+    assert services["prometheus"]["image"].startswith("prom/prometheus:v3.")
+    assert services["alertmanager"]["image"].startswith("prom/alertmanager:v0.35.")
     assert services["agent-api"]["build"] == {"context": "..", "dockerfile": "Dockerfile"}
 
 

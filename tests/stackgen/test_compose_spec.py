@@ -20,7 +20,7 @@ from stackgen.spec import (
 
 
 def service(**overrides: Any) -> ComposeService:
-    return ComposeService(**{"name": "prometheus", "image": "prom/prometheus:v2.42.0", **overrides})
+    return ComposeService(**{"name": "prometheus", "image": "prom/prometheus:v3.16.0", **overrides})
 
 
 def compose(*services: ComposeService, **overrides: Any) -> Compose:
@@ -56,7 +56,7 @@ INVALID: dict[str, tuple[Callable[[], object], str]] = {
     "healthy-without-healthcheck": (
         lambda: compose(
             service(depends_on={"alertmanager": "service_healthy"}),
-            service(name="alertmanager", image="prom/alertmanager:v0.25.0"),
+            service(name="alertmanager", image="prom/alertmanager:v0.35.0"),
         ),
         "service_healthy, but alertmanager has no healthcheck",
     ),

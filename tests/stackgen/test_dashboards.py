@@ -171,7 +171,7 @@ def test_stable_uid_and_pinned_schema_version(
 ) -> None:
     document = board(rendered, name)
     assert document["uid"] == uid
-    assert document["schemaVersion"] == GRAFANA_SCHEMA_VERSION == 39
+    assert document["schemaVersion"] == GRAFANA_SCHEMA_VERSION
 
 
 @pytest.mark.parametrize("name", SEED_PANELS)
@@ -181,9 +181,10 @@ def test_every_seed_panel_is_there(rendered: dict[str, str], name: str) -> None:
 
 
 def test_grafana_image_pins_the_schema_version(stack: Stack) -> None:
-    # Grafana 10.4 writes schemaVersion 39; a new image needs a new version.
+    # Grafana 12.4 writes schemaVersion 42; a new image needs a new version.
     assert stack.grafana is not None
-    assert stack.grafana.image == "grafana/grafana:10.4.2"
+    assert stack.grafana.image == "grafana/grafana:12.4.0"
+    assert GRAFANA_SCHEMA_VERSION == 42
 
 
 @pytest.mark.parametrize("path", DASHBOARD_FILES)

@@ -5,7 +5,6 @@ used by `stackgen verify`."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -107,10 +106,8 @@ def test_bad_profiles_name_the_problem(stack: Stack, profile: LocalProfile, mess
 
 
 def test_promtool_and_amtool_accept_the_local_profile(
-    stack: Stack, promtool: str, tmp_path: Path
+    stack: Stack, promtool: str, amtool: str, tmp_path: Path
 ) -> None:
-    amtool = shutil.which("amtool")
-    assert amtool, "amtool is missing: run `make test`"
     write_tree(tmp_path, render_local(stack, PROFILE))
     result = run_tool(promtool, "check", "config", str(tmp_path / PROMETHEUS_CONFIG_PATH))
     assert result.returncode == 0, result.stdout + result.stderr

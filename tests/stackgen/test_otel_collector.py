@@ -269,5 +269,5 @@ def test_invalid_collector_specs(build: Any, message: str) -> None:
 
 def test_defaults_are_valid_and_pinned() -> None:
     collector = Collector()
-    assert collector.image == "otel/opentelemetry-collector-contrib:0.96.0"
+    assert collector.image == "otel/opentelemetry-collector-contrib:0.165.1"
     assert collector.metrics_ports() == {"prometheus exporter": 8889, "own telemetry": 8888}

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Builds the stack's own programs from their Go modules, at the versions of
+# tools/versions.env and tools/otelcol/builder-config.yaml, into a cache keyed by version
+# outside the work tree, and links them into .tools/bin/ (git-ignored):
+#   prometheus, promtool    github.com/prometheus/prometheus (3.x is tagged v0.3xx.y)
+#   alertmanager, amtool    github.com/prometheus/alertmanager
+#   otelcol                 the collector's builder, with the components stackgen renders
+#   jaeger                  github.com/jaegertracing/jaeger/cmd/jaeger (Jaeger v2)
+# A build is done once per version: a second run only links (well under a second).
+# The cache: $STACKGEN_TOOLS_CACHE, default ~/.cache/stackgen-tools; Go's module and build
+# caches live there too, so a cold build of one tool speeds up the next.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../tools/versions.env
+source "$root/tools/versions.env"
+cache=${STACKGEN_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/stackgen-tools}
+bin_dir="$root/.tools/bin"
+mkdir -p "$cache" "$bin_dir"
+
+export GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build" GOPATH="$cache/go/path"
+# Static binaries, the machine's own Go (never a downloaded toolchain), no VCS stamping of
+# the scratch modules.
+export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-buildvcs=false"
+
+say() { echo "build-tools: $*" >&2; }
+
+command -v go >/dev/null 2>&1 || { say "FAILED: no go on PATH (Go 1.26 is needed to build the tools)"; exit 1; }
+
+# ensure NAME VERSION KEY MODULE BUILD_FUNCTION BINARY...
+# Builds into a scratch directory and moves the result into place only when every binary
+# is there, so an interrupted or failed build never leaves a half cache entry behind.
+ensure() {
+    local name=$1 version=$2 key=$3 module=$4 build=$5
+    shift 5
+    local dir="$cache/$name-$key"
+    if [ ! -f "$dir/.complete" ]; then
+        local started=$SECONDS work log binary
+        work=$(mktemp -d "$cache/.build-$name-XXXXXX")
+        log="$cache/$name-$key.log"
+        say "building $name $version from $module (cold build: minutes; log in $log)"
+        # In the background and waited for: `set -e` holds inside the builder (it would
+        # not in an `if` condition).
+        ("$build" "$work") >"$log" 2>&1 &
+        if ! wait $!; then
+            say "FAILED: $name $version from Go module $module: $(grep -v '^go: downloading' "$log" | tail -n 1) (full log: $log)"
+            rm -rf "$work"
+            exit 1
+        fi
+        for binary in "$@"; do
+            if [ ! -x "$work/bin/$binary" ]; then
+                say "FAILED: $name $version from Go module $module built no $binary (log: $log)"
+                rm -rf "$work"
+                exit 1
+            fi
+        done
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        mv "$work/bin" "$dir/bin"
+        rm -rf "$work"
+        echo "$((SECONDS - started))" >"$dir/build-seconds"
+        touch "$dir/.complete"
+        say "built $name $version in $((SECONDS - started)) s"
+    fi
+    for binary in "$@"; do
+        ln -sfn "$dir/bin/$binary" "$bin_dir/$binary"
+    done
+}
+
+# The version line of prometheus/common's version package (what --version prints).
+prometheus_ldflags() {
+    local p=github.com/prometheus/common/version
+    echo "-X $p.Version=$1 -X $p.Branch=HEAD -X $p.Revision=$2 -X $p.BuildUser=stackgen"
+}
+
+build_prometheus() {
+    local work=$1
+    GOBIN="$work/bin" go install -trimpath \
+        -ldflags "$(prometheus_ldflags "$PROMETHEUS_VERSION" "$PROMETHEUS_MODULE_VERSION")" \
+        "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_MODULE_VERSION" \
+        "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_MODULE_VERSION"
+}
+
+# The module ships the web UI's sources but not its built assets, which the ui package
+# embeds; a one-page placeholder stands in for them (the API, amtool and every
+# notification path are unaffected), built from a writable copy of the module.
+build_alertmanager() {
+    local work=$1 module=github.com/prometheus/alertmanager@v$ALERTMANAGER_VERSION source
+    source=$(go mod download -json "$module" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+    test -d "$source"
+    cp -r "$source" "$work/src"
+    chmod -R u+w "$work/src"
+    local page='<!doctype html><title>Alertmanager</title><p>Web UI not built; the API works.'
+    for ui in elm mantine; do
+        mkdir -p "$work/src/ui/app/dist/$ui"
+        echo "$page" >"$work/src/ui/app/dist/$ui/index.html"
+    done
+    mkdir -p "$work/bin"
+    (cd "$work/src" && go build -trimpath -o "$work/bin/" \
+        -ldflags "$(prometheus_ldflags "$ALERTMANAGER_VERSION" "v$ALERTMANAGER_VERSION")" \
+        ./cmd/alertmanager ./cmd/amtool)
+}
+
+build_otelcol() {
+    local work=$1
+    GOBIN="$work/builder" go install "go.opentelemetry.io/collector/cmd/builder@$OTELCOL_BUILDER_VERSION"
+    # The builder takes its output directory from the manifest only.
+    sed "/^dist:/a\\  output_path: $work/src" "$root/tools/otelcol/builder-config.yaml" \
+        >"$work/builder-config.yaml"
+    "$work/builder/builder" --config="$work/builder-config.yaml"
+    mkdir -p "$work/bin"
+    mv "$work/src/otelcol" "$work/bin/otelcol"
+}
+
+# cmd/jaeger's module has `replace` directives, so `go install module@version` refuses it:
+# a scratch module requires it as a tool, with the same replacements.
+build_jaeger() {
+    local work=$1 module=github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION gomod
+    mkdir -p "$work/src" "$work/bin"
+    cd "$work/src"
+    go mod init stackgen.local/jaeger-build >/dev/null
+    gomod=$(go mod download -json "$module" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')
+    go mod edit -json "$gomod" \
+        | python3 -c 'import json, sys
+for r in json.load(sys.stdin).get("Replace") or []:
+    new = r["New"]["Path"] + ("@" + r["New"]["Version"] if r["New"].get("Version") else "")
+    print(r["Old"]["Path"] + "=" + new)' \
+        | while read -r replacement; do go mod edit -replace "$replacement"; done
+    go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_MODULE_VERSION"
+    go build -trimpath -o "$work/bin/jaeger" \
+        -ldflags "-X github.com/jaegertracing/jaeger/internal/version.latestVersion=v$JAEGER_VERSION" \
+        github.com/jaegertracing/jaeger/cmd/jaeger
+}
+
+otelcol_version=$(sed -n 's/^  version: *//p' "$root/tools/otelcol/builder-config.yaml")
+# The collector's entry changes with its component list, not only with its version.
+otelcol_key="$otelcol_version-$(sha256sum "$root/tools/otelcol/builder-config.yaml" | cut -c1-12)"
+
+ensure prometheus "$PROMETHEUS_VERSION" "$PROMETHEUS_VERSION" \
+    "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION" build_prometheus prometheus promtool
+ensure alertmanager "$ALERTMANAGER_VERSION" "$ALERTMANAGER_VERSION" \
+    "github.com/prometheus/alertmanager@v$ALERTMANAGER_VERSION" build_alertmanager alertmanager amtool
+ensure otelcol "$otelcol_version" "$otelcol_key" \
+    "go.opentelemetry.io/collector/cmd/builder@$OTELCOL_BUILDER_VERSION" build_otelcol otelcol
+ensure jaeger "$JAEGER_VERSION" "$JAEGER_VERSION" \
+    "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" build_jaeger jaeger
+say "prometheus $PROMETHEUS_VERSION, alertmanager $ALERTMANAGER_VERSION, otelcol $otelcol_version, jaeger $JAEGER_VERSION in $bin_dir"

@@ -1,0 +1,108 @@
+"""One version everywhere: the programs the tests run are the images the compose file pins,
+and the collector the tests build holds exactly the components stackgen renders."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+from stackgen.conventions import COMPOSE_FILE, OTEL_COLLECTOR_CONFIG_PATH
+from tests.conftest import GENERATED, REPO_ROOT, run_tool, tool_path
+
+# The program, the argument that prints its version, and the image it must equal.
+TOOL_IMAGES = (
+    ("prometheus", "--version", "prom/prometheus"),
+    ("promtool", "--version", "prom/prometheus"),
+    ("alertmanager", "--version", "prom/alertmanager"),
+    ("amtool", "--version", "prom/alertmanager"),
+    ("otelcol", "--version", "otel/opentelemetry-collector-contrib"),
+    ("jaeger", "version", "jaegertracing/jaeger"),
+)
+# prometheus/common prints "NAME, version X.Y.Z (...)"; otelcol "otelcol version X.Y.Z";
+# jaeger a JSON line with "gitVersion":"vX.Y.Z".
+_VERSION = re.compile(r'version[ ":]+v?(\d+\.\d+\.\d+)', re.IGNORECASE)
+# Jaeger v1 (all-in-one) and Prometheus 2 are end-of-life release lines.
+END_OF_LIFE = (re.compile(r"^jaegertracing/all-in-one:"), re.compile(r"^prom/prometheus:v2\."))
+
+
+def _compose_images() -> dict[str, str]:
+    document = yaml.safe_load((GENERATED / COMPOSE_FILE).read_text())
+    images = [s["image"] for s in document["services"].values() if "image" in s]
+    return dict(image.rsplit(":", 1) for image in images)
+
+
+def _version(name: str, argument: str) -> str:
+    result = run_tool(tool_path(name), argument)
+    assert result.returncode == 0, result.stdout + result.stderr
+    found = _VERSION.search(result.stdout + result.stderr)
+    assert found, f"{name} {argument} printed no version: {result.stdout + result.stderr}"
+    return found[1]
+
+
+@pytest.mark.parametrize(("name", "argument", "image"), TOOL_IMAGES, ids=[t[0] for t in TOOL_IMAGES])
+def test_built_tool_is_the_pinned_image(name: str, argument: str, image: str) -> None:
+    images = _compose_images()
+    assert image in images, f"the compose file runs no {image} image"
+    assert _version(name, argument) == images[image].removeprefix("v")
+
+
+def test_no_image_of_an_end_of_life_line() -> None:
+    for image, tag in _compose_images().items():
+        for pattern in END_OF_LIFE:
+            assert not pattern.match(f"{image}:{tag}"), f"{image}:{tag} is end-of-life"
+
+
+def _rendered_components() -> dict[str, set[str]]:
+    config = yaml.safe_load((GENERATED / OTEL_COLLECTOR_CONFIG_PATH).read_text())
+    return {
+        kind: {name.split("/", 1)[0] for name in config.get(kind, {})}
+        for kind in ("receivers", "processors", "exporters", "extensions")
+    }
+
+
+def _built_components() -> dict[str, set[str]]:
+    result = run_tool(tool_path("otelcol"), "components")
+    assert result.returncode == 0, result.stderr
+    listed: dict[str, Any] = yaml.safe_load(result.stdout)
+    return {
+        kind: {entry["name"] for entry in listed.get(kind) or []}
+        for kind in ("receivers", "processors", "exporters", "extensions")
+    }
+
+
+def test_collector_holds_exactly_the_rendered_components() -> None:
+    assert _built_components() == _rendered_components()
+
+
+def test_collector_validates_the_generated_config() -> None:
+    result = run_tool(
+        tool_path("otelcol"), "validate", f"--config={GENERATED / OTEL_COLLECTOR_CONFIG_PATH}"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_collector_rejects_what_it_cannot_run(tmp_path: Any) -> None:
+    # The validation is real: a component the build lacks fails it.
+    config = yaml.safe_load((GENERATED / OTEL_COLLECTOR_CONFIG_PATH).read_text())
+    config["exporters"]["logging"] = {}
+    config["service"]["pipelines"]["traces"]["exporters"].append("logging")
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = run_tool(tool_path("otelcol"), "validate", f"--config={path}")
+    assert result.returncode != 0
+    assert "logging" in result.stdout + result.stderr
+
+
+def test_builder_manifest_pins_one_collector_release() -> None:
+    manifest = yaml.safe_load((REPO_ROOT / "tools/otelcol/builder-config.yaml").read_text())
+    modules = [
+        entry["gomod"]
+        for kind in ("receivers", "processors", "exporters", "extensions")
+        for entry in manifest[kind]
+    ]
+    # Core components share one v0.x release, contrib ones their release or its patch.
+    releases = {re.sub(r"^v0\.(\d+)\.\d+$", r"\1", m.split()[1]) for m in modules}
+    assert len(releases) == 1, modules
