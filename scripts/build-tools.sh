@@ -25,6 +25,10 @@ export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-buildvcs=false"
 
 say() { echo "build-tools: $*" >&2; }
 
+# The scratch directory of the build under way, removed however the script ends.
+work=""
+trap 'if [ -n "$work" ]; then rm -rf "$work"; fi' EXIT
+
 command -v go >/dev/null 2>&1 || { say "FAILED: no go on PATH (Go 1.26 is needed to build the tools)"; exit 1; }
 
 # ensure NAME VERSION KEY MODULE BUILD_FUNCTION BINARY...
@@ -35,7 +39,7 @@ ensure() {
     shift 5
     local dir="$cache/$name-$key"
     if [ ! -f "$dir/.complete" ]; then
-        local started=$SECONDS work log binary
+        local started=$SECONDS log binary
         work=$(mktemp -d "$cache/.build-$name-XXXXXX")
         log="$cache/$name-$key.log"
         say "building $name $version from $module (cold build: minutes; log in $log)"
@@ -58,6 +62,7 @@ ensure() {
         mkdir -p "$dir"
         mv "$work/bin" "$dir/bin"
         rm -rf "$work"
+        work=""
         echo "$((SECONDS - started))" >"$dir/build-seconds"
         touch "$dir/.complete"
         say "built $name $version in $((SECONDS - started)) s"
