@@ -42,7 +42,9 @@ def _version(name: str, argument: str) -> str:
     return found[1]
 
 
-@pytest.mark.parametrize(("name", "argument", "image"), TOOL_IMAGES, ids=[t[0] for t in TOOL_IMAGES])
+@pytest.mark.parametrize(
+    ("name", "argument", "image"), TOOL_IMAGES, ids=[t[0] for t in TOOL_IMAGES]
+)
 def test_built_tool_is_the_pinned_image(name: str, argument: str, image: str) -> None:
     images = _compose_images()
     assert image in images, f"the compose file runs no {image} image"
