@@ -114,6 +114,12 @@ def _parser() -> argparse.ArgumentParser:
         help="with --profile local: where every Alertmanager receiver posts "
         "(default http://127.0.0.1:15001)",
     )
+    generate.add_argument(
+        "--secrets-dir",
+        metavar="DIR",
+        help="with --profile local: where the local Alertmanager reads its webhook token "
+        "files (default: the production /etc/alertmanager/secrets)",
+    )
 
     check = commands.add_parser(
         "check",
@@ -294,7 +300,11 @@ def _local_profile(args: argparse.Namespace) -> LocalProfile | None:
             _log(f"stackgen generate: --port {item!r}: expected SERVICE=PORT")
             return None
         ports[name] = int(port)
-    return LocalProfile(ports=ports, webhook_url=args.webhook_url or DEFAULT_WEBHOOK_URL)
+    return LocalProfile(
+        ports=ports,
+        webhook_url=args.webhook_url or DEFAULT_WEBHOOK_URL,
+        secrets_dir=str(Path(args.secrets_dir).absolute()) if args.secrets_dir else None,
+    )
 
 
 def _generate_local(args: argparse.Namespace, stack: Stack) -> int:
