@@ -69,7 +69,19 @@ def alerts_router(*, token: str | None, store: AuditStore, metrics: ServiceMetri
                 401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
             )
 
-    @router.post("/alerts/{channel}", dependencies=[Depends(authorized)])
+    # The body is read by hand (bounded before parsing); the schema documents it.
+    body_schema = {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": AlertmanagerNotification.model_json_schema(by_alias=True)
+                }
+            },
+        }
+    }
+
+    @router.post("/alerts/{channel}", dependencies=[Depends(authorized)], openapi_extra=body_schema)
     async def alert_notification(channel: Severity, request: Request) -> JSONResponse:
         """``channel``: the severity the route sends (critical, warning), as the
         receiver's URL says; the receiver itself comes from the payload."""
