@@ -151,7 +151,11 @@ async def test_migrate_is_idempotent(store: AuditStore) -> None:
     await store.migrate()
     await store.migrate()
     applied = await rows(store, "SELECT version, name FROM schema_migrations ORDER BY version")
-    assert applied == [{"version": 1, "name": "audit"}, {"version": 2, "name": "admin_audit"}]
+    assert applied == [
+        {"version": 1, "name": "audit"},
+        {"version": 2, "name": "admin_audit"},
+        {"version": 3, "name": "alert_notifications"},
+    ]
 
 
 async def test_concurrent_migrations_on_a_fresh_postgres_database() -> None:
@@ -160,7 +164,7 @@ async def test_concurrent_migrations_on_a_fresh_postgres_database() -> None:
     try:
         await asyncio.gather(*(s.migrate() for s in stores))
         applied = await rows(stores[0], "SELECT version FROM schema_migrations ORDER BY version")
-        assert applied == [{"version": 1}, {"version": 2}]
+        assert applied == [{"version": 1}, {"version": 2}, {"version": 3}]
     finally:
         for s in stores:
             await s.close()
@@ -172,7 +176,7 @@ async def test_concurrent_migrations_on_a_fresh_sqlite_file(tmp_path: Path) -> N
     try:
         await asyncio.gather(*(s.migrate() for s in stores))
         applied = await rows(stores[0], "SELECT version FROM schema_migrations ORDER BY version")
-        assert applied == [{"version": 1}, {"version": 2}]
+        assert applied == [{"version": 1}, {"version": 2}, {"version": 3}]
     finally:
         for s in stores:
             await s.close()
