@@ -8,6 +8,7 @@ settings and the audit database's connection are derived by stackgen.
 
 from __future__ import annotations
 
+from specs.bestbox.alerting import WEBHOOK_TOKEN_SECRET
 from specs.bestbox.services import agent_api, llm_server
 from stackgen.spec import (
     AuditDatabase,
@@ -19,6 +20,7 @@ from stackgen.spec import (
     PublishedPort,
 )
 from stackgen.spec import Condition as C
+from stackgen.spec.alerting import token_variable
 
 # Grafana as operators' browsers reach it: its port published on the host. Alerts link
 # dashboards under it (Stack.grafana_url) and /admin embeds them from it.
@@ -69,7 +71,8 @@ alertmanager = ComposeService(
     image="prom/alertmanager:v0.35.0",
     mounts=(
         Mount(source="alertmanager-data", target="/alertmanager"),
-        # Slack webhook URL / SMTP password files (see README, Alertmanager).
+        # The agent webhook's bearer token (`stackgen secrets` writes it), Slack webhook
+        # URL / SMTP password files (see README, Alertmanager).
         Mount(source="../secrets/alertmanager", target="/etc/alertmanager/secrets", read_only=True),
     ),
     ports=(PublishedPort(container=9093),),
@@ -112,9 +115,11 @@ agent = ComposeService(
     mounts=(Mount(source="agent-spool", target=AUDIT_SPOOL_DIR),),
     # /admin sign-in: the hash of the password `stackgen secrets` writes as
     # ADMIN_PASSWORD, and the key of the session cookies (sessions survive restarts).
+    # The token Alertmanager's webhook calls carry (the same value as its secret file).
     secrets={
         "ADMIN_PASSWORD_HASH": "ADMIN_PASSWORD_HASH",
         "ADMIN_SESSION_SECRET": "ADMIN_SESSION_SECRET",
+        token_variable(WEBHOOK_TOKEN_SECRET): token_variable(WEBHOOK_TOKEN_SECRET),
     },
     ports=(PublishedPort(container=agent_api.port),),
     healthcheck=Healthcheck(

@@ -83,6 +83,11 @@ CODES.update(
             Level.ERROR,
             "a scrape target's host is neither a compose service nor a declared external host",
         ),
+        "unknown-receiver-host": (
+            Level.ERROR,
+            "an Alertmanager webhook's host is not a compose service (an external endpoint "
+            "needs https and a bearer-token secret file)",
+        ),
         "missing-host-gateway": (
             Level.ERROR,
             "a container reaches host.docker.internal without extra_hosts host-gateway",

@@ -1,10 +1,11 @@
 """Cross-checks of the compose deployment against the rest of the stack: scrape targets
-exist, host services are reachable, Grafana's audit datasource is the compose database,
-ports stay on loopback and no secret is written inline."""
+and alert receivers exist, host services are reachable, Grafana's audit datasource is
+the compose database, ports stay on loopback and no secret is written inline."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from stackgen.check.codes import finding
 from stackgen.findings import Finding
@@ -41,6 +42,36 @@ def check_scrape_hosts(stack: Stack) -> list[Finding]:
                 service.spec_name(),
             )
         )
+    return findings
+
+
+def check_receiver_hosts(stack: Stack) -> list[Finding]:
+    """Every Alertmanager webhook reaches a compose service, or is an operator's
+    external endpoint over https with its token in a secret file (the seed posted to an
+    alert relay that no part of the stack ran: no alert reached anyone)."""
+    if stack.compose is None or stack.alerting is None:
+        return []
+    names = {s.name for s in stack.compose.services}
+    findings = []
+    for receiver in stack.alerting.receivers:
+        for hook in receiver.webhooks():
+            url = urlsplit(hook.url)
+            if url.hostname in names:
+                continue
+            if url.scheme == "https" and hook.bearer_token_secret:
+                continue  # an operator-configured external endpoint
+            findings.append(
+                finding(
+                    "unknown-receiver-host",
+                    f"alertmanager receiver {receiver.name}",
+                    f"webhook {hook.url} names host {url.hostname!r}, which is not a compose "
+                    "service: its notifications reach nobody",
+                    f"post to a compose service ({', '.join(sorted(names))}); an external "
+                    "endpoint is allowed only over https with bearer_token_secret (its "
+                    "token in a secret file)",
+                    receiver.spec_name(),
+                )
+            )
     return findings
 
 
@@ -172,6 +203,7 @@ def check_inline_secrets(stack: Stack) -> list[Finding]:
 def check_compose(stack: Stack) -> list[Finding]:
     return [
         *check_scrape_hosts(stack),
+        *check_receiver_hosts(stack),
         *check_host_gateway(stack),
         *check_grafana_database(stack),
         *check_public_ports(stack),

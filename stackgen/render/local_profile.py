@@ -15,8 +15,11 @@ the production rules; only addresses change:
   in, their targets would be down for the whole run and fire ServiceDown (the external
   ones are critical) though nothing is wrong with what is being verified;
 - every Alertmanager receiver posts to the given webhook (same path as in production,
-  so ``/alerts/critical`` and ``/alerts/warning`` stay distinguishable); Slack and
-  email are dropped: they cannot be reached from a test machine.
+  so ``/alerts/critical`` and ``/alerts/warning`` stay distinguishable); a receiver
+  whose production webhook is a service given a local port (the agent service) also
+  posts there, on 127.0.0.1, with its bearer token read from ``secrets_dir``, so the
+  real delivery path is exercised too; Slack and email are dropped: they cannot be
+  reached from a test machine.
 
 Pure: no IO. Returns only the files a running Prometheus and Alertmanager read.
 """
@@ -30,7 +33,7 @@ from urllib.parse import urlsplit
 from stackgen.conventions import ALERTMANAGER_CONFIG_PATH, PROMETHEUS_CONFIG_PATH, RULES_DIR
 from stackgen.render import render_all
 from stackgen.spec import Service, Stack
-from stackgen.spec.alerting import Receiver
+from stackgen.spec.alerting import Receiver, Webhook
 
 __all__ = [
     "DEFAULT_LOCAL_PORTS",
@@ -62,6 +65,9 @@ class LocalProfile:
     ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_LOCAL_PORTS))
     # Base URL of the webhook every receiver posts to (its path is kept).
     webhook_url: str = DEFAULT_WEBHOOK_URL
+    # Where the local Alertmanager reads its secret files (webhook tokens); None: the
+    # production directory.
+    secrets_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,25 @@ def _local_receiver_url(receiver: Receiver, webhook: str) -> str:
     return webhook.rstrip("/") + (path or f"/alerts/{receiver.name}")
 
 
+def _local_receiver(receiver: Receiver, stack: Stack, profile: LocalProfile) -> Receiver:
+    """The local webhook first; the production webhook too when its service runs here."""
+    update: dict[str, object] = {
+        "webhook_url": _local_receiver_url(receiver, profile.webhook_url),
+        "bearer_token_secret": None,
+        "extra_webhooks": (),
+        "slack": None,
+        "email": None,
+    }
+    if receiver.webhook_url:
+        url = urlsplit(receiver.webhook_url)
+        service = next((s for s in stack.services if s.host == url.hostname), None)
+        if service is not None and service.name in profile.ports:
+            local = url._replace(netloc=f"{LOCAL_HOST}:{profile.ports[service.name]}").geturl()
+            hook = Webhook(url=local, bearer_token_secret=receiver.bearer_token_secret)
+            update["extra_webhooks"] = (hook,)
+    return receiver.model_copy(update=update)
+
+
 def localize(stack: Stack, profile: LocalProfile) -> LocalStack:
     """The stack with its services on 127.0.0.1; raises ProfileError naming the problem."""
     names = {s.name for s in stack.services}
@@ -98,6 +123,8 @@ def localize(stack: Stack, profile: LocalProfile) -> LocalStack:
             raise ProfileError(f"profile.ports[{name}]: {port} is not a TCP port")
     if not urlsplit(profile.webhook_url).scheme.startswith("http"):
         raise ProfileError(f"profile.webhook_url: {profile.webhook_url!r} is not an http URL")
+    if profile.secrets_dir is not None and not profile.secrets_dir.startswith("/"):
+        raise ProfileError(f"profile.secrets_dir: {profile.secrets_dir!r} is not absolute")
     services: list[Service] = []
     omitted: dict[str, str] = {}
     for service in stack.services:
@@ -117,17 +144,9 @@ def localize(stack: Stack, profile: LocalProfile) -> LocalStack:
         )
     alerting = stack.alerting
     if alerting is not None:
-        receivers = tuple(
-            r.model_copy(
-                update={
-                    "webhook_url": _local_receiver_url(r, profile.webhook_url),
-                    "slack": None,
-                    "email": None,
-                }
-            )
-            for r in alerting.receivers
-        )
-        alerting = alerting.model_copy(update={"receivers": receivers})
+        receivers = tuple(_local_receiver(r, stack, profile) for r in alerting.receivers)
+        secrets_dir = profile.secrets_dir or alerting.secrets_dir
+        alerting = alerting.model_copy(update={"receivers": receivers, "secrets_dir": secrets_dir})
     local = stack.model_copy(update={"services": tuple(services), "alerting": alerting})
     return LocalStack(local, omitted)
 
