@@ -122,9 +122,26 @@ def _read_token(path: Path) -> str | None:
         return None
 
 
-def _write_token(path: Path, value: str) -> None:
+def _refuse_dangling(path: Path) -> None:
+    """A symlink whose target is missing: `exists()` says no, but creating the file
+    would fail (O_EXCL) or write somewhere the operator did not mean."""
+    if path.is_symlink() and not path.exists():
+        raise SecretsError(
+            f"{path} is a symlink to {os.readlink(path)}, which does not exist: remove the "
+            "link, or point it at an existing file"
+        )
+
+
+def _create(path: Path, flags: int) -> int:
     # O_EXCL: never replace a file that appeared meanwhile; 0600 before any byte is written.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, MODE)
+    try:
+        return os.open(path, flags | os.O_CREAT | os.O_EXCL, MODE)
+    except FileExistsError as error:
+        raise SecretsError(f"{path} appeared while the secrets were written: run again") from error
+
+
+def _write_token(path: Path, value: str) -> None:
+    fd = _create(path, os.O_WRONLY)
     try:
         os.fchmod(fd, MODE)
         os.write(fd, value.encode())
@@ -163,6 +180,7 @@ def _write_token_files(
     added, kept = [], []
     for name, variable in sorted(files.items()):
         path = token_dir / name
+        _refuse_dangling(path)
         if path.exists():
             os.chmod(path, MODE)
             kept.append(name)
@@ -173,9 +191,8 @@ def _write_token_files(
 
 
 def _append(path: Path, lines: list[str], *, create: bool) -> None:
-    flags = os.O_WRONLY | os.O_APPEND | (os.O_CREAT | os.O_EXCL if create else 0)
-    # O_EXCL: never replace a file that appeared meanwhile; 0600 before any byte is written.
-    fd = os.open(path, flags, MODE)
+    flags = os.O_WRONLY | os.O_APPEND
+    fd = _create(path, flags) if create else os.open(path, flags)
     try:
         os.fchmod(fd, MODE)
         os.write(fd, "".join(f"{line}\n" for line in lines).encode())
@@ -195,6 +212,10 @@ def write_secrets(
     (file name -> env variable) there, each holding its variable's value."""
     wanted = list(dict.fromkeys(variables))
     files = dict(tokens or {})
+    _refuse_dangling(path)
+    if token_dir is not None:
+        for name in files:
+            _refuse_dangling(token_dir / name)
     if path.is_dir():
         raise SecretsError(f"{path} is a directory")
     if path.exists():

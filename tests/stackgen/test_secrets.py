@@ -196,3 +196,18 @@ def test_the_secret_grep_finds_a_planted_value(tmp_path: Path) -> None:
     example = copy / ".env.example"
     example.write_text(example.read_text().replace("GRAFANA_DB_PASSWORD=", f"X={values[2]}"))
     assert files_containing(copy, values) == {".env.example": [values[2]]}
+
+
+@pytest.mark.parametrize("which", ["env file", "token file"])
+def test_a_dangling_symlink_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], which: str
+) -> None:
+    env = tmp_path / ".env"
+    link = env if which == "env file" else token_file(tmp_path)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(tmp_path / "gone")
+    assert write(env) == 2
+    err = capsys.readouterr().err
+    assert f"{link} is a symlink to {tmp_path / 'gone'}, which does not exist" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "gone").exists()
