@@ -31,7 +31,7 @@ from stackgen.render.local_profile import LOCAL_HOST, LocalProfile, render_local
 from stackgen.spec import Stack
 from stackgen.spec.alerting import token_variable
 from stackgen.tools import ToolMissing, find_tool
-from stackgen.verify.processes import Child, ProcessSet
+from stackgen.verify.processes import Child, ProcessSet, ProcessSetClosed
 from stackgen.verify.prometheus_api import PrometheusAPI
 from stackgen.verify.webhook import WebhookReceiver
 
@@ -178,6 +178,7 @@ class LiveStack:
                 "`bash scripts/ensure-test-tools.sh` or pass --database-url"
             ) from error
         self._database_created = True
+        self.log(f"[{self.name}] created database {self.database}")
         self._started(
             "alertmanager",
             [
@@ -242,7 +243,10 @@ class LiveStack:
     def _started(
         self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None
     ) -> Child:
-        child = self.processes.start(name, argv, env)
+        try:
+            child = self.processes.start(name, argv, env)
+        except ProcessSetClosed as closed:
+            raise VerifyCancelled(f"[{self.name}] stopped") from closed
         self.log(f"[{self.name}] started {name}, pid {child.pid} (logs in {self.dir})")
         return child
 

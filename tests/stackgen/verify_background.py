@@ -32,13 +32,17 @@ class BackgroundVerify:
     reports: dict[str, VerifyReport] = field(default_factory=dict)
     errors: dict[str, BaseException] = field(default_factory=dict)
     threads: list[threading.Thread] = field(default_factory=list)
+    # Set when the session is interrupted: every stack of both runs is closed at once.
+    cancel: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         quick = [s for s in SCENARIOS if s.quick]
         runs = {
-            "main": VerifyOptions(scenarios=quick),
+            "main": VerifyOptions(scenarios=quick, cancel=self.cancel),
             "renamed": VerifyOptions(
-                scenarios=(), agent_argv=[sys.executable, str(RENAMED_SERVICE)]
+                scenarios=(),
+                agent_argv=[sys.executable, str(RENAMED_SERVICE)],
+                cancel=self.cancel,
             ),
         }
         for name, options in runs.items():
