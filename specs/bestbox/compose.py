@@ -47,6 +47,7 @@ postgres = ComposeService(
     healthcheck=Healthcheck(
         test=("pg_isready", "--host", "127.0.0.1", "--username", "postgres", "--dbname", "bestbox")
     ),
+    memory_limit="1g",
 )
 jaeger = ComposeService(
     name="jaeger",
@@ -57,6 +58,8 @@ jaeger = ComposeService(
     ports=(PublishedPort(container=16686),),
     # No healthcheck: the image is built FROM scratch (no shell, no HTTP client to probe
     # with), so dependants wait for it to start.
+    # Its in-memory trace store is bounded (max_traces) well below this.
+    memory_limit="1g",
 )
 otel_collector = ComposeService(
     name="otel-collector",
@@ -64,6 +67,8 @@ otel_collector = ComposeService(
     # healthcheck, so services that need it wait for it to start, not to be healthy.
     ports=(PublishedPort(container=4317), PublishedPort(container=4318)),
     depends_on={"jaeger": STARTED},
+    # Above the memory_limiter's 512 MiB, with room for the Go runtime.
+    memory_limit="768m",
 )
 alertmanager = ComposeService(
     name="alertmanager",
@@ -77,6 +82,7 @@ alertmanager = ComposeService(
     ),
     ports=(PublishedPort(container=9093),),
     healthcheck=http_check("http://localhost:9093/-/healthy"),
+    memory_limit="256m",
 )
 prometheus = ComposeService(
     name="prometheus",
@@ -88,6 +94,8 @@ prometheus = ComposeService(
     depends_on={"alertmanager": HEALTHY},
     # llama-server and the embeddings server run on the host.
     host_gateway=True,
+    # 30 days of the stack's series, and the rule evaluations over them.
+    memory_limit="2g",
 )
 grafana = ComposeService(
     name="grafana",
@@ -96,6 +104,7 @@ grafana = ComposeService(
     ports=(PublishedPort(container=3000, host=GRAFANA_HOST_PORT),),
     healthcheck=http_check("http://localhost:3000/api/health"),
     depends_on={"prometheus": HEALTHY, "postgres": HEALTHY, "jaeger": STARTED},
+    memory_limit="512m",
 )
 agent = ComposeService(
     name=agent_api.name,
@@ -134,6 +143,7 @@ agent = ComposeService(
     depends_on={"postgres": HEALTHY, "otel-collector": STARTED},
     # The LLM server runs on the GPU host.
     host_gateway=True,
+    memory_limit="1g",
 )
 
 COMPOSE = Compose(

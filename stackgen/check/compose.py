@@ -11,6 +11,7 @@ from stackgen.check.codes import finding
 from stackgen.findings import Finding
 from stackgen.render.compose import derived
 from stackgen.spec import HOST_GATEWAY, DatasourceType, Stack
+from stackgen.spec.compose import memory_bytes
 
 __all__ = ["check_compose"]
 
@@ -200,8 +201,51 @@ def check_inline_secrets(stack: Stack) -> list[Finding]:
     return findings
 
 
+def check_memory_limits(stack: Stack) -> list[Finding]:
+    """Every container has a memory limit, and the collector's lies above its
+    memory_limiter's: below it the kernel kills the collector before the limiter
+    refuses any data."""
+    compose = stack.compose
+    if compose is None:
+        return []
+    findings = []
+    for service in compose.services:
+        where = f"compose service {service.name}"
+        if service.memory_limit is None:
+            findings.append(
+                finding(
+                    "no-memory-limit",
+                    where,
+                    "no memory limit: a runaway process can take the memory of every other "
+                    "service on the host",
+                    'set memory_limit (e.g. memory_limit="512m")',
+                    service.spec_name(),
+                )
+            )
+            continue
+        collector = stack.collector
+        if collector is None or service.name != collector.host:
+            continue
+        limiter_bytes = collector.memory_limiter.limit_mib * 1024**2
+        if memory_bytes(service.memory_limit) <= limiter_bytes:
+            findings.append(
+                finding(
+                    "memory-limit-below-limiter",
+                    where,
+                    f"memory_limit {service.memory_limit} is not above the collector's "
+                    f"memory_limiter limit_mib {collector.memory_limiter.limit_mib}: the "
+                    "container is killed before the limiter refuses data",
+                    "raise memory_limit above limit_mib (with room for the Go runtime), or "
+                    "lower limit_mib",
+                    service.spec_name(),
+                )
+            )
+    return findings
+
+
 def check_compose(stack: Stack) -> list[Finding]:
     return [
+        *check_memory_limits(stack),
         *check_scrape_hosts(stack),
         *check_receiver_hosts(stack),
         *check_host_gateway(stack),

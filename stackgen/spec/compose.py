@@ -27,6 +27,7 @@ from stackgen.spec.services import SERVICE_NAME
 
 __all__ = [
     "HOST_GATEWAY",
+    "MEMORY_SIZE",
     "AuditDatabase",
     "Build",
     "Compose",
@@ -35,12 +36,21 @@ __all__ = [
     "Healthcheck",
     "Mount",
     "PublishedPort",
+    "memory_bytes",
 ]
 
 # The name Docker Desktop gives the host; on Linux it exists only with
 # `extra_hosts: ["host.docker.internal:host-gateway"]` (the seed forgot it).
 HOST_GATEWAY = "host.docker.internal"
 VOLUME_NAME = r"^[a-z][a-z0-9_-]*$"
+# A compose byte size with its unit: 512m, 2g.
+MEMORY_SIZE = r"^[1-9][0-9]*[kmg]$"
+_UNIT_BYTES = {"k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def memory_bytes(size: str) -> int:
+    """A MEMORY_SIZE in bytes."""
+    return int(size[:-1]) * _UNIT_BYTES[size[-1]]
 # A bind-mount source, relative to generated/ (where docker-compose.yml lives).
 _BIND_SOURCE = re.compile(r"^\.\.?/")
 
@@ -168,6 +178,9 @@ class ComposeService(SpecModel):
     restart: str = Field(
         default="unless-stopped", pattern=r"^(no|always|on-failure|unless-stopped)$"
     )
+    # The most memory the container may use ("512m", "2g"): one runaway service must not
+    # take the host's memory from the others (`no-memory-limit` reports a missing one).
+    memory_limit: str | None = Field(default=None, pattern=MEMORY_SIZE)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -243,6 +243,15 @@ def _compose_service(stack: Stack, name: str, **changes: Any) -> dict[str, Any]:
     return {"compose": stack.compose.model_copy(update={"services": services})}
 
 
+def grafana_without_memory_limit(stack: Stack) -> dict[str, Any]:
+    return _compose_service(stack, "grafana", memory_limit=None)
+
+
+def collector_limit_at_its_limiter(stack: Stack) -> dict[str, Any]:
+    """512m: exactly the memory_limiter's limit_mib, no room for anything else."""
+    return _compose_service(stack, "otel-collector", memory_limit="512m")
+
+
 def prometheus_scrapes_localhost(stack: Stack) -> dict[str, Any]:
     """The seed's self-scrape at localhost: not a compose service, not external."""
     services = tuple(
@@ -361,6 +370,12 @@ CASES: list[Case] = [
     Case("live-unreachable", unreachable, "127.0.0.1:1"),
     variant("unknown-scrape-host", "scrape job prometheus", prometheus_scrapes_localhost),
     variant("unknown-receiver-host", "alertmanager receiver pager", alerts_to_the_seed_relay),
+    variant("no-memory-limit", "compose service grafana", grafana_without_memory_limit),
+    variant(
+        "memory-limit-below-limiter",
+        "compose service otel-collector",
+        collector_limit_at_its_limiter,
+    ),
     variant("missing-host-gateway", "compose service prometheus", prometheus_without_host_gateway),
     variant(
         "grafana-db-mismatch", "grafana datasource audit-postgres", grafana_logs_in_as_the_owner
