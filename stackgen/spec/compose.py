@@ -51,6 +51,8 @@ _UNIT_BYTES = {"k": 1024, "m": 1024**2, "g": 1024**3}
 def memory_bytes(size: str) -> int:
     """A MEMORY_SIZE in bytes."""
     return int(size[:-1]) * _UNIT_BYTES[size[-1]]
+
+
 # A bind-mount source, relative to generated/ (where docker-compose.yml lives).
 _BIND_SOURCE = re.compile(r"^\.\.?/")
 
