@@ -158,6 +158,11 @@ COMPOSE = Compose(
         reader="grafana_reader",
         reader_password_env="GRAFANA_DB_PASSWORD",
         reader_tables=("user_sessions", "conversation_log"),
+        # Message text and feedback comments are read in /admin, by its admin role only;
+        # Grafana's users see the turns without them.
+        reader_hidden_columns={
+            "conversation_log": ("user_message", "agent_response", "feedback_comment")
+        },
         client=agent_api.name,
     ),
     env_file=".env",

@@ -144,6 +144,12 @@ class AuditDatabase(SpecModel):
     reader_tables: tuple[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")], ...] = Field(
         default=("user_sessions", "conversation_log"), min_length=1
     )
+    # Columns of reader_tables the reader may not read (message text, say): Grafana's
+    # users are not all entitled to what only an administrator sees elsewhere.
+    reader_hidden_columns: dict[
+        Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")],
+        tuple[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")], ...],
+    ] = Field(default_factory=dict)
     # The compose service that writes the audit log (gets DATABASE_URL and its password).
     client: str = Field(default="agent-api", pattern=SERVICE_NAME)
 
@@ -155,7 +161,20 @@ class AuditDatabase(SpecModel):
         envs = [self.superuser_password_env, self.owner_password_env, self.reader_password_env]
         if len(set(envs)) != len(envs):
             raise ValueError(f"each role needs its own password variable: {envs}")
+        strays = sorted(set(self.reader_hidden_columns) - set(self.reader_tables))
+        if strays:
+            raise ValueError(
+                f"reader_hidden_columns: {strays} are not reader_tables {list(self.reader_tables)}"
+            )
         return self
+
+    def reader_schema(self, schema: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        """What the reader sees of ``schema``: its tables, without the hidden columns."""
+        return {
+            table: tuple(c for c in columns if c not in self.reader_hidden_columns.get(table, ()))
+            for table, columns in schema.items()
+            if table in self.reader_tables
+        }
 
 
 class ComposeService(SpecModel):

@@ -168,6 +168,11 @@ def test_the_reader_selects_the_audit_tables_and_nothing_else(scratch: Scratch) 
     reader = scratch.dsn(scratch.db.reader)
     assert fetch(reader, "SELECT session_id FROM user_sessions")[0]["session_id"] == "s1"
     assert fetch(reader, "SELECT count(*) AS n FROM conversation_log")[0]["n"] == 0
+    assert fetch(reader, "SELECT user_id, latency_ms, trace_id FROM conversation_log") == []
+    # Message text is read in /admin by its admin role, never by Grafana's users.
+    for column in ("user_message", "agent_response", "feedback_comment", "*"):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            fetch(reader, f"SELECT {column} FROM conversation_log")
     # Neither the migrator's bookkeeping nor who-did-what in /admin is Grafana's to read.
     for table in ("schema_migrations", "admin_audit"):
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
