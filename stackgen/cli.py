@@ -43,7 +43,13 @@ from stackgen.render.local_profile import (
     localize,
     render_local,
 )
-from stackgen.secrets import SecretsError, secrets_mount_source, token_files, write_secrets
+from stackgen.secrets import (
+    SecretsError,
+    secrets_mount_source,
+    secrets_owner,
+    token_files,
+    write_secrets,
+)
 from stackgen.spec import Stack
 from stackgen.verify.live import DEFAULT_ADMIN_DSN
 from stackgen.verify.report import format_report
@@ -427,7 +433,12 @@ def _secrets(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     try:
         written = write_secrets(
-            path, variables, add_missing=args.add_missing, token_dir=token_dir, tokens=tokens
+            path,
+            variables,
+            add_missing=args.add_missing,
+            token_dir=token_dir,
+            tokens=tokens,
+            token_owner=secrets_owner(stack),
         )
     except (SecretsError, OSError) as error:
         _log(f"stackgen: {error}")
@@ -437,6 +448,8 @@ def _secrets(args: argparse.Namespace) -> int:
     if token_dir is not None:
         files = ", ".join(written.files_added) or "nothing"
         _log(f"stackgen: {token_dir} (mode 0600): added {files}; kept {len(written.files_kept)}")
+    if written.owner_problem:
+        _log(f"stackgen: warning: {written.owner_problem}")
     return EXIT_OK
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "new_value",
     "read_env_file",
     "secrets_mount_source",
+    "secrets_owner",
     "token_files",
     "write_secrets",
 ]
@@ -59,6 +60,8 @@ class SecretsWritten:
     # Token files written and kept (names under the token directory).
     files_added: tuple[str, ...] = ()
     files_kept: tuple[str, ...] = ()
+    # Set when the token directory could not be given to the uid that must read it.
+    owner_problem: str | None = None
 
 
 def token_files(stack: Stack) -> dict[str, str]:
@@ -66,6 +69,15 @@ def token_files(stack: Stack) -> dict[str, str]:
     if stack.alerting is None:
         return {}
     return {name: token_variable(name) for name in stack.alerting.token_secrets()}
+
+
+def secrets_owner(stack: Stack) -> int | None:
+    """The uid Alertmanager's container runs as (who must be able to read its secret
+    files); None when it runs as root or the stack does not say."""
+    if stack.compose is None or stack.prometheus.alertmanager is None:
+        return None
+    service = stack.compose.service(stack.prometheus.alertmanager)
+    return service.runs_as_uid if service is not None else None
 
 
 def secrets_mount_source(stack: Stack) -> str | None:
@@ -207,9 +219,11 @@ def write_secrets(
     add_missing: bool = False,
     token_dir: Path | None = None,
     tokens: Mapping[str, str] | None = None,
+    token_owner: int | None = None,
 ) -> SecretsWritten:
     """The env file at ``path``; with ``token_dir``, also the token files ``tokens``
-    (file name -> env variable) there, each holding its variable's value."""
+    (file name -> env variable) there, each holding its variable's value, owned by
+    ``token_owner`` when given (the uid of the container that reads them)."""
     wanted = list(dict.fromkeys(variables))
     files = dict(tokens or {})
     _refuse_dangling(path)
@@ -246,4 +260,22 @@ def write_secrets(
         _append(path, header + lines, create=True)
         added, kept = tuple(wanted), ()
     files_added, files_kept = _write_token_files(token_dir, files, read_env_file(path))
-    return SecretsWritten(path, added, kept, files_added, files_kept)
+    problem = _give_to(token_dir, files, token_owner) if token_dir and files else None
+    return SecretsWritten(path, added, kept, files_added, files_kept, problem)
+
+
+def _give_to(token_dir: Path, files: Mapping[str, str], uid: int | None) -> str | None:
+    """The token directory and files owned by ``uid`` (modes stay 0700/0600: readable by
+    that user only); the reason when this process may not change owners."""
+    if uid is None:
+        return None
+    try:
+        for path in (token_dir, *(token_dir / name for name in sorted(files))):
+            if path.exists() and path.stat().st_uid != uid:
+                os.chown(path, uid, -1)
+    except PermissionError:
+        return (
+            f"the container reading {token_dir} runs as uid {uid} and cannot read it: run "
+            f"`sudo chown -R {uid} {token_dir}` (or run stackgen secrets as root)"
+        )
+    return None

@@ -82,6 +82,8 @@ alertmanager = ComposeService(
     ),
     ports=(PublishedPort(container=9093),),
     healthcheck=http_check("http://localhost:9093/-/healthy"),
+    # The image runs as nobody: its webhook token file must be nobody's to read.
+    runs_as_uid=65534,
     memory_limit="256m",
 )
 prometheus = ComposeService(

@@ -199,6 +199,9 @@ class ComposeService(SpecModel):
     restart: str = Field(
         default="unless-stopped", pattern=r"^(no|always|on-failure|unless-stopped)$"
     )
+    # The uid the image's process runs as, when not root: secret files mounted into it
+    # (mode 0600) are given to this uid by `stackgen secrets`, or it could not read them.
+    runs_as_uid: int | None = Field(default=None, ge=1)
     # The most memory the container may use ("512m", "2g"): one runaway service must not
     # take the host's memory from the others (`no-memory-limit` reports a missing one).
     memory_limit: str | None = Field(default=None, pattern=MEMORY_SIZE)

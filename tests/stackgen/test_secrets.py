@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 from pathlib import Path
@@ -211,3 +212,33 @@ def test_a_dangling_symlink_is_a_clear_error(
     assert f"{link} is a symlink to {tmp_path / 'gone'}, which does not exist" in err
     assert "Traceback" not in err
     assert not (tmp_path / "gone").exists()
+
+
+def test_the_token_files_belong_to_the_user_alertmanager_runs_as(
+    stack: Stack, tmp_path: Path
+) -> None:
+    # The image runs as nobody: a 0600 file of the operator's would be unreadable to it.
+    assert stack.compose is not None
+    alertmanager = stack.compose.service("alertmanager")
+    assert alertmanager is not None and alertmanager.runs_as_uid == 65534
+    if os.geteuid() != 0:
+        pytest.skip("changing owners needs root (CI and these machines run as root)")
+    assert write(tmp_path / ".env") == 0
+    token = token_file(tmp_path)
+    for path in (token.parent, token):
+        assert path.stat().st_uid == 65534, path
+    assert stat.S_IMODE(token.stat().st_mode) == 0o600
+    assert stat.S_IMODE(token.parent.stat().st_mode) == 0o700
+    assert (tmp_path / ".env").stat().st_uid == os.geteuid()
+
+
+def test_an_operator_who_may_not_change_owners_is_told_how(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object) -> None:
+        raise PermissionError("not permitted")
+
+    monkeypatch.setattr(os, "chown", refuse)
+    assert write(tmp_path / ".env") == 0
+    err = capsys.readouterr().err
+    assert f"sudo chown -R 65534 {token_file(tmp_path).parent}" in err
