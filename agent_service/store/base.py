@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent_service.domain import AlertRecord, FeedbackRecord, TurnRecord
 from agent_service.store.escaping import dumps_stored, escape
+
+if TYPE_CHECKING:
+    from agent_service.store.deadletter import DeadLetter
 
 __all__ = [
     "ALERT_COLUMNS",
@@ -48,6 +51,11 @@ class AuditStore(Protocol):
         writes it in one)."""
 
     async def message_exists(self, message_id: str) -> bool: ...
+
+    async def dead_letter(self, letters: Sequence[DeadLetter]) -> None:
+        """Keep records the database refused for good in audit_dead_letters (once
+        each, by fingerprint). Errors are raised as the driver raised them, so the
+        writer can tell a refusal from an outage."""
 
     async def record_alerts(self, alerts: Sequence[AlertRecord]) -> None:
         """Insert the alerts of one notification in one transaction (directly, not
