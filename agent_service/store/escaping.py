@@ -36,6 +36,7 @@ __all__ = [
     "escape",
     "escape_args",
     "escape_value",
+    "needs_escape",
     "unescape",
     "unescape_json",
     "unescape_row",
@@ -68,9 +69,17 @@ def _unescape_json_one(match: re.Match[str]) -> str:
     return ESCAPE if code == "2400" else f"\\u{code.lower()}"
 
 
+def needs_escape(text: str) -> bool:
+    """Whether ``text`` holds a code point to escape. Every row's text is checked, so
+    the common case is fast: ASCII text (a C scan) can only hold NUL (another)."""
+    if text.isascii():
+        return "\x00" in text
+    return _NEEDS_ESCAPE.search(text) is not None
+
+
 def escape(text: str) -> str:
     """``text`` as stored: NUL, lone surrogates and U+2400 escaped."""
-    if _NEEDS_ESCAPE.search(text) is None:
+    if not needs_escape(text):
         return text
     return _NEEDS_ESCAPE.sub(_escape_one, text)
 
@@ -110,7 +119,10 @@ def dumps_stored(value: Any) -> str:
     """JSON text of ``value`` for a JSON column, its strings escaped. Most values hold
     nothing to escape: they are encoded once, and walked only when the text says so."""
     text = dumps_text(value)
-    if _JSON_NEEDS_ESCAPE.search(text) is None:
+    # orjson writes only control characters as \u escapes; the standard library's
+    # ASCII fallback writes every non-ASCII character so. Without one, and without a
+    # raw U+2400, there is nothing to escape.
+    if ("\\u" not in text and ESCAPE not in text) or _JSON_NEEDS_ESCAPE.search(text) is None:
         return text
     # Not ASCII-escaped: each escape's U+2400 must stay a plain character in the text
     # (the escaped value holds no surrogate, so UTF-8 always takes it).
