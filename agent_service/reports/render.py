@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from agent_service.reports.build import Report
 from agent_service.reports.charts import Bar, column_chart, row_chart
+from agent_service.visible import shown
 
 __all__ = ["render_html", "report_filename"]
 
@@ -52,6 +53,7 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=shown,  # NUL and lone surrogates from the audit log, made visible
     )
     env.filters.update(raw=raw, percent=percent, number=number, change=change)
     return env

@@ -1,7 +1,8 @@
 """Read-only access to the audit database for reports: PostgreSQL (asyncpg) or SQLite
 (the stdlib driver, opened read-only). Queries are written once with ``:name``
-parameters; each reader turns them into its driver's placeholders. Nothing here prints
-a database URL with its password."""
+parameters; each reader turns them into its driver's placeholders. Rows come back with
+their text decoded (agent_service.store.escaping). Nothing here prints a database URL
+with its password."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from agent_service.store import AuditStore, PostgresStore, SqliteStore
+from agent_service.store.escaping import escape_args, unescape_row
 from agent_service.store.sqlite import iso
 
 __all__ = [
@@ -90,8 +92,9 @@ class PostgresReader:
             return f"${names.index(match[1]) + 1}"
 
         text = _PARAM.sub(number, sql)
-        records = await self._connection.fetch(text, *(params[n] for n in names))
-        return [dict(record) for record in records]
+        values = escape_args([params[n] for n in names])
+        records = await self._connection.fetch(text, *values)
+        return [unescape_row(dict(record)) for record in records]
 
 
 class SqliteReader:
@@ -107,9 +110,10 @@ class SqliteReader:
 
     async def rows(self, sql: str, params: Mapping[str, object]) -> list[dict[str, Any]]:
         def run() -> list[dict[str, Any]]:
-            cursor = self._connection.execute(sql, dict(params))
+            values = dict(zip(params, escape_args(list(params.values())), strict=True))
+            cursor = self._connection.execute(sql, values)
             names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            return [unescape_row(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
         async with self._lock:
             return await asyncio.to_thread(run)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent_service.domain import AlertRecord, FeedbackRecord, TurnRecord
-from agent_service.store.jsontext import dumps_text
+from agent_service.store.escaping import dumps_stored, escape, needs_escape
+
+if TYPE_CHECKING:
+    from agent_service.store.deadletter import DeadLetter
 
 __all__ = [
     "ALERT_COLUMNS",
@@ -19,6 +22,8 @@ __all__ = [
     "alert_row",
     "merge_counts",
     "split_items",
+    "stored_feedback",
+    "stored_turn",
     "tool_calls_json",
     "turn_row",
     "utc",
@@ -47,6 +52,11 @@ class AuditStore(Protocol):
 
     async def message_exists(self, message_id: str) -> bool: ...
 
+    async def dead_letter(self, letters: Sequence[DeadLetter]) -> None:
+        """Keep records the database refused for good in audit_dead_letters (once
+        each, by fingerprint). Errors are raised as the driver raised them, so the
+        writer can tell a refusal from an outage."""
+
     async def record_alerts(self, alerts: Sequence[AlertRecord]) -> None:
         """Insert the alerts of one notification in one transaction (directly, not
         through the spool: Alertmanager retries a notification it could not deliver).
@@ -61,7 +71,8 @@ class AuditStore(Protocol):
 def split_items(
     items: Sequence[AuditItem],
 ) -> tuple[list[TurnRecord], list[FeedbackRecord]]:
-    """Turns (first occurrence of each message_id) and feedback, each in submission order."""
+    """Turns (first occurrence of each message_id) and feedback, each in submission
+    order, their text as stored (``stored_turn``, ``stored_feedback``)."""
     turns: list[TurnRecord] = []
     seen: set[str] = set()
     feedback: list[FeedbackRecord] = []
@@ -69,14 +80,50 @@ def split_items(
         if isinstance(item, TurnRecord):
             if item.message_id not in seen:
                 seen.add(item.message_id)
-                turns.append(item)
+                turns.append(stored_turn(item))
         else:
-            feedback.append(item)
+            feedback.append(stored_feedback(item))
     return turns, feedback
 
 
+def _escape_optional(text: str | None) -> str | None:
+    return None if text is None else escape(text)
+
+
+def stored_turn(turn: TurnRecord) -> TurnRecord:
+    """The turn with its text columns escaped (agent_service.store.escaping); the same
+    object when nothing needs it (the common case). Tool calls are escaped when they
+    are encoded (``tool_calls_json``)."""
+    t = turn
+    # One check over all the text (joined: one scan instead of eight calls).
+    joined = "".join(
+        (t.message_id, t.session_id, t.user_id, t.user_message, t.agent_response, t.agent_type)
+    )
+    if not needs_escape(joined + (t.error or "") + (t.trace_id or "")):
+        return turn
+    return replace(
+        turn,
+        message_id=escape(t.message_id),
+        session_id=escape(t.session_id),
+        user_id=escape(t.user_id),
+        user_message=escape(t.user_message),
+        agent_response=escape(t.agent_response),
+        agent_type=escape(t.agent_type),
+        error=_escape_optional(t.error),
+        trace_id=_escape_optional(t.trace_id),
+    )
+
+
+def stored_feedback(feedback: FeedbackRecord) -> FeedbackRecord:
+    """The feedback with its message id and comment escaped."""
+    message_id, comment = escape(feedback.message_id), _escape_optional(feedback.comment)
+    if (message_id, comment) == (feedback.message_id, feedback.comment):
+        return feedback
+    return replace(feedback, message_id=message_id, comment=comment)
+
+
 def tool_calls_json(turn: TurnRecord) -> str:
-    return dumps_text([call.to_json() for call in turn.tool_calls])
+    return dumps_stored([call.to_json() for call in turn.tool_calls])
 
 
 def turn_row(turn: TurnRecord, timestamp: Callable[[datetime], Any]) -> tuple[Any, ...]:
@@ -107,15 +154,15 @@ def alert_row(alert: AlertRecord, timestamp: Callable[[datetime], Any]) -> tuple
     a = alert
     return (
         timestamp(a.received_at),
-        a.receiver,
+        escape(a.receiver),
         a.status,
-        a.alertname,
-        a.severity,
-        dumps_text(a.labels),
-        a.summary,
+        escape(a.alertname),
+        _escape_optional(a.severity),
+        dumps_stored(a.labels),
+        _escape_optional(a.summary),
         timestamp(a.starts_at),
         timestamp(a.ends_at) if a.ends_at is not None else None,
-        a.fingerprint,
+        escape(a.fingerprint),
     )
 
 

@@ -14,7 +14,7 @@ from agent_service.domain import FeedbackRecord, ToolCall, TurnRecord
 from agent_service.store.base import AuditItem
 from agent_service.store.jsontext import dumps_bytes
 
-__all__ = ["SpoolFormatError", "decode", "encode"]
+__all__ = ["SpoolFormatError", "as_json", "decode", "encode"]
 
 
 class SpoolFormatError(ValueError):
@@ -52,10 +52,14 @@ def _feedback(feedback: FeedbackRecord) -> dict[str, Any]:
     }
 
 
+def as_json(item: AuditItem) -> dict[str, Any]:
+    """The record as the JSON object of its spool line (``kind`` included)."""
+    return _turn(item) if isinstance(item, TurnRecord) else _feedback(item)
+
+
 def encode(item: AuditItem) -> bytes:
     """One record as a line of JSON, newline included."""
-    data = _turn(item) if isinstance(item, TurnRecord) else _feedback(item)
-    return dumps_bytes(data) + b"\n"
+    return dumps_bytes(as_json(item)) + b"\n"
 
 
 def decode(line: bytes) -> AuditItem:

@@ -6,7 +6,10 @@ does not take as the standard library would (datetimes and dataclasses, which it
 format itself; integers beyond 64 bits; non-string keys) go through ``default=str`` or
 fall back to the standard library, so the JSON means the same as before. NaN and
 infinities, which the standard library writes as invalid JSON (PostgreSQL refuses it),
-become null."""
+become null. Lone surrogates (which orjson refuses and strict UTF-8 cannot hold) are
+written as their three bytes (``surrogatepass``), which ``json.loads`` of the bytes
+reads back as the same code points: a spool line keeps any string exactly (a JSON
+escape would not: ``\\udbff\\udc00`` reads back as one code point)."""
 
 from __future__ import annotations
 
@@ -25,7 +28,8 @@ def dumps_bytes(value: Any) -> bytes:
     try:
         return orjson.dumps(value, default=str, option=_OPTIONS)
     except orjson.JSONEncodeError:
-        return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":")).encode()
+        text = json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+        return text.encode("utf-8", "surrogatepass")
 
 
 def dumps_text(value: Any) -> str:

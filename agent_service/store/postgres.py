@@ -21,6 +21,8 @@ from agent_service.store.base import (
     turn_row,
     utc,
 )
+from agent_service.store.deadletter import DEAD_LETTER_COLUMNS, DeadLetter, dead_letter_row
+from agent_service.store.escaping import escape
 from agent_service.store.migrate import migrate_postgres
 
 __all__ = ["PostgresStore"]
@@ -79,6 +81,11 @@ WHERE message_id = $1
 _INSERT_ALERT = (
     f"INSERT INTO alert_notifications ({ALERT_COLUMNS}) "
     "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10)"
+)
+
+_INSERT_DEAD_LETTER = (
+    f"INSERT INTO audit_dead_letters ({DEAD_LETTER_COLUMNS}) "
+    "VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8) ON CONFLICT (fingerprint) DO NOTHING"
 )
 
 # What "the database is down or unreachable" looks like through asyncpg.
@@ -232,11 +239,22 @@ class PostgresStore:
             pool = await self.open()
             async with self._acquire(pool) as connection:
                 found = await connection.fetchval(
-                    "SELECT 1 FROM conversation_log WHERE message_id = $1", message_id
+                    "SELECT 1 FROM conversation_log WHERE message_id = $1", escape(message_id)
                 )
         except _DOWN as error:
             raise StoreUnavailable(f"PostgreSQL unavailable: {error!r}") from error
         return found is not None
+
+    async def dead_letter(self, letters: Sequence[DeadLetter]) -> None:
+        if not letters:
+            return
+        if not self._migrated:
+            await self.migrate()
+        pool = await self.open()
+        async with self._acquire(pool) as connection, connection.transaction():
+            await connection.executemany(
+                _INSERT_DEAD_LETTER, [dead_letter_row(letter, utc) for letter in letters]
+            )
 
     async def record_alerts(self, alerts: Sequence[AlertRecord]) -> None:
         if not alerts:

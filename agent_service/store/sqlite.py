@@ -24,6 +24,8 @@ from agent_service.store.base import (
     turn_row,
     utc,
 )
+from agent_service.store.deadletter import DEAD_LETTER_COLUMNS, DeadLetter, dead_letter_row
+from agent_service.store.escaping import escape
 from agent_service.store.migrate import migrate_sqlite
 
 __all__ = ["SqliteStore", "iso"]
@@ -60,6 +62,11 @@ WHERE message_id = ?
 
 _INSERT_ALERT = (
     f"INSERT INTO alert_notifications ({ALERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+_INSERT_DEAD_LETTER = (
+    f"INSERT INTO audit_dead_letters ({DEAD_LETTER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (fingerprint) DO NOTHING"
 )
 
 
@@ -126,7 +133,7 @@ class SqliteStore:
     async def message_exists(self, message_id: str) -> bool:
         def exists(connection: sqlite3.Connection) -> bool:
             row = connection.execute(
-                "SELECT 1 FROM conversation_log WHERE message_id = ?", (message_id,)
+                "SELECT 1 FROM conversation_log WHERE message_id = ?", (escape(message_id),)
             ).fetchone()
             return row is not None
 
@@ -134,6 +141,25 @@ class SqliteStore:
             return await self._run(exists)
         except sqlite3.OperationalError as error:
             raise StoreUnavailable(f"SQLite unavailable: {error}") from error
+
+    async def dead_letter(self, letters: Sequence[DeadLetter]) -> None:
+        if not letters:
+            return
+        rows = [dead_letter_row(letter, iso) for letter in letters]
+
+        def insert(connection: sqlite3.Connection) -> None:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.executemany(_INSERT_DEAD_LETTER, rows)
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+
+        if not self._migrated:
+            await self.migrate()
+        await self._run(insert)
 
     async def record_alerts(self, alerts: Sequence[AlertRecord]) -> None:
         if not alerts:

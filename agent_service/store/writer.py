@@ -9,6 +9,12 @@ database being down and the process being killed. The database task writes from
 memory while the backlog fits in ``max_queue`` records, and reads back from the spool
 when it does not (a long outage) or after a restart. Without a spool, records wait in
 memory only (at most ``max_queue``) and are lost if the process dies.
+
+A batch the database refuses for good (agent_service.store.errors: a data error, not
+an outage) is written again in halves, down to the refused records, which are set
+aside in the dead-letter store (agent_service.store.deadletter) with the reason; the
+other records are written, in order. Retrying an outage never ends; a refusal never
+blocks the records after it.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from agent_service.store.base import AuditItem, AuditStore
+from agent_service.store.deadletter import DeadLetters, Destination, RecordKind
+from agent_service.store.errors import is_permanent
 from agent_service.store.spool import Segment, Spool, SpoolFull
 
 __all__ = ["AuditWriter", "BatchHook", "DropReason", "WriterEvents"]
@@ -41,6 +49,8 @@ class WriterEvents(Protocol):
     def write_failed(self) -> None: ...
 
     def dropped(self, reason: DropReason, rows: int) -> None: ...
+
+    def dead_lettered(self, kind: RecordKind, destination: Destination) -> None: ...
 
 
 @dataclass(eq=False)
@@ -84,6 +94,12 @@ class AuditWriter:
         self.retry_max_s = retry_max_s
         self.on_batch_written = on_batch_written
         self.events = events
+        self.dead_letters = DeadLetters(
+            store,
+            spool.directory if spool is not None else None,
+            retry_initial_s=retry_initial_s,
+            retry_max_s=retry_max_s,
+        )
         # Accepted records waiting for the spool (spool mode), with their waiters.
         self._pending: list[tuple[AuditItem, asyncio.Future[bool] | None]] = []
         self._runs: deque[_Run] = deque()
@@ -91,6 +107,7 @@ class AuditWriter:
         self._accepted = 0
         self._written = 0
         self._lost = 0  # accepted, then dropped
+        self._set_aside = 0  # accepted, refused by the database, kept as dead letters
         self._dropped = 0
         self._failures = 0
         self._last_error: str | None = None
@@ -150,7 +167,7 @@ class AuditWriter:
     @property
     def depth(self) -> int:
         """Records accepted but not yet in the database (in memory or in the spool)."""
-        return self._accepted - self._written - self._lost
+        return self._accepted - self._written - self._lost - self._set_aside
 
     @property
     def spooled(self) -> int:
@@ -172,6 +189,11 @@ class AuditWriter:
     @property
     def written(self) -> int:
         return self._written
+
+    @property
+    def dead_lettered(self) -> int:
+        """Records the database refused for good, set aside as dead letters."""
+        return self._set_aside
 
     @property
     def failures(self) -> int:
@@ -214,7 +236,7 @@ class AuditWriter:
         async with asyncio.timeout(timeout_s):
             self._flushing += 1
             try:
-                while self._written + self._lost < target:
+                while self._written + self._lost + self._set_aside < target:
                     self._progress.clear()
                     self._wake.set()
                     self._journal_wake.set()
@@ -419,7 +441,8 @@ class AuditWriter:
 
     async def _write(self, batch: list[AuditItem]) -> None:
         """Write one batch, retrying until it succeeds (order is kept: nothing else is
-        written meanwhile)."""
+        written meanwhile). A batch refused for good is written in halves, in order,
+        until the refused records are found and set aside."""
         delay = self.retry_initial_s
         while True:
             started = time.perf_counter()
@@ -428,15 +451,18 @@ class AuditWriter:
             except Exception as error:
                 self._failures += 1
                 self._last_error = f"{type(error).__name__}: {error}"
+                if self.events is not None:
+                    with contextlib.suppress(Exception):
+                        self.events.write_failed()
+                if is_permanent(error):
+                    await self._refused(batch, error)
+                    return
                 log.error(
                     "audit write of %d records failed (retry in %.1fs): %s",
                     len(batch),
                     delay,
                     self._last_error,
                 )
-                if self.events is not None:
-                    with contextlib.suppress(Exception):
-                        self.events.write_failed()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.retry_max_s)
                 continue
@@ -452,3 +478,39 @@ class AuditWriter:
                     hook(len(batch), seconds)
                 except Exception:
                     log.exception("reporting a written audit batch failed")
+
+    async def _refused(self, batch: list[AuditItem], error: BaseException) -> None:
+        """The database refused ``batch`` for a reason retrying cannot fix. Each half
+        is written on its own (a store write is idempotent: rows already in are
+        skipped), so only the refused records end up aside."""
+        if len(batch) > 1:
+            log.warning(
+                "audit batch of %d records refused (%s: %s); writing it in parts to find "
+                "the refused records",
+                len(batch),
+                type(error).__name__,
+                error,
+            )
+            middle = len(batch) // 2
+            await self._write(batch[:middle])
+            await self._write(batch[middle:])
+            return
+        (item,) = batch
+        letter, destination = await self.dead_letters.keep(item, error)
+        log.error(
+            "audit %s %s refused by the database for good (%s %s: %s); set aside in the "
+            "dead-letter %s",
+            letter.kind,
+            letter.message_id,
+            letter.refusal.error_class,
+            letter.refusal.sqlstate or "-",
+            letter.refusal.message,
+            destination,
+        )
+        self._set_aside += 1
+        self._progress.set()
+        if self.events is not None:
+            try:
+                self.events.dead_lettered(letter.kind, destination)
+            except Exception:
+                log.exception("reporting a dead-lettered audit record failed")

@@ -41,6 +41,7 @@ class ServiceMetrics:
         self._audit_dropped = catalog.counter("audit_dropped_rows")
         self._audit_written = catalog.counter("audit_rows_written")
         self._audit_errors = catalog.counter("audit_write_errors")
+        self._audit_dead_letters = catalog.counter("audit_dead_letter_rows")
         self._audit_write_seconds = catalog.histogram("audit_write_seconds")
         self._alert_notifications = catalog.counter("agent_alert_notifications")
         # The receiver names the catalog declares; any other counts as "other".
@@ -124,6 +125,9 @@ class ServiceMetrics:
 
     def dropped(self, reason: str, rows: int) -> None:
         self._audit_dropped.labels(reason).inc(rows)
+
+    def dead_lettered(self, kind: str, destination: str) -> None:
+        self._audit_dead_letters.labels(kind, destination).inc()
 
     # -- the Alertmanager webhook ---------------------------------------------------------
 

@@ -1,6 +1,8 @@
 """Read access to the audit database for the web pages, on either backend, plus the
 admin audit table. SQL is written once with ``?`` placeholders; PostgreSQL gets
-``$1..$n``. Times go in as aware datetimes and come out as aware UTC datetimes."""
+``$1..$n``. Times go in as aware datetimes and come out as aware UTC datetimes. Text
+goes in and comes out as users wrote it: parameters are escaped and rows decoded
+(agent_service.store.escaping), so NUL or a lone surrogate is stored and read back."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import asyncpg
 
 from agent_service.store import AuditStore, PostgresStore, SqliteStore
 from agent_service.store.base import StoreUnavailable, utc
+from agent_service.store.escaping import escape_args, unescape_row
 from agent_service.store.sqlite import iso
 
 __all__ = [
@@ -78,16 +81,16 @@ class PostgresDatabase:
         pool = await self.store.open()
         try:
             async with pool.acquire(timeout=self.store.connect_timeout_s) as connection:
-                records = await connection.fetch(_numbered(sql), *args)
+                records = await connection.fetch(_numbered(sql), *escape_args(args))
         except _PG_DOWN as error:
             raise StoreUnavailable(f"PostgreSQL unavailable: {error!r}") from error
-        return [dict(record) for record in records]
+        return [unescape_row(dict(record)) for record in records]
 
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> None:
         pool = await self.store.open()
         try:
             async with pool.acquire(timeout=self.store.connect_timeout_s) as connection:
-                await connection.execute(_numbered(sql), *args)
+                await connection.execute(_numbered(sql), *escape_args(args))
         except _PG_DOWN as error:
             raise StoreUnavailable(f"PostgreSQL unavailable: {error!r}") from error
 
@@ -96,12 +99,12 @@ class PostgresDatabase:
         # A cursor lives in a transaction; the connection is held until the last batch.
         async with pool.acquire(timeout=self.store.connect_timeout_s) as connection:
             async with connection.transaction(readonly=True):
-                cursor = await connection.cursor(_numbered(sql), *args)
+                cursor = await connection.cursor(_numbered(sql), *escape_args(args))
                 while True:
                     records = await cursor.fetch(size)
                     if not records:
                         return
-                    yield [dict(record) for record in records]
+                    yield [unescape_row(dict(record)) for record in records]
                     if len(records) < size:
                         return
 
@@ -125,8 +128,8 @@ class SqliteDatabase:
         connection = sqlite3.connect(self.path, timeout=self.busy_timeout_s)
         try:
             connection.row_factory = sqlite3.Row
-            cursor = connection.execute(sql, tuple(args))
-            rows = [dict(row) for row in cursor.fetchall()]
+            cursor = connection.execute(sql, escape_args(args))
+            rows = [unescape_row(dict(row)) for row in cursor.fetchall()]
             if write:
                 connection.commit()
             return rows
@@ -147,12 +150,12 @@ class SqliteDatabase:
         )
         try:
             connection.row_factory = sqlite3.Row
-            cursor = await asyncio.to_thread(connection.execute, sql, tuple(args))
+            cursor = await asyncio.to_thread(connection.execute, sql, escape_args(args))
             while True:
                 rows = await asyncio.to_thread(cursor.fetchmany, size)
                 if not rows:
                     return
-                yield [dict(row) for row in rows]
+                yield [unescape_row(dict(row)) for row in rows]
                 if len(rows) < size:
                     return
         except sqlite3.OperationalError as error:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,13 @@ __all__ = ["csv_stream", "json_stream"]
 
 # A cell starting with these runs as a formula in spreadsheets: prefix it with '.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# UTF-8 cannot carry a lone surrogate: the CSV writes it as its escape (\ud800); the
+# JSON export is exact (JSON escapes it).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match[0]):04x}"
 
 
 def _cell(value: Any) -> str:
@@ -25,7 +33,7 @@ def _cell(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, list | dict):
         return json.dumps(value, sort_keys=True)
-    text = str(value)
+    text = _SURROGATE.sub(_surrogate_escape, str(value))
     if text.startswith(_FORMULA_START) and not isinstance(value, int | float):
         return "'" + text
     return text

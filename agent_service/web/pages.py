@@ -37,6 +37,7 @@ from agent_service.web.database import (
     recent_admin_actions,
     record_admin_action,
 )
+from agent_service.web.deadletters import dead_letter_summary
 from agent_service.web.exports import csv_stream, json_stream
 from agent_service.web.rendering import STATIC_DIR, Pages
 from agent_service.web.runbooks import runbooks_html
@@ -421,9 +422,12 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
             return forbidden(session, "The admin audit is for the admin role only.")
         try:
             entries = await recent_admin_actions(web.db)
+            dead_letters = await dead_letter_summary(web.db)
         except StoreUnavailable:
             return unavailable(session)
-        return page("audit.html", session, title="Admin audit", entries=entries)
+        return page(
+            "audit.html", session, title="Admin audit", entries=entries, dead_letters=dead_letters
+        )
 
     @app.get("/admin/alerts", include_in_schema=False)
     async def admin_alerts(request: Request) -> Response:

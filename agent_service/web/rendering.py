@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from agent_service.visible import shown
+
 __all__ = ["STATIC_DIR", "Pages"]
 
 WEB_DIR = Path(__file__).parent
@@ -29,6 +31,7 @@ class Pages:
             autoescape=select_autoescape(["html"]),
             trim_blocks=True,
             lstrip_blocks=True,
+            finalize=shown,  # NUL and lone surrogates from the audit log, made visible
         )
         frames = _origin(grafana_embed_url) or "'none'"
         # Scripts and styles only from our own /static: no inline code can run.

@@ -572,6 +572,48 @@ audit_records_dropped = Alert(
     ),
 )
 
+audit_rows_dead_lettered = Alert(
+    name="AuditRowsDeadLettered",
+    group=AUDIT,
+    expr="sum by (kind, destination) (increase(audit_dead_letter_rows_total[15m])) > 0",
+    severity=Severity.WARNING,
+    summary="The audit database refused records for good: they were set aside ({{ $labels.kind }})",
+    description=(
+        "{{ $value | humanize }} audit records ({{ $labels.kind }}) were refused by the "
+        "database in the last 15 minutes for a reason retrying cannot fix, and kept in "
+        "the dead-letter {{ $labels.destination }}. The records after them were written; "
+        "these are missing from the conversation log until repaired."
+    ),
+    runbook="audit-rows-dead-lettered",
+    dashboard=SYSTEM_HEALTH,
+    labels={"component": "audit"},
+    test=AlertTest(
+        interval="15s",
+        # Fault: one turn refused (the counter steps from 0 to 1 and stays there).
+        series={
+            _api("audit_dead_letter_rows_total", kind="turn", destination="table"): gauge(
+                0, 1, FAULT, FAULT + 8
+            ),
+            _api("audit_dead_letter_rows_total", kind="feedback", destination="table"): gauge(
+                0, 0, FAULT, FAULT + 8
+            ),
+        },
+        fault_at="10m",
+        fires_within="1m",
+        labels={"kind": "turn", "destination": "table"},
+        value=1,
+        # Near miss: the counters exist but nothing was refused.
+        near_miss={
+            _api("audit_dead_letter_rows_total", kind="turn", destination="table"): gauge(
+                0, 0, FAULT, FAULT + 8
+            ),
+            _api("audit_dead_letter_rows_total", kind="feedback", destination="table"): gauge(
+                0, 0, FAULT, FAULT + 8
+            ),
+        },
+    ),
+)
+
 audit_write_slow = Alert(
     name="AuditWriteSlow",
     group=AUDIT,
@@ -633,5 +675,6 @@ ALERTS = (
     audit_database_unreachable,
     audit_spool_filling,
     audit_records_dropped,
+    audit_rows_dead_lettered,
     audit_write_slow,
 )

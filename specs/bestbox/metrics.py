@@ -220,6 +220,26 @@ audit_write_errors = Metric(
     help="Failed batch writes to the audit database (each batch is retried; its "
     "records wait in the spool).",
 )
+audit_dead_letter_rows = Metric(
+    name="audit_dead_letter_rows",
+    type=MetricType.COUNTER,
+    help="Audit records the audit database refused for good (a data error, not an "
+    "outage), set aside as dead letters so the records after them are written.",
+    labels=(
+        Label(
+            name="kind",
+            description="The record: a turn (conversation_log) or a feedback.",
+            values=("turn", "feedback"),
+        ),
+        Label(
+            name="destination",
+            description="Where it was kept: the audit_dead_letters table, the "
+            "dead-letter file beside the spool when the database refused that too, or "
+            "only the log (no spool directory).",
+            values=("table", "file", "log"),
+        ),
+    ),
+)
 audit_write_seconds = Metric(
     name="audit_write_seconds",
     type=MetricType.HISTOGRAM,
@@ -345,6 +365,7 @@ APP_METRICS = (
     audit_dropped_rows,
     audit_rows_written,
     audit_write_errors,
+    audit_dead_letter_rows,
     audit_write_seconds,
     agent_alert_notifications,
 )

@@ -472,6 +472,44 @@ RUNBOOKS = (
         escalation="Page the on-call engineer at once.",
     ),
     Runbook(
+        anchor="audit-rows-dead-lettered",
+        title="The audit database refused records for good",
+        meaning=(
+            "The audit database refused some records for a reason no retry can fix (a "
+            "data error or a constraint, not an outage: see the error class and SQLSTATE). "
+            "The writer set them aside as dead letters, with the reason, and wrote the "
+            "records after them: the log is not blocked, but these turns or ratings are "
+            "missing from conversation_log until someone repairs them."
+        ),
+        causes=(
+            "A value the schema does not take: too long for its column (SQLSTATE 22001), "
+            "out of range (22003), refused by a CHECK or NOT NULL constraint (23514, 23502).",
+            "A schema that no longer matches the service (42703 undefined column, 42P01 "
+            "undefined table): a migration missing or rolled back.",
+            "With destination file or log: the database refused the dead letter too.",
+        ),
+        steps=(
+            "Read the dead letters: the Admin audit tab of /admin (admin role) lists the "
+            "count and the latest, or `SELECT at, kind, message_id, error_class, sqlstate, "
+            "error FROM audit_dead_letters ORDER BY at DESC LIMIT 20`.",
+            "With destination file: read `dead-letters.jsonl` in the spool directory "
+            f"(`{COMPOSE} exec agent-api tail /var/lib/bestbox/spool/dead-letters.jsonl`); "
+            "the agent service's log names every refused record and its reason.",
+            "Fix the cause (a migration, a column width, a validation in the API), then "
+            "write the repaired records from their `record` JSON; leave the dead letters "
+            "in place as the trace of what happened.",
+            INCIDENT_LOG,
+        ),
+        queries=(
+            RunbookQuery(
+                title="Refused records by kind and destination over 1 h",
+                promql=("sum by (kind, destination) (increase(audit_dead_letter_rows_total[1h]))"),
+            ),
+            AUDIT_WRITE_ERRORS,
+        ),
+        escalation="Ticket; page if records keep being refused (every turn may be affected).",
+    ),
+    Runbook(
         anchor="audit-write-slow",
         title="Audit batch writes are slow",
         meaning=(

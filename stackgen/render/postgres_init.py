@@ -5,8 +5,15 @@ The postgres image runs it once, on an empty data directory, from
 script changes no shell options). It creates the agent service's role (it owns the audit
 tables) and Grafana's read-only role (SELECT on the audit tables only), then applies the
 agent service's migrations as the owner (they are idempotent; the service records them
-in schema_migrations when it starts). Passwords come from the environment, never from
-this file. Running it again changes nothing but the passwords.
+in schema_migrations when it starts), and takes UPDATE, DELETE and TRUNCATE on the
+append-only tables (admin_audit) away from the owner. Passwords come from the
+environment, never from this file. Running it again changes nothing but the passwords.
+
+What keeps Grafana from writing is its privileges: SELECT on the granted tables, no
+CREATE on the schema, no TEMPORARY on the database. Its read-only default
+(``default_transaction_read_only``) and its ``statement_timeout`` are role defaults a
+session can change (``SET ... = off``): they guard against accidents, not against a
+client that means to write.
 """
 
 from __future__ import annotations
@@ -30,8 +37,10 @@ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'reader')
 \\gexec
 ALTER ROLE :"owner" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'owner_password';
 ALTER ROLE :"reader" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'reader_password';
--- Even a mistaken GRANT cannot let Grafana write.
+-- Defaults, not barriers (a session may SET them otherwise): Grafana cannot write
+-- because it holds SELECT only (below), no CREATE on the schema, no TEMPORARY.
 ALTER ROLE :"reader" SET default_transaction_read_only = on;
+ALTER ROLE :"reader" SET statement_timeout = :'reader_timeout';
 -- Only these roles connect; nobody else gets temporary tables.
 SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database())
 \\gexec
@@ -70,7 +79,14 @@ def _grants(db: AuditDatabase) -> str:
         hidden = db.reader_hidden_columns.get(table)
         if hidden:
             grants += _column_grant(table, hidden)
-    return grants
+    if not db.append_only_tables:
+        return grants
+    append_only = ", ".join(f"public.{table}" for table in db.append_only_tables)
+    return (
+        grants + "-- Append-only even for the agent: its migrations add a trigger refusing\n"
+        "-- UPDATE and DELETE; its role keeps INSERT and SELECT only.\n"
+        f'REVOKE UPDATE, DELETE, TRUNCATE ON TABLE {append_only} FROM :"owner";\n'
+    )
 
 
 def _hidden_note(db: AuditDatabase) -> str:
@@ -84,14 +100,16 @@ def script(db: AuditDatabase) -> str:
 # {GENERATED_NOTICE}
 # Roles and schema of the {db.database} audit database (run once by the postgres image).
 # {db.owner}: the agent service; owns the audit tables.
-# {db.reader}: Grafana; SELECT on {", ".join(db.reader_tables)} and nothing else{_hidden_note(db)}.
+# {db.reader}: Grafana; SELECT on {", ".join(db.reader_tables)} and nothing
+#   else{_hidden_note(db)}; statements cancelled after {db.reader_statement_timeout_s}s.
+# {", ".join(db.append_only_tables)}: append-only, for {db.owner} too.
 # Passwords come from ${owner_pw} and ${reader_pw} (the env file), never from here.
 
 : "${{{owner_pw}:?{owner_pw} is not set: run stackgen secrets}}"
 : "${{{reader_pw}:?{reader_pw} is not set: run stackgen secrets}}"
 bestbox_psql=(psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet
   --username "$POSTGRES_USER" --dbname "$POSTGRES_DB"
-  -v owner={db.owner} -v reader={db.reader})
+  -v owner={db.owner} -v reader={db.reader} -v reader_timeout={db.reader_statement_timeout_s}s)
 
 "${{bestbox_psql[@]}}" -v owner_password="${owner_pw}" \
   -v reader_password="${reader_pw}" <<'SQL' || exit 1

@@ -150,6 +150,13 @@ class AuditDatabase(SpecModel):
         Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")],
         tuple[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")], ...],
     ] = Field(default_factory=dict)
+    # Longest statement the reader may run (a runaway dashboard query is cancelled).
+    reader_statement_timeout_s: int = Field(default=30, ge=1, le=3600)
+    # Tables even the owner may only append to (the service's migrations add a trigger;
+    # the init script takes the owner's UPDATE, DELETE and TRUNCATE away).
+    append_only_tables: tuple[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")], ...] = (
+        "admin_audit",
+    )
     # The compose service that writes the audit log (gets DATABASE_URL and its password).
     client: str = Field(default="agent-api", pattern=SERVICE_NAME)
 

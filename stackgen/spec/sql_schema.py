@@ -6,6 +6,8 @@ Stack validator and the SQL panel checks.
 
 from __future__ import annotations
 
+import logging
+
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
@@ -18,10 +20,17 @@ SQL_DIALECT = "postgres"
 def parse_schema(text: str) -> dict[str, tuple[str, ...]]:
     """Table name -> column names, in declaration order. Raises ValueError when the text
     does not parse or creates no table."""
+    # sqlglot warns that it keeps what it cannot model (a PL/pgSQL function body, a
+    # trigger) as an opaque command; only CREATE TABLE matters here.
+    sqlglot_log = logging.getLogger("sqlglot")
+    level = sqlglot_log.level
+    sqlglot_log.setLevel(logging.ERROR)
     try:
         statements = sqlglot.parse(text, read=SQL_DIALECT)
     except SqlglotError as error:
         raise ValueError(f"does not parse as PostgreSQL: {error}") from None
+    finally:
+        sqlglot_log.setLevel(level)
     tables: dict[str, tuple[str, ...]] = {}
     for statement in statements:
         if not isinstance(statement, exp.Create) or statement.args.get("kind") != "TABLE":

@@ -155,6 +155,8 @@ async def test_migrate_is_idempotent(store: AuditStore) -> None:
         {"version": 1, "name": "audit"},
         {"version": 2, "name": "admin_audit"},
         {"version": 3, "name": "alert_notifications"},
+        {"version": 4, "name": "audit_dead_letters"},
+        {"version": 5, "name": "admin_audit_append_only"},
     ]
 
 
@@ -164,7 +166,7 @@ async def test_concurrent_migrations_on_a_fresh_postgres_database() -> None:
     try:
         await asyncio.gather(*(s.migrate() for s in stores))
         applied = await rows(stores[0], "SELECT version FROM schema_migrations ORDER BY version")
-        assert applied == [{"version": 1}, {"version": 2}, {"version": 3}]
+        assert applied == [{"version": v} for v in range(1, 6)]
     finally:
         for s in stores:
             await s.close()
@@ -176,7 +178,7 @@ async def test_concurrent_migrations_on_a_fresh_sqlite_file(tmp_path: Path) -> N
     try:
         await asyncio.gather(*(s.migrate() for s in stores))
         applied = await rows(stores[0], "SELECT version FROM schema_migrations ORDER BY version")
-        assert applied == [{"version": 1}, {"version": 2}, {"version": 3}]
+        assert applied == [{"version": v} for v in range(1, 6)]
     finally:
         for s in stores:
             await s.close()
@@ -760,3 +762,36 @@ async def test_alerts_with_postgres_down_raise_store_unavailable() -> None:
             await down.record_alerts([alert("f1")])
     finally:
         await down.close()
+
+
+# -- admin_audit ----------------------------------------------------------------------
+
+
+async def test_admin_audit_is_append_only(store: AuditStore) -> None:
+    """Both backends refuse to rewrite it, whoever asks (PostgreSQL: even the superuser
+    these tests connect as, which bypasses privileges; a trigger does not care)."""
+    insert = "INSERT INTO admin_audit (username, role, action) VALUES ('admin', 'admin', 'login')"
+    if isinstance(store, SqliteStore):
+        with sqlite3.connect(store.path) as connection:
+            connection.execute(insert)
+    else:
+        await _as_postgres(store, insert)
+    for statement in ("UPDATE admin_audit SET target = 'rewritten'", "DELETE FROM admin_audit"):
+        with pytest.raises(
+            (asyncpg.InsufficientPrivilegeError, sqlite3.IntegrityError), match="append-only"
+        ):
+            if isinstance(store, SqliteStore):
+                with sqlite3.connect(store.path) as connection:
+                    connection.execute(statement)
+            else:
+                await _as_postgres(store, statement)
+    assert len(await rows(store, "SELECT id FROM admin_audit WHERE target IS NULL")) >= 1
+
+
+async def _as_postgres(store: AuditStore, statement: str) -> None:
+    assert isinstance(store, PostgresStore)
+    connection = await asyncpg.connect(store.dsn, timeout=5)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()

@@ -143,6 +143,7 @@ def test_init_creates_the_audit_tables_owned_by_the_agent(scratch: Scratch) -> N
     assert [(r["tablename"], r["tableowner"]) for r in rows] == [
         ("admin_audit", scratch.db.owner),
         ("alert_notifications", scratch.db.owner),
+        ("audit_dead_letters", scratch.db.owner),
         ("conversation_log", scratch.db.owner),
         ("user_sessions", scratch.db.owner),
     ]
@@ -195,6 +196,94 @@ def test_the_reader_selects_the_audit_tables_and_nothing_else(scratch: Scratch) 
         f"has_table_privilege('{scratch.db.reader}', 'conversation_log', 'DELETE') AS d",
     )[0]
     assert (privileges["u"], privileges["d"]) == (False, False)
+
+
+async def _as(dsn: str, *statements: str) -> list[asyncpg.Record]:
+    """Run statements in order on one session; the last one's rows."""
+    connection = await asyncpg.connect(dsn, timeout=5)
+    try:
+        found: list[asyncpg.Record] = []
+        for statement in statements:
+            found = list(await connection.fetch(statement))
+        return found
+    finally:
+        await connection.close()
+
+
+def test_admin_audit_is_append_only_even_for_the_agent(scratch: Scratch) -> None:
+    assert scratch.run().returncode == 0
+    owner = scratch.dsn(scratch.db.owner)
+    insert = (
+        "INSERT INTO admin_audit (username, role, action, target) "
+        "VALUES ('admin', 'admin', 'login', NULL)"
+    )
+    asyncio.run(_as(owner, insert))
+    assert fetch(owner, "SELECT count(*) AS n FROM admin_audit")[0]["n"] == 1
+    # The agent's role has no UPDATE, DELETE or TRUNCATE on it...
+    for statement in (
+        "UPDATE admin_audit SET target = 'rewritten'",
+        "DELETE FROM admin_audit",
+        "TRUNCATE admin_audit",
+    ):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            asyncio.run(_as(owner, statement))
+    privileges = fetch(
+        scratch.dsn("postgres"),
+        f"SELECT has_table_privilege('{scratch.db.owner}', 'admin_audit', 'UPDATE') AS u, "
+        f"has_table_privilege('{scratch.db.owner}', 'admin_audit', 'DELETE') AS d, "
+        f"has_table_privilege('{scratch.db.owner}', 'admin_audit', 'TRUNCATE') AS t, "
+        f"has_table_privilege('{scratch.db.owner}', 'admin_audit', 'INSERT') AS i",
+    )[0]
+    assert (privileges["u"], privileges["d"], privileges["t"], privileges["i"]) == (
+        False,
+        False,
+        False,
+        True,
+    )
+    # ...and the trigger refuses even a role that bypasses privileges (the superuser).
+    for statement in (
+        "UPDATE admin_audit SET target = 'rewritten'",
+        "DELETE FROM admin_audit",
+        "TRUNCATE admin_audit",
+    ):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            asyncio.run(_as(scratch.dsn("postgres"), statement))
+    assert fetch(owner, "SELECT target FROM admin_audit")[0]["target"] is None
+    # The service starting (its migrator re-applies every migration) keeps it so.
+    asyncio.run(_migrate_as(owner))
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        asyncio.run(_as(owner, "DELETE FROM admin_audit"))
+
+
+async def _migrate_as(dsn: str) -> None:
+    connection = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await migrate_postgres(connection)
+    finally:
+        await connection.close()
+
+
+def test_the_reader_cannot_write_even_with_read_only_switched_off(scratch: Scratch) -> None:
+    assert scratch.run().returncode == 0
+    reader = scratch.dsn(scratch.db.reader)
+    # Its statements are bounded (a role default)...
+    (row,) = asyncio.run(_as(reader, "SHOW statement_timeout"))
+    assert row["statement_timeout"] == f"{scratch.db.reader_statement_timeout_s}s"
+    # ...and read-only is only a default: the session switches it off, and writing
+    # still fails, for lack of privileges.
+    switched_off = "SET default_transaction_read_only = off"
+    (row,) = asyncio.run(_as(reader, switched_off, "SHOW default_transaction_read_only"))
+    assert row["default_transaction_read_only"] == "off"
+    for statement in (
+        "UPDATE conversation_log SET user_feedback = 'positive'",
+        "DELETE FROM user_sessions",
+        "INSERT INTO admin_audit (username, action) VALUES ('grafana', 'login')",
+        "UPDATE audit_dead_letters SET error = ''",
+        "CREATE TEMPORARY TABLE grafana_scratch (id int)",
+        "CREATE TABLE grafana_was_here (id int)",
+    ):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            asyncio.run(_as(reader, switched_off, statement))
 
 
 def test_init_is_idempotent(scratch: Scratch) -> None:
