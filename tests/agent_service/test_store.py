@@ -155,6 +155,7 @@ async def test_migrate_is_idempotent(store: AuditStore) -> None:
         {"version": 1, "name": "audit"},
         {"version": 2, "name": "admin_audit"},
         {"version": 3, "name": "alert_notifications"},
+        {"version": 5, "name": "admin_session_revocations"},
     ]
 
 
@@ -164,7 +165,7 @@ async def test_concurrent_migrations_on_a_fresh_postgres_database() -> None:
     try:
         await asyncio.gather(*(s.migrate() for s in stores))
         applied = await rows(stores[0], "SELECT version FROM schema_migrations ORDER BY version")
-        assert applied == [{"version": 1}, {"version": 2}, {"version": 3}]
+        assert applied == [{"version": v} for v in (1, 2, 3, 5)]
     finally:
         for s in stores:
             await s.close()
@@ -176,7 +177,7 @@ async def test_concurrent_migrations_on_a_fresh_sqlite_file(tmp_path: Path) -> N
     try:
         await asyncio.gather(*(s.migrate() for s in stores))
         applied = await rows(stores[0], "SELECT version FROM schema_migrations ORDER BY version")
-        assert applied == [{"version": 1}, {"version": 2}, {"version": 3}]
+        assert applied == [{"version": v} for v in (1, 2, 3, 5)]
     finally:
         for s in stores:
             await s.close()

@@ -169,7 +169,7 @@ def test_the_reader_selects_the_audit_tables_and_nothing_else(scratch: Scratch) 
     assert fetch(reader, "SELECT session_id FROM user_sessions")[0]["session_id"] == "s1"
     assert fetch(reader, "SELECT count(*) AS n FROM conversation_log")[0]["n"] == 0
     # Neither the migrator's bookkeeping nor who-did-what in /admin is Grafana's to read.
-    for table in ("schema_migrations", "admin_audit"):
+    for table in ("schema_migrations", "admin_audit", "admin_session_revocations"):
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             fetch(reader, f"SELECT * FROM {table}")
     # Writes fail twice over: the session is read-only by default, and even a
