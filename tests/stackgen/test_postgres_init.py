@@ -138,10 +138,11 @@ def test_init_creates_the_audit_tables_owned_by_the_agent(scratch: Scratch) -> N
         scratch.dsn("postgres"),
         "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
     )
-    # Every migration of the service (the admin audit and the alert log too), owned by
+    # Every migration of the service (the admin audit, sign-outs and the alert log too), owned by
     # the agent's role.
     assert [(r["tablename"], r["tableowner"]) for r in rows] == [
         ("admin_audit", scratch.db.owner),
+        ("admin_session_revocations", scratch.db.owner),
         ("alert_notifications", scratch.db.owner),
         ("conversation_log", scratch.db.owner),
         ("user_sessions", scratch.db.owner),
