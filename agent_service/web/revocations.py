@@ -1,4 +1,4 @@
-"""Signed-out admin sessions, kept in the audit database (migration 005) so that a
+"""Signed-out admin sessions, kept in the audit database (migration 006) so that a
 sign-out survives a restart and holds on every replica. A revoked nonce is also
 remembered in memory: it is the answer for good, so it is never asked again."""
 

@@ -165,7 +165,7 @@ async def test_concurrent_migrations_on_a_fresh_postgres_database() -> None:
     try:
         await asyncio.gather(*(s.migrate() for s in stores))
         applied = await rows(stores[0], "SELECT version FROM schema_migrations ORDER BY version")
-        assert applied == [{"version": v} for v in (1, 2, 3, 5)]
+        assert applied == [{"version": v} for v in (1, 2, 3, 6)]
     finally:
         for s in stores:
             await s.close()
@@ -177,7 +177,7 @@ async def test_concurrent_migrations_on_a_fresh_sqlite_file(tmp_path: Path) -> N
     try:
         await asyncio.gather(*(s.migrate() for s in stores))
         applied = await rows(stores[0], "SELECT version FROM schema_migrations ORDER BY version")
-        assert applied == [{"version": v} for v in (1, 2, 3, 5)]
+        assert applied == [{"version": v} for v in (1, 2, 3, 6)]
     finally:
         for s in stores:
             await s.close()
