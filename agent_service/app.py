@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -24,14 +23,17 @@ from prometheus_client.openmetrics.exposition import (
 )
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from agent_service.agents.orchestrator import Orchestrator
 from agent_service.api.alerts import alerts_router
+from agent_service.api.docs import OPENAPI_URL, install_docs
 from agent_service.api.schemas import ChatRequest, CompletionRequest, FeedbackRequest
-from agent_service.domain import FeedbackRecord
+from agent_service.domain import SESSION_ID, FeedbackRecord
 from agent_service.engine import ChatEngine, Delta, RecentMessages, TurnEnd, TurnStart
 from agent_service.llm.base import ChatModel
 from agent_service.llm.factory import model_from_env
+from agent_service.serving import trust_forwarded_headers
 from agent_service.settings import Settings
 from agent_service.store import AuditStore, open_store
 from agent_service.store.base import StoreUnavailable
@@ -40,6 +42,7 @@ from agent_service.store.writer import AuditWriter
 from agent_service.telemetry.metrics import DisabledMetrics, ServiceMetrics
 from agent_service.telemetry.tracing import Tracing
 from agent_service.web import install_web
+from agent_service.web.headers import SecurityHeadersMiddleware, security_headers
 from specs.bestbox import stack as bestbox_stack
 from stackgen.spec import Stack
 
@@ -47,7 +50,6 @@ __all__ = ["Services", "create_app"]
 
 log = logging.getLogger(__name__)
 
-SESSION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 MAX_USER_ID = 255
 
 Scope = MutableMapping[str, Any]
@@ -118,7 +120,7 @@ def _identity(user_id: str | None, session_id: str | None) -> tuple[str, str] | 
     if len(user) > MAX_USER_ID:
         return _error(400, "invalid_header", f"x-user-id is longer than {MAX_USER_ID} characters")
     session = session_id or str(uuid.uuid4())
-    if not SESSION_ID.match(session):
+    if not SESSION_ID.fullmatch(session):
         return _error(
             400, "invalid_header", "x-session-id must be 1-64 characters of [A-Za-z0-9._:-]"
         )
@@ -169,6 +171,7 @@ def create_app(
         ack_timeout_s=settings.audit_ack_timeout_s,
     )
     services = Services(settings, metrics, tracing, model, store, writer, engine, recent)
+    closing: list[Callable[[], None]] = []
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -184,6 +187,8 @@ def create_app(
             # tracing gets the rest of the budget (a dead collector must not hold us).
             started = time.monotonic()
             await writer.stop(timeout_s=settings.audit_drain_timeout_s)
+            for close in closing:
+                close()
             await model.aclose()
             try:
                 # A database that went away must not hold the exit either.
@@ -193,10 +198,28 @@ def create_app(
             left = settings.shutdown_timeout_s - (time.monotonic() - started)
             tracing.shutdown(timeout_s=max(0.5, left))
 
-    app = FastAPI(title="BestBox agent API", version="1.0.0", lifespan=lifespan)
+    # The schema and its UIs only when asked for (API_DOCS); the UIs are ours, not
+    # FastAPI's, so that they carry the security headers.
+    app = FastAPI(
+        title="BestBox agent API",
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url=OPENAPI_URL if settings.api_docs else None,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.services = services
+    if settings.api_docs:
+        install_docs(app)
+    # Innermost first (add_middleware wraps what is there): metrics, the body limit
+    # (413 before a body over it is read; routes may set a lower one), the forwarded
+    # headers of trusted proxies only, and outermost the security headers, so that
+    # every response carries them, a 413 included.
     if settings.telemetry:
         app.add_middleware(HTTPMetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)
+    trust_forwarded_headers(app, settings)
+    app.add_middleware(SecurityHeadersMiddleware, headers=security_headers(settings.grafana_url))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -344,7 +367,8 @@ def create_app(
     )
 
     # The chat page at / and the admin at /admin (agent_service.web).
-    install_web(app, settings=settings, stack=stack, store=store)
+    web = install_web(app, settings=settings, stack=stack, store=store)
+    closing.append(web.auth.close)
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:

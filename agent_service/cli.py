@@ -91,12 +91,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     from agent_service.app import create_app
+    from agent_service.serving import uvicorn_config
 
     app = create_app(settings)
     # Everything imported and built so far lives as long as the process: keep it out
     # of the cyclic collector's full passes (gen-2 pauses were the p99 tail here).
     gc.freeze()
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    config = uvicorn_config(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.Server(config).run()
     return 0
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 __all__ = [
     "AGENT_TYPES",
+    "SESSION_ID",
     "AgentType",
     "AlertRecord",
     "AlertStatus",
@@ -26,6 +28,8 @@ AgentType = Literal["erp", "crm", "it_ops", "oa", "general"]
 AGENT_TYPES: tuple[AgentType, ...] = ("erp", "crm", "it_ops", "oa", "general")
 Rating = Literal["positive", "negative"]
 AlertStatus = Literal["firing", "resolved"]
+# What a session id (and a message id) may be: short, printable, safe in a URL and a log.
+SESSION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # use fullmatch
 
 
 @dataclass(frozen=True)

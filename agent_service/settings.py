@@ -56,6 +56,24 @@ class Settings:
     # spool), then tracing gets what is left of ``shutdown_timeout_s``.
     audit_drain_timeout_s: float = 2.0
     shutdown_timeout_s: float = 4.0
+    # Proxies (IP addresses or CIDR networks) whose X-Forwarded-For / X-Forwarded-Proto
+    # are believed; none by default: the client is the TCP peer, whatever it claims.
+    trusted_proxies: tuple[str, ...] = ()
+    # The largest request body accepted anywhere (413 beyond, before it is read); some
+    # routes have a lower bound of their own (the admin forms, the alert webhook).
+    max_body_bytes: int = 4 * 1024 * 1024
+    # /docs, /redoc and /openapi.json: off unless asked for (they describe every
+    # endpoint and the UIs load scripts from a CDN).
+    api_docs: bool = False
+    # scrypt runs in its own pool (never the one the audit spool's fsync uses); beyond
+    # ``password_hash_max_pending`` checks at once a sign-in is answered 429.
+    password_hash_workers: int = 2
+    password_hash_max_pending: int = 8
+    # Failed sign-ins per client address and per account: this many are free, then each
+    # further one doubles the wait (from ``login_backoff_base_s`` up to the maximum).
+    login_free_attempts: int = 5
+    login_backoff_base_s: float = 1.0
+    login_backoff_max_s: float = 900.0
     # Only for measuring the cost of instrumentation (bench/): off turns metrics,
     # spans and the audit log off together.
     telemetry: bool = True
@@ -87,10 +105,24 @@ class Settings:
                 env.get("AUDIT_FLUSH_INTERVAL_S", str(cls.audit_flush_interval_s))
             ),
             telemetry=(env.get("BESTBOX_TELEMETRY", "on").strip().lower() != "off"),
+            trusted_proxies=_list(env.get("TRUSTED_PROXIES", "")),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES", str(cls.max_body_bytes))),
+            api_docs=_flag(env.get("API_DOCS")),
+            password_hash_workers=int(
+                env.get("PASSWORD_HASH_WORKERS", str(cls.password_hash_workers))
+            ),
+            password_hash_max_pending=int(
+                env.get("PASSWORD_HASH_MAX_PENDING", str(cls.password_hash_max_pending))
+            ),
         )
 
 
 DEFAULT_SPOOL_DIR = "bestbox-audit-spool"
+
+
+def _list(value: str) -> tuple[str, ...]:
+    """A comma- or space-separated list."""
+    return tuple(item for item in value.replace(",", " ").split() if item)
 
 
 def _spool_dir(value: str) -> Path | None:

@@ -2,20 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
 
 from agent_service.domain import Rating
 
 __all__ = ["ChatMessage", "ChatRequest", "CompletionRequest", "FeedbackRequest"]
 
 MAX_MESSAGE_CHARS = 32_000
+# The largest answer a client may ask for (OpenAI's field; the models we run stop far
+# sooner). Validated so a typo or a probe is a 422, not a silent default.
+MAX_COMPLETION_TOKENS = 131_072
+# Message and session ids: what the service itself issues.
+ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+
+
+def _encodable(value: str) -> str:
+    """JSON can carry an unpaired surrogate (``"\\ud800"``) that no UTF-8 answer, spool
+    line or database row can hold: refused here rather than failing later."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must not contain unpaired surrogates") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_encodable)]
 
 
 class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant", "tool"]
-    content: str = Field(max_length=MAX_MESSAGE_CHARS)
+    content: Text = Field(max_length=MAX_MESSAGE_CHARS)
 
 
 class CompletionRequest(BaseModel):
@@ -23,9 +49,11 @@ class CompletionRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    model: str | None = None
+    model: Text | None = None
     messages: list[ChatMessage] = Field(min_length=1, max_length=200)
-    stream: bool = False
+    # Strict: "yes" or 1 is a client's mistake to report, not a true.
+    stream: StrictBool = False
+    max_tokens: StrictInt | None = Field(default=None, ge=1, le=MAX_COMPLETION_TOKENS)
 
     @model_validator(mode="after")
     def _ends_with_user(self) -> CompletionRequest:
@@ -44,13 +72,13 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
-    session_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+    message: Text = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    session_id: str | None = Field(default=None, pattern=ID_PATTERN)
 
 
 class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message_id: str = Field(min_length=1, max_length=64)
+    message_id: str = Field(pattern=ID_PATTERN)
     rating: Rating
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: Text | None = Field(default=None, max_length=2000)

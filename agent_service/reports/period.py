@@ -56,8 +56,11 @@ def report_period(kind: Kind, end: datetime) -> Period:
     """Weekly: the 7 days before ``end``; monthly: the calendar month before ``end``."""
     if kind not in KINDS:
         raise ValueError(f"unknown report period {kind!r} (use one of {', '.join(KINDS)})")
-    end = _utc(end)
-    start = end - timedelta(days=7) if kind == "weekly" else _month_before(end)
+    try:
+        end = _utc(end)
+        start = end - timedelta(days=7) if kind == "weekly" else _month_before(end)
+    except (OverflowError, ValueError):  # before year 1 or after year 9999
+        raise ValueError(f"a {kind} period ending {end:%Y-%m-%d} is outside the calendar") from None
     return Period(kind, start, end)
 
 
@@ -77,7 +80,7 @@ def parse_end(text: str) -> datetime:
         if len(value) == 10:
             return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
         return _utc(datetime.fromisoformat(value))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError(
             f"{text!r} is not a date: use YYYY-MM-DD (midnight UTC) or an ISO-8601 "
             "date-time such as 2026-11-16T00:00:00+00:00"

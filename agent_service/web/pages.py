@@ -5,6 +5,7 @@ cannot be written, the action is refused)."""
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,12 +18,18 @@ from fastapi.staticfiles import StaticFiles
 
 from agent_service.domain import AGENT_TYPES
 from agent_service.reports import ReportSourceError, build_report, render_html, report_filename
-from agent_service.reports.period import parse_end
+from agent_service.reports.period import parse_end, report_period
 from agent_service.settings import Settings
 from agent_service.store import AuditStore
 from agent_service.store.base import StoreUnavailable
 from agent_service.web.alerts import recent_alerts
-from agent_service.web.auth import LOGIN_COOKIE, SESSION_COOKIE, Authenticator, Session
+from agent_service.web.auth import (
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    Authenticator,
+    Session,
+    SignInRefused,
+)
 from agent_service.web.conversations import (
     FEEDBACK_CHOICES,
     Filters,
@@ -39,7 +46,9 @@ from agent_service.web.database import (
 )
 from agent_service.web.deadletters import dead_letter_summary
 from agent_service.web.exports import csv_stream, json_stream
+from agent_service.web.inputs import SESSION_ID, clean_text, parse_time
 from agent_service.web.rendering import STATIC_DIR, Pages
+from agent_service.web.revocations import Revocations
 from agent_service.web.runbooks import runbooks_html
 from agent_service.web.status import ServiceProbe
 from agent_service.web.summaries import summarize
@@ -50,6 +59,7 @@ __all__ = ["WebContext", "install_web"]
 
 log = logging.getLogger(__name__)
 
+# The admin forms are small; a larger body is refused (413) before it is read.
 MAX_FORM_BYTES = 64 * 1024
 SEARCH_LIMIT = 100
 EXPORT_BATCH = 1000
@@ -70,14 +80,11 @@ class WebContext:
 
 
 async def _form(request: Request) -> dict[str, str] | None:
-    """An urlencoded form (first value of each field); None when too large or not one."""
+    """An urlencoded form (first value of each field); None when it is not one. Its
+    size is bounded by the route's ``max_body_size`` (413 before it is read)."""
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return None
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            return None
+    body = await request.body()
     fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
     return {key: values[0] for key, values in fields.items()}
 
@@ -86,22 +93,19 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _parse_time(value: str) -> datetime | None:
-    """A datetime-local value (taken as UTC) or full ISO-8601; ValueError if neither."""
-    value = value.strip()
-    if not value:
-        return None
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _filters(fields: dict[str, str]) -> tuple[Filters, str | None]:
     """Filters from query or form fields, and an error message for a bad one."""
-    feedback = fields.get("feedback", "")
-    agent = fields.get("agent", "")
+    names = ("user", "agent", "feedback", "since", "until", "text")
+    cleaned = {name: clean_text(fields.get(name, "")) for name in names}
+    bad = [name for name, value in cleaned.items() if value is None]
+    if bad:
+        return Filters(), f"{', '.join(bad)}: NUL and unpaired surrogates are not allowed"
+    values = {name: value or "" for name, value in cleaned.items()}
+    feedback = values["feedback"]
+    agent = values["agent"]
     try:
-        since = _parse_time(fields.get("since", ""))
-        until = _parse_time(fields.get("until", ""))
+        since = parse_time(values["since"])
+        until = parse_time(values["until"])
     except ValueError:
         return Filters(), "since/until must be dates like 2026-11-26T01:00 (UTC)"
     if feedback not in FEEDBACK_CHOICES:
@@ -110,12 +114,12 @@ def _filters(fields: dict[str, str]) -> tuple[Filters, str | None]:
         return Filters(), f"agent must be one of {', '.join(AGENT_TYPES)}"
     return (
         Filters(
-            user=fields.get("user", "").strip()[:255],
+            user=values["user"].strip()[:255],
             agent=agent,
             feedback=feedback,
             since=since,
             until=until,
-            text=fields.get("text", "").strip()[:200],
+            text=values["text"].strip()[:200],
         ),
         None,
     )
@@ -146,15 +150,16 @@ def install_web(
     tabs: Sequence[AdminTab] = ADMIN_TABS,
     probe: ServiceProbe | None = None,
 ) -> WebContext:
+    db = database_for(store)
     web = WebContext(
         settings=settings,
         stack=stack,
         tabs=tuple(tabs),
-        auth=Authenticator(settings),
-        db=database_for(store),
+        auth=Authenticator(settings, revocations=Revocations(db)),
+        db=db,
         store=store,
         probe=probe or ServiceProbe(stack.services),
-        pages=Pages(settings.grafana_url),
+        pages=Pages(),
     )
     app.state.web = web
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -172,8 +177,13 @@ def _chat_routes(app: FastAPI, web: WebContext) -> None:
 def _admin_routes(app: FastAPI, web: WebContext) -> None:
     auth, pages = web.auth, web.pages
 
-    def current(request: Request) -> Session | None:
-        return auth.session(request.cookies.get(SESSION_COOKIE))
+    async def current(request: Request) -> Session | None:
+        try:
+            return await auth.current(request.cookies.get(SESSION_COOKIE))
+        except StoreUnavailable as error:
+            # Whether it was signed out cannot be known: not signed in, then.
+            log.error("admin session not checked (audit database unavailable): %s", error)
+            return None
 
     def page(template: str, session: Session, status_code: int = 200, **context: Any) -> Response:
         return pages.render(
@@ -242,7 +252,7 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
 
     @app.get("/admin", include_in_schema=False)
     async def admin_home(request: Request) -> Response:
-        session = current(request)
+        session = await current(request)
         if session is None:
             return login_page(request)
         slug = request.query_params.get("tab", web.tabs[0].slug)
@@ -276,9 +286,11 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
                     context["turns"] = await search_turns(web.db, filters, SEARCH_LIMIT)
         except StoreUnavailable as error:
             context["db_error"] = str(error)
-        return page("admin.html", session, title=f"Admin: {tab.title}", **context)
+        # Bad filters: the page (with the message and the form) as a 400.
+        status = 400 if context.get("filter_error") else 200
+        return page("admin.html", session, status, title=f"Admin: {tab.title}", **context)
 
-    @app.post("/admin/login", include_in_schema=False)
+    @app.post("/admin/login", include_in_schema=False, max_body_size=MAX_FORM_BYTES)
     async def admin_login(request: Request) -> Response:
         if not auth.enabled:
             return login_page(request)
@@ -293,17 +305,19 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
                 message="Missing or invalid CSRF token: reload the sign-in page and try again.",
             )
         client = _client(request)
-        wait = auth.limiter.retry_after(client)
-        if wait > 0:
+        username = clean_text(form.get("username", "")[:64])
+        if username is None:
+            return login_page(request, 400, "The account name holds characters no account has.")
+        try:
+            account = await auth.check_password(username, form.get("password", ""), client)
+        except SignInRefused as refused:
+            seconds = max(1, math.ceil(refused.retry_after_s))
             response = login_page(
-                request, 429, f"Too many failed sign-ins; try again in {int(wait) + 1} s."
+                request, 429, f"{refused.reason.capitalize()}; try again in {seconds} s."
             )
-            response.headers["retry-after"] = str(int(wait) + 1)
+            response.headers["retry-after"] = str(seconds)
             return response
-        username = form.get("username", "")[:64]
-        account = await auth.check_password(username, form.get("password", ""))
         if account is None:
-            auth.limiter.failed(client)
             await audited(None, request, "login_failed", None, username=username or "?")
             return login_page(request, 401, "Wrong account or password.")
         cookie, session = auth.issue(account)
@@ -313,7 +327,6 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
                 503,
                 "The audit database is unavailable: sign-in is refused until it can be recorded.",
             )
-        auth.limiter.succeeded(client)
         response = RedirectResponse("/admin", status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
@@ -326,16 +339,19 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
         response.delete_cookie(LOGIN_COOKIE, path="/admin")
         return response
 
-    @app.post("/admin/logout", include_in_schema=False)
+    @app.post("/admin/logout", include_in_schema=False, max_body_size=MAX_FORM_BYTES)
     async def admin_logout(request: Request) -> Response:
-        session = current(request)
+        session = await current(request)
         if session is None:
             return RedirectResponse("/admin", status_code=303)
         form = await _form(request) or {}
         if not auth.csrf_ok(session, form.get("csrf")):
             return forbidden(session, "Missing or invalid CSRF token.")
         await audited(session, request, "logout", None)
-        auth.revoke(session)
+        try:
+            await auth.revoke(session)
+        except StoreUnavailable as error:
+            log.error("sign-out of %s held in this process only: %s", session.username, error)
         response = RedirectResponse("/admin", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/admin")
         return response
@@ -344,14 +360,14 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
 
     @app.get("/admin/status", include_in_schema=False)
     async def admin_status(request: Request) -> Response:
-        session = current(request)
+        session = await current(request)
         if session is None:
             return Response("sign in first", status_code=401)
         return pages.render("status.html", statuses=await web.probe.statuses())
 
     @app.get("/admin/runbooks", include_in_schema=False)
     async def admin_runbooks(request: Request) -> Response:
-        session = current(request)
+        session = await current(request)
         if session is None:
             return login_page(request)
         return page("runbooks.html", session, title="Runbooks", body=runbooks_html(web.stack))
@@ -360,11 +376,19 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
 
     @app.get("/admin/sessions/{session_id}", include_in_schema=False)
     async def admin_conversation(request: Request, session_id: str) -> Response:
-        session = current(request)
+        session = await current(request)
         if session is None:
             return login_page(request)
         if not session.is_admin:
             return forbidden(session, "Conversations are for the admin role only.")
+        if not SESSION_ID.fullmatch(session_id):
+            return page(
+                "message.html",
+                session,
+                404,
+                title="Not found",
+                message="no conversation has that id (1-64 characters of [A-Za-z0-9._:-])",
+            )
         if not await audited(session, request, "view_conversation", session_id[:64]):
             return unavailable(session)
         turns = await session_turns(web.db, session_id)
@@ -378,9 +402,9 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
             jaeger_url=web.stack.jaeger_url.rstrip("/"),
         )
 
-    @app.post("/admin/export", include_in_schema=False)
+    @app.post("/admin/export", include_in_schema=False, max_body_size=MAX_FORM_BYTES)
     async def admin_export(request: Request) -> Response:
-        session = current(request)
+        session = await current(request)
         if session is None:
             return Response("sign in first", status_code=401)
         if not session.is_admin:
@@ -415,7 +439,7 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
 
     @app.get("/admin/audit", include_in_schema=False)
     async def admin_audit(request: Request) -> Response:
-        session = current(request)
+        session = await current(request)
         if session is None:
             return login_page(request)
         if not session.is_admin:
@@ -433,7 +457,7 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
     async def admin_alerts(request: Request) -> Response:
         """The incident log: alerts Alertmanager delivered (admin only, like the other
         audit logs)."""
-        session = current(request)
+        session = await current(request)
         if session is None:
             return login_page(request)
         if not session.is_admin:
@@ -448,7 +472,7 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
     async def admin_report(request: Request, kind: str) -> Response:
         """The last complete week's or month's report, as a download (admin only: it
         quotes the worst-rated conversations)."""
-        session = current(request)
+        session = await current(request)
         if session is None:
             return login_page(request)
         if not session.is_admin:
@@ -460,6 +484,9 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
         end_text = request.query_params.get("end")
         try:
             end = parse_end(end_text) if end_text else None
+            if end is not None:
+                # The period and the one before it must lie within the calendar.
+                report_period("weekly" if kind == "weekly" else "monthly", end).previous()
         except ValueError as error:
             return page("message.html", session, 400, title="Bad date", message=str(error))
         if not await audited(session, request, f"report_{kind}", end_text or kind):

@@ -1,10 +1,10 @@
-"""Templates and the security headers every page is sent with."""
+"""Templates, and the no-store caching of private pages (the security headers every
+response carries are added by agent_service.web.headers)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -17,27 +17,14 @@ WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
 
 
-def _origin(url: str | None) -> str | None:
-    if not url:
-        return None
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
-
-
 class Pages:
-    def __init__(self, grafana_embed_url: str | None) -> None:
+    def __init__(self) -> None:
         self.env = Environment(
             loader=FileSystemLoader(WEB_DIR / "templates"),
             autoescape=select_autoescape(["html"]),
             trim_blocks=True,
             lstrip_blocks=True,
             finalize=shown,  # NUL and lone surrogates from the audit log, made visible
-        )
-        frames = _origin(grafana_embed_url) or "'none'"
-        # Scripts and styles only from our own /static: no inline code can run.
-        self.csp = (
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            f"frame-src {frames}; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
         )
 
     def render(
@@ -53,10 +40,8 @@ class Pages:
         self.secure(response, private=private)
         return response
 
-    def secure(self, response: Any, *, private: bool = True) -> None:
-        response.headers["content-security-policy"] = self.csp
-        response.headers["x-content-type-options"] = "nosniff"
-        response.headers["referrer-policy"] = "no-referrer"
-        response.headers["x-frame-options"] = "DENY"
+    @staticmethod
+    def secure(response: Any, *, private: bool = True) -> None:
+        """Private pages (the admin's) are never cached."""
         if private:
             response.headers["cache-control"] = "no-store"

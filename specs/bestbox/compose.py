@@ -122,6 +122,10 @@ agent = ComposeService(
         # The audit spool outlives the container: a turn answered before a crash or a
         # recreate (`stackgen apply` after an update) is replayed from it.
         "AUDIT_SPOOL_DIR": AUDIT_SPOOL_DIR,
+        # No API schema or docs UIs in the deployment (they describe every endpoint and
+        # load scripts from a CDN); no proxy is trusted for X-Forwarded-For: the port is
+        # published directly. Set TRUSTED_PROXIES to the proxy's address when one fronts it.
+        "API_DOCS": "off",
     },
     mounts=(Mount(source="agent-spool", target=AUDIT_SPOOL_DIR),),
     # /admin sign-in: the hash of the password `stackgen secrets` writes as

@@ -14,6 +14,8 @@ from typing import Any
 
 import uvicorn
 
+from agent_service.serving import uvicorn_config
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -26,7 +28,8 @@ def free_port() -> int:
 def serving(app: Any, *, startup_timeout_s: float = 15.0) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 (lifespan included); yields the base URL."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    # The service's own configuration (forwarded headers off in uvicorn, as in production).
+    config = uvicorn_config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

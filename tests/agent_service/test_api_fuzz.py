@@ -27,9 +27,13 @@ EXAMPLES_PER_OPERATION = 30
 # The alert webhook refuses every call without a configured token (503): the fuzzed
 # service has one and sends it, so payloads reach validation and the database.
 ALERT_TOKEN = "fuzz-token-" + "x" * 32
+# The schema is served only with API_DOCS on; the fuzzed instance has it off, as
+# deployed.
 schema = schemathesis.openapi.from_asgi(
     "/openapi.json",
-    create_app(Settings(alert_webhook_token=ALERT_TOKEN), store=SqliteStore(":memory:")),
+    create_app(
+        Settings(alert_webhook_token=ALERT_TOKEN, api_docs=True), store=SqliteStore(":memory:")
+    ),
 )
 STATUS_CLASSES: set[int] = set()
 

@@ -109,7 +109,7 @@ async def test_passwords_are_checked_per_account() -> None:
     assert await auth.check_password("root", ADMIN_PASSWORD) is None
 
 
-def test_sessions_are_signed_expire_and_can_be_revoked() -> None:
+async def test_sessions_are_signed_expire_and_can_be_revoked() -> None:
     auth = _auth()
     account = auth.accounts["viewer"]
     cookie, issued = auth.issue(account, now=1_000.0)
@@ -122,7 +122,7 @@ def test_sessions_are_signed_expire_and_can_be_revoked() -> None:
     assert auth.session(cookie + "x", now=1_001.0) is None
     # Another secret (another deployment) does not accept it.
     assert _auth(admin_session_secret="other").session(cookie, now=1_001.0) is None
-    auth.revoke(issued)
+    await auth.revoke(issued)
     assert auth.session(cookie, now=1_001.0) is None
 
 
@@ -139,21 +139,42 @@ def test_csrf_tokens_belong_to_one_session() -> None:
     assert not auth.login_csrf_ok(None, auth.login_csrf_token(nonce))
 
 
-def test_the_limiter_counts_failures_in_a_sliding_window() -> None:
-    limiter = LoginLimiter(attempts=3, window_s=60)
-    for at in (0.0, 10.0, 20.0):
-        assert limiter.retry_after("10.0.0.1", now=at) == 0
-        limiter.failed("10.0.0.1", now=at)
-    assert limiter.retry_after("10.0.0.1", now=30.0) == pytest.approx(30.0)
-    assert limiter.retry_after("10.0.0.2", now=30.0) == 0  # per client
-    assert limiter.retry_after("10.0.0.1", now=60.0) == 0  # the first failure left
-    limiter.succeeded("10.0.0.1")
-    assert limiter.retry_after("10.0.0.1", now=30.0) == 0
+def test_the_limiter_backs_off_exponentially_per_address_and_account() -> None:
+    limiter = LoginLimiter(free_attempts=3, base_delay_s=1.0, max_delay_s=60.0)
+    for _ in range(3):
+        assert limiter.reserve("10.0.0.1", "admin", now=0.0) == 0
+    # The fourth attempt waits 1 s, then each failure doubles the wait.
+    assert limiter.reserve("10.0.0.1", "admin", now=0.0) == pytest.approx(1.0)
+    assert limiter.reserve("10.0.0.1", "admin", now=1.0) == 0
+    assert limiter.retry_after("10.0.0.1", "admin", now=1.0) == pytest.approx(2.0)
+    assert limiter.reserve("10.0.0.1", "admin", now=3.0) == 0
+    assert limiter.retry_after("10.0.0.1", "admin", now=3.0) == pytest.approx(4.0)
+    assert limiter.delay(100) == 60.0  # bounded
+    # Another address is limited on the same account, not on another one.
+    assert limiter.retry_after("10.0.0.2", "admin", now=3.0) == pytest.approx(4.0)
+    assert limiter.retry_after("10.0.0.2", "viewer", now=3.0) == 0
+    assert limiter.retry_after("10.0.0.1", None, now=3.0) == pytest.approx(4.0)
+    # A success forgets the account's failures; the address only loses that attempt.
+    assert limiter.reserve("10.0.0.2", "viewer", now=3.0) == 0
+    limiter.succeeded("10.0.0.2", "viewer")
+    assert "ip:10.0.0.2" not in limiter._keys and "account:viewer" not in limiter._keys
+    limiter.succeeded("10.0.0.1", "admin")
+    assert limiter.retry_after("10.0.0.2", "admin", now=3.0) == 0
+    assert limiter.retry_after("10.0.0.1", "admin", now=3.0) == pytest.approx(2.0)
 
 
-def test_the_limiter_forgets_old_clients_when_full() -> None:
-    limiter = LoginLimiter(attempts=1, window_s=10, max_clients=2)
-    limiter.failed("a", now=0.0)
-    limiter.failed("b", now=0.0)
-    limiter.failed("c", now=20.0)  # a and b have no failure left in the window
-    assert set(limiter._failures) == {"c"}
+def test_concurrent_attempts_are_reserved_before_they_are_checked() -> None:
+    """Forty attempts at once (none has finished): only the free ones are tried."""
+    limiter = LoginLimiter(free_attempts=5)
+    tried = [limiter.reserve("10.0.0.1", "admin", now=0.0) == 0 for _ in range(40)]
+    assert tried.count(True) == 5
+
+
+def test_the_limiter_forgets_quiet_addresses_first_and_never_accounts() -> None:
+    limiter = LoginLimiter(free_attempts=1, max_delay_s=10, forget_after_s=10, max_keys=3)
+    limiter.reserve("a", "admin", now=0.0)  # ip:a and account:admin
+    limiter.reserve("b", None, now=5.0)
+    limiter.reserve("c", None, now=6.0)  # full: the oldest address (a) goes
+    assert set(limiter._keys) == {"account:admin", "ip:b", "ip:c"}
+    limiter.reserve("d", None, now=30.0)  # every key is quiet now: all forgotten
+    assert set(limiter._keys) == {"ip:d"}

@@ -54,21 +54,29 @@ def served(
     stack: Stack = bestbox_stack,
     **settings: Any,
 ) -> Iterator[Served]:
+    with audit_database(backend, tmp_path) as db, serving_on(db, accounts, stack, **settings) as up:
+        yield up
+
+
+@contextmanager
+def serving_on(
+    db: AuditDatabase, accounts: bool = True, stack: Stack = bestbox_stack, **settings: Any
+) -> Iterator[Served]:
+    """The service on an existing audit database (serve it again: a restart)."""
     admin_hash, viewer_hash = password_hashes() if accounts else (None, None)
-    with audit_database(backend, tmp_path) as db:
-        base = Settings(
-            database_url=db.database_url,
-            sqlite_path=db.sqlite_path,
-            admin_password_hash=admin_hash,
-            viewer_password_hash=viewer_hash,
-        )
-        app = create_app(
-            replace(base, **settings),
-            stack=stack,
-            model=ScriptedModel(first_token_delay_s=0.01, token_delay_s=0.005),
-        )
-        with serving(app) as url:
-            yield Served(url, db, app)
+    base = Settings(
+        database_url=db.database_url,
+        sqlite_path=db.sqlite_path,
+        admin_password_hash=admin_hash,
+        viewer_password_hash=viewer_hash,
+    )
+    app = create_app(
+        replace(base, **settings),
+        stack=stack,
+        model=ScriptedModel(first_token_delay_s=0.01, token_delay_s=0.005),
+    )
+    with serving(app) as url:
+        yield Served(url, db, app)
 
 
 def csrf_of(html: str) -> str:

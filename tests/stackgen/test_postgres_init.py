@@ -138,10 +138,11 @@ def test_init_creates_the_audit_tables_owned_by_the_agent(scratch: Scratch) -> N
         scratch.dsn("postgres"),
         "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
     )
-    # Every migration of the service (the admin audit and the alert log too), owned by
+    # Every migration of the service (the admin audit, sign-outs and the alert log too), owned by
     # the agent's role.
     assert [(r["tablename"], r["tableowner"]) for r in rows] == [
         ("admin_audit", scratch.db.owner),
+        ("admin_session_revocations", scratch.db.owner),
         ("alert_notifications", scratch.db.owner),
         ("audit_dead_letters", scratch.db.owner),
         ("conversation_log", scratch.db.owner),
@@ -175,7 +176,7 @@ def test_the_reader_selects_the_audit_tables_and_nothing_else(scratch: Scratch) 
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             fetch(reader, f"SELECT {column} FROM conversation_log")
     # Neither the migrator's bookkeeping nor who-did-what in /admin is Grafana's to read.
-    for table in ("schema_migrations", "admin_audit"):
+    for table in ("schema_migrations", "admin_audit", "admin_session_revocations"):
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             fetch(reader, f"SELECT * FROM {table}")
     # Writes fail twice over: the session is read-only by default, and even a
