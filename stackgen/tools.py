@@ -12,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-__all__ = ["TOOL_NAMES", "TOOLS_BIN_ENV", "ToolMissing", "find_tool", "tools_bin"]
+__all__ = ["TOOLS_BIN_ENV", "TOOL_NAMES", "ToolMissing", "find_tool", "tools_bin"]
 
 # Overrides the tools directory (an installed stackgen has no repository beside it).
 TOOLS_BIN_ENV = "STACKGEN_TOOLS_BIN"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from stackgen.conventions import COMPOSE_FILE, OTEL_COLLECTOR_CONFIG_PATH
+from stackgen.conventions import COMPOSE_FILE, JAEGER_CONFIG_PATH, OTEL_COLLECTOR_CONFIG_PATH
 from tests.conftest import GENERATED, REPO_ROOT, run_tool, tool_path
 
 # The program, the argument that prints its version, and the image it must equal.
@@ -42,7 +42,9 @@ def _version(name: str, argument: str) -> str:
     return found[1]
 
 
-@pytest.mark.parametrize(("name", "argument", "image"), TOOL_IMAGES, ids=[t[0] for t in TOOL_IMAGES])
+@pytest.mark.parametrize(
+    ("name", "argument", "image"), TOOL_IMAGES, ids=[t[0] for t in TOOL_IMAGES]
+)
 def test_built_tool_is_the_pinned_image(name: str, argument: str, image: str) -> None:
     images = _compose_images()
     assert image in images, f"the compose file runs no {image} image"
@@ -94,6 +96,23 @@ def test_collector_rejects_what_it_cannot_run(tmp_path: Any) -> None:
     result = run_tool(tool_path("otelcol"), "validate", f"--config={path}")
     assert result.returncode != 0
     assert "logging" in result.stdout + result.stderr
+
+
+def test_jaeger_validates_the_generated_config() -> None:
+    result = run_tool(tool_path("jaeger"), "validate", f"--config={GENERATED / JAEGER_CONFIG_PATH}")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_jaeger_rejects_what_it_cannot_run(tmp_path: Any) -> None:
+    # Jaeger v2 is a collector distribution without the `resource` processor.
+    config = yaml.safe_load((GENERATED / JAEGER_CONFIG_PATH).read_text())
+    config["processors"]["resource"] = {"attributes": []}
+    config["service"]["pipelines"]["traces"]["processors"].insert(0, "resource")
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = run_tool(tool_path("jaeger"), "validate", f"--config={path}")
+    assert result.returncode != 0
+    assert "resource" in result.stdout + result.stderr
 
 
 def test_builder_manifest_pins_one_collector_release() -> None:
