@@ -58,6 +58,26 @@ def _detection_rows(results: list[ScenarioResult]) -> list[Sequence[str]]:
     return rows
 
 
+# Enough to see what is wrong; the rest repeats it.
+_TRACE_PROBLEMS_SHOWN = 10
+
+
+def _trace_lines(report: VerifyReport) -> list[str]:
+    traces = report.traces
+    assert traces is not None
+    lines = [traces.summary()]
+    if traces.error:
+        lines += [f"  {traces.error}"]
+    bad = [r for r in traces.results if not r.ok]
+    for result in bad[:_TRACE_PROBLEMS_SHOWN]:
+        turn = result.turn
+        what = result.leaks + result.problems if result.found else ["not found in Jaeger"]
+        lines += [f"  turn {turn.message_id} (trace {turn.trace_id}): {'; '.join(what)}"]
+    if len(bad) > _TRACE_PROBLEMS_SHOWN:
+        lines += [f"  ... and {len(bad) - _TRACE_PROBLEMS_SHOWN} more"]
+    return [*lines, ""]
+
+
 def format_report(report: VerifyReport) -> str:
     lines: list[str] = []
     if report.evaluations:
@@ -81,6 +101,8 @@ def format_report(report: VerifyReport) -> str:
             kind = "dashboard" if e.expression.kind == "panel" else "rule"
             lines += [f"  {kind} {e.expression.source}: {e.status} ({e.detail})"]
         lines += [""]
+    if report.traces is not None:
+        lines += _trace_lines(report)
     if report.scenarios:
         lines += ["Fault scenarios (fault onset to Alertmanager webhook)", ""]
         lines += _table(

@@ -121,7 +121,9 @@ class Traffic:
 
     def _run(self, worker: int) -> None:
         step = worker
-        with httpx.Client(base_url=self.base_url, timeout=30) as client:
+        # One user id per worker: the trace check proves no span carries it.
+        user = {"X-User-Id": f"verify-user-{worker + 1}"}
+        with httpx.Client(base_url=self.base_url, timeout=30, headers=user) as client:
             while not self._stop.is_set():
                 with self._lock:
                     mix = self._mix

@@ -1,5 +1,6 @@
 """`stackgen verify`, live: the real agent service (PostgreSQL audit log), the real
-Prometheus and Alertmanager (Debian packages) on 127.0.0.1 with the local profile.
+Prometheus, Alertmanager, OpenTelemetry collector and Jaeger on 127.0.0.1 with the local
+profile.
 
 One run covers the whole expression table and the outage and tool-error-burst fault
 scenarios (each on its own stack, concurrently); a second run, at the same time, uses
@@ -39,6 +40,7 @@ from stackgen.verify.expressions import base_metrics, collect_expressions, rule_
 from stackgen.verify.live import DEFAULT_ADMIN_DSN
 from stackgen.verify.report import format_report
 from stackgen.verify.scenarios import SCENARIOS
+from stackgen.verify.trace_check import TRACE_TURNS
 from stackgen.verify.traffic import FULL_MIX
 from tests.conftest import REPO_ROOT
 from tests.stackgen.verify_background import RUNS, BackgroundVerify
@@ -77,6 +79,22 @@ def test_every_expression_evaluates_with_data(
             print(f"not exercised: {evaluation.expression.source}: {evaluation.detail}")
     assert any(e.status == "ok" for e in report.evaluations)
     assert report.missing_metrics == []
+
+
+def test_audited_turns_are_complete_traces_in_jaeger_without_message_text(
+    reports: tuple[VerifyReport, VerifyReport],
+) -> None:
+    # Real spans through the real collector into the real Jaeger, checked against the
+    # run's audit log: the tree, the GenAI attributes, no message text or user id.
+    for report in reports:
+        traces = report.traces
+        assert traces is not None
+        print(traces.summary())
+        assert traces.error is None
+        assert traces.checked == TRACE_TURNS
+        assert traces.found == traces.complete == TRACE_TURNS
+        assert traces.leaking == 0
+        assert traces.passed
 
 
 def test_outage_and_tool_error_burst_reach_the_webhook(
@@ -121,8 +139,9 @@ def test_every_process_and_database_is_gone(
 ) -> None:
     pids = [pid for report in reports for pid in report.pids]
     databases = [name for report in reports for name in report.databases]
-    # agent service (twice where restarted), Prometheus, Alertmanager per stack.
-    assert len(pids) >= 3 * len(databases) >= 3 * 4
+    # Per stack: the agent service (twice where restarted), Prometheus, Alertmanager,
+    # Jaeger and the collector.
+    assert len(pids) >= 5 * len(databases) >= 5 * 4
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
@@ -200,7 +219,8 @@ def test_sigterm_stops_every_process_it_started() -> None:
             pids += [int(pid) for pid in re.findall(r", pid (\d+) ", line)]
             if "targets up" in line:
                 break
-        assert len(pids) == 3, pids  # alertmanager, agent service, prometheus
+        # alertmanager, jaeger, the collector, the agent service, prometheus
+        assert len(pids) == 5, pids
         verify.send_signal(signal.SIGTERM)
         assert verify.wait(timeout=90) == 128 + signal.SIGTERM
     finally:
