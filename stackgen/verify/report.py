@@ -52,6 +52,8 @@ def _detection_rows(results: list[ScenarioResult]) -> list[Sequence[str]]:
                 problems.append("too slow")
             if r.unexpected:
                 problems.append(f"also fired: {sorted(r.unexpected)}")
+            if r.failed_requests:
+                problems.append(f"requests failed: {r.failed_requests}")
             verdict = "FAIL: " + "; ".join(problems)
         seed = "-" if r.detected_s is None else ("yes" if r.detected_s < SEED_DETECTION_S else "no")
         rows.append((r.scenario.title, r.scenario.alert, detected, seed, r.criterion, verdict))

@@ -15,6 +15,7 @@ from stackgen.verify.traffic import (
     NEGATIVE_FEEDBACK_MIX,
     TOOL_ERROR_MIX,
     Traffic,
+    failed_outcomes,
 )
 
 __all__ = ["SCENARIOS", "Scenario", "ScenarioResult", "run_scenario"]
@@ -33,6 +34,15 @@ Fault = Callable[[LiveStack, Traffic], None]
 
 def _agent_down(live: LiveStack, traffic: Traffic) -> None:
     live.stop_agent()  # traffic keeps trying: clients see connection errors
+
+
+def _stop(program: str) -> Fault:
+    """A program of the stack stopped (the collector, Jaeger): chat must not notice."""
+
+    def fault(live: LiveStack, traffic: Traffic) -> None:
+        live.stop(program)
+
+    return fault
 
 
 def _tool_errors(live: LiveStack, traffic: Traffic) -> None:
@@ -77,6 +87,8 @@ class Scenario:
     quick: bool = False  # part of the pytest subset
     # Cap on the wait after the fault (None: the promise plus OVERSHOOT_S).
     max_wait_s: float | None = None
+    # Users must not notice the fault: no request may fail during the whole scenario.
+    requests_must_succeed: bool = False
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -123,6 +135,22 @@ SCENARIOS: tuple[Scenario, ...] = (
         # window fills with thumbs down at once, leaving its `for: 5m` plus delivery.
         max_wait_s=9 * 60,
     ),
+    Scenario(
+        "collector-down",
+        "the OpenTelemetry collector down (spans cannot be exported)",
+        "CollectorDown",
+        lambda: _stop("otelcol"),
+        quick=True,
+        requests_must_succeed=True,
+    ),
+    Scenario(
+        "jaeger-down",
+        "Jaeger down (the collector cannot deliver spans)",
+        "TraceExportFailing",
+        lambda: _stop("jaeger"),
+        quick=True,
+        requests_must_succeed=True,
+    ),
 )
 
 
@@ -134,6 +162,8 @@ class ScenarioResult:
     detected_s: float | None = None
     unexpected: set[str] = field(default_factory=set)
     error: str | None = None
+    # Requests that failed where users must not notice the fault (outcome -> count).
+    failed_requests: dict[str, int] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -142,6 +172,7 @@ class ScenarioResult:
             and self.detected_s is not None
             and self.detected_s <= self.budget_s
             and not self.unexpected
+            and not self.failed_requests
         )
 
 
@@ -153,7 +184,8 @@ def criterion_of(stack: Stack, alertname: str) -> tuple[str, float]:
         budget = stack.critical_detection_budget
         return f"< {budget} (critical)", duration_seconds(budget)
     within = alert.test.fires_within if alert.test else "10m"
-    return f"<= {within} (spec, for {alert.for_})", duration_seconds(within)
+    held = f"for {alert.for_}" if alert.for_ else "no for"
+    return f"<= {within} (spec, {held})", duration_seconds(within)
 
 
 def _allowed(scenario: Scenario, labels: dict[str, str]) -> bool:
@@ -216,4 +248,6 @@ def run_scenario(live: LiveStack, scenario: Scenario, log: Callable[[str], None]
                 result.unexpected.add(f"{_describe(alert['labels'])} ({alert['state']})")
     finally:
         traffic.stop()
+    if scenario.requests_must_succeed:
+        result.failed_requests = failed_outcomes(traffic.outcomes)
     return result

@@ -8,10 +8,11 @@ reproducible.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -23,6 +24,7 @@ __all__ = [
     "TOOL_ERROR_MIX",
     "Action",
     "Traffic",
+    "failed_outcomes",
 ]
 
 # Questions the router sends to each agent; the multi-part ones make "complex" turns
@@ -80,6 +82,20 @@ TOOL_ERROR_MIX: Sequence[Action] = (
 NEGATIVE_FEEDBACK_MIX: Sequence[Action] = tuple(
     Action(a.kind, a.text, "negative") for a in _turns(1, "negative")
 )
+
+
+_SERVER_ERROR = re.compile(r"\b5\d\d\b")
+
+
+def failed_outcomes(outcomes: Mapping[str, int]) -> dict[str, int]:
+    """Outcomes a user would see as a failure: no answer at all (a client error) or a
+    server error (5xx) of the turn, its feedback or an endpoint. The mix's deliberate
+    404 and a failing tool call inside an answered turn are not failures."""
+    return {
+        outcome: count
+        for outcome, count in sorted(outcomes.items())
+        if outcome.startswith("client error") or _SERVER_ERROR.search(outcome)
+    }
 
 
 class Traffic:
