@@ -2,8 +2,9 @@
 Prometheus, Alertmanager, OpenTelemetry collector and Jaeger on 127.0.0.1 with the local
 profile.
 
-One run covers the whole expression table and the outage and tool-error-burst fault
-scenarios (each on its own stack, concurrently); a second run, at the same time, uses
+One run covers the whole expression table, the traces of audited turns in Jaeger and
+the quick fault scenarios (the agent service, the collector or Jaeger down, a tool-error
+burst; each on its own stack, concurrently); a second run, at the same time, uses
 a test variant of the service with one metric renamed and must fail naming every panel
 and rule that lost its data. Nothing here is a test double: the only stand-in is the
 agent service's built-in scripted model for the GPU LLM, which cannot run here.
@@ -59,6 +60,7 @@ def reports(stack: Stack) -> tuple[VerifyReport, VerifyReport]:
         run.start()
         RUNS.append(run)
     main_report, variant = RUNS[0].result("main"), RUNS[0].result("renamed")
+    print("\n".join(RUNS[0].logs))
     print(format_report(main_report))
     print(format_report(variant))
     return main_report, variant
