@@ -26,6 +26,7 @@ from prometheus_client.openmetrics.exposition import generate_latest as generate
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent_service.agents.orchestrator import Orchestrator
+from agent_service.api.alerts import alerts_router
 from agent_service.api.schemas import ChatRequest, CompletionRequest, FeedbackRequest
 from agent_service.domain import FeedbackRecord
 from agent_service.engine import ChatEngine, Delta, RecentMessages, TurnEnd, TurnStart
@@ -208,7 +209,9 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        return _error(error.status_code, "http_error", str(error.detail))
+        response = _error(error.status_code, "http_error", str(error.detail))
+        response.headers.update(error.headers or {})  # WWW-Authenticate on a 401
+        return response
 
     @app.post("/v1/chat/completions", response_model=None)
     async def chat_completions(
@@ -334,6 +337,11 @@ def create_app(
                 "audit_spool_rows": writer.spooled,
             }
         )
+
+    # Alertmanager's webhook: notifications into the audit database.
+    app.include_router(
+        alerts_router(token=settings.alert_webhook_token, store=store, metrics=metrics)
+    )
 
     # The chat page at / and the admin at /admin (agent_service.web).
     install_web(app, settings=settings, stack=stack, store=store)

@@ -9,6 +9,8 @@ from typing import Any, Literal
 __all__ = [
     "AGENT_TYPES",
     "AgentType",
+    "AlertRecord",
+    "AlertStatus",
     "Chunk",
     "FeedbackRecord",
     "Rating",
@@ -23,6 +25,7 @@ __all__ = [
 AgentType = Literal["erp", "crm", "it_ops", "oa", "general"]
 AGENT_TYPES: tuple[AgentType, ...] = ("erp", "crm", "it_ops", "oa", "general")
 Rating = Literal["positive", "negative"]
+AlertStatus = Literal["firing", "resolved"]
 
 
 @dataclass(frozen=True)
@@ -115,3 +118,19 @@ class FeedbackRecord:
     comment: str | None
     at: datetime  # timezone-aware UTC
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """One alert of an Alertmanager notification, as the audit log keeps it."""
+
+    received_at: datetime
+    receiver: str
+    status: AlertStatus
+    alertname: str
+    severity: str | None
+    labels: dict[str, str]
+    summary: str | None
+    starts_at: datetime
+    ends_at: datetime | None  # None while firing
+    fingerprint: str

@@ -45,6 +45,9 @@ class Settings:
     viewer_password_hash: str | None = field(default=None, repr=False)
     # Signs the admin session cookies; random per process when unset.
     admin_session_secret: str | None = field(default=None, repr=False)
+    # The bearer token Alertmanager's webhook calls carry (`stackgen secrets` writes it);
+    # unset: /alerts refuses every call.
+    alert_webhook_token: str | None = field(default=None, repr=False)
     # Grafana as the browser reaches it; set: the admin tabs embed the dashboards.
     grafana_url: str | None = None
     # Prometheus for the reports' uptime and SLO figures; unset: audit-log figures only.
@@ -73,6 +76,7 @@ class Settings:
             admin_password_hash=env.get("ADMIN_PASSWORD_HASH") or None,
             viewer_password_hash=env.get("VIEWER_PASSWORD_HASH") or None,
             admin_session_secret=env.get("ADMIN_SESSION_SECRET") or None,
+            alert_webhook_token=(env.get("ALERT_WEBHOOK_TOKEN") or "").strip() or None,
             grafana_url=(env.get("GRAFANA_URL") or "").rstrip("/") or None,
             prometheus_url=env.get("PROMETHEUS_URL") or None,
             audit_spool_dir=_spool_dir(env.get("AUDIT_SPOOL_DIR", DEFAULT_SPOOL_DIR)),

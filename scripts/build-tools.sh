@@ -25,6 +25,10 @@ export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-buildvcs=false"
 
 say() { echo "build-tools: $*" >&2; }
 
+# The scratch directory of the build under way, removed however the script ends.
+work=""
+trap 'if [ -n "$work" ]; then rm -rf "$work"; fi' EXIT
+
 command -v go >/dev/null 2>&1 || { say "FAILED: no go on PATH (Go 1.26 is needed to build the tools)"; exit 1; }
 
 # ensure NAME VERSION KEY MODULE BUILD_FUNCTION BINARY...
@@ -35,7 +39,7 @@ ensure() {
     shift 5
     local dir="$cache/$name-$key"
     if [ ! -f "$dir/.complete" ]; then
-        local started=$SECONDS work log binary
+        local started=$SECONDS log binary
         work=$(mktemp -d "$cache/.build-$name-XXXXXX")
         log="$cache/$name-$key.log"
         say "building $name $version from $module (cold build: minutes; log in $log)"
@@ -43,7 +47,7 @@ ensure() {
         # not in an `if` condition).
         ("$build" "$work") >"$log" 2>&1 &
         if ! wait $!; then
-            say "FAILED: $name $version from Go module $module: $(grep -v '^go: downloading' "$log" | tail -n 1) (full log: $log)"
+            say "FAILED: $name $version from Go module $module: $(grep -v '^go: \(downloading\|creating new go.mod\)' "$log" | tail -n 1) (full log: $log)"
             rm -rf "$work"
             exit 1
         fi
@@ -58,6 +62,7 @@ ensure() {
         mkdir -p "$dir"
         mv "$work/bin" "$dir/bin"
         rm -rf "$work"
+        work=""
         echo "$((SECONDS - started))" >"$dir/build-seconds"
         touch "$dir/.complete"
         say "built $name $version in $((SECONDS - started)) s"
@@ -65,6 +70,17 @@ ensure() {
     for binary in "$@"; do
         ln -sfn "$dir/bin/$binary" "$bin_dir/$binary"
     done
+}
+
+# A field (Dir, GoMod) of a module downloaded into the module cache; the proxy's error on
+# stderr when it cannot be had (`go mod download -json` prints it in its JSON).
+module_field() {
+    local json
+    if ! json=$(go mod download -json "$1"); then
+        echo "$json" | sed -n 's/^\t"Error": "\(.*\)",\{0,1\}$/\1/p' >&2
+        return 1
+    fi
+    echo "$json" | sed -n "s/^\t\"$2\": \"\(.*\)\",\$/\1/p"
 }
 
 # The version line of prometheus/common's version package (what --version prints).
@@ -86,7 +102,7 @@ build_prometheus() {
 # notification path are unaffected), built from a writable copy of the module.
 build_alertmanager() {
     local work=$1 module=github.com/prometheus/alertmanager@v$ALERTMANAGER_VERSION source
-    source=$(go mod download -json "$module" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+    source=$(module_field "$module" Dir)
     test -d "$source"
     cp -r "$source" "$work/src"
     chmod -R u+w "$work/src"
@@ -119,7 +135,7 @@ build_jaeger() {
     mkdir -p "$work/src" "$work/bin"
     cd "$work/src"
     go mod init stackgen.local/jaeger-build >/dev/null
-    gomod=$(go mod download -json "$module" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')
+    gomod=$(module_field "$module" GoMod)
     go mod edit -json "$gomod" \
         | python3 -c 'import json, sys
 for r in json.load(sys.stdin).get("Replace") or []:

@@ -34,7 +34,7 @@ bash "$root/scripts/build-tools.sh"
 # cluster serving that port is made to trust loopback connections (a marked line at the
 # top of its pg_hba.conf); a deployed stack never uses this: compose's PostgreSQL has
 # passwords from `stackgen secrets`.
-PG_PORT=5432
+PG_PORT=${STACKGEN_PG_PORT:-5432}
 TRUST_MARK="# stackgen tests: trust on loopback"
 
 pg_answers() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; }
@@ -47,7 +47,9 @@ if ! pg_answers || ! pg_trusts; then
     version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
     cluster=$(pg_lsclusters -h 2>/dev/null | awk -v v="$version" -v p="$PG_PORT" '$1 == v && $3 == p {print $2; exit}')
     if [ -z "$cluster" ]; then
+        # Debian's package creates `main`; a machine whose `main` is elsewhere gets its own.
         cluster=main
+        [ -d "/etc/postgresql/$version/main" ] && cluster=stackgen
         echo "ensure-test-tools: creating PostgreSQL $version cluster $cluster on port $PG_PORT" >&2
         as_root pg_createcluster "$version" "$cluster" --port "$PG_PORT" >/dev/null
     fi

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import signal
 import sys
@@ -42,7 +43,13 @@ from stackgen.render.local_profile import (
     localize,
     render_local,
 )
-from stackgen.secrets import SecretsError, write_secrets
+from stackgen.secrets import (
+    SecretsError,
+    secrets_mount_source,
+    secrets_owner,
+    token_files,
+    write_secrets,
+)
 from stackgen.spec import Stack
 from stackgen.verify.live import DEFAULT_ADMIN_DSN
 from stackgen.verify.report import format_report
@@ -113,6 +120,12 @@ def _parser() -> argparse.ArgumentParser:
         help="with --profile local: where every Alertmanager receiver posts "
         "(default http://127.0.0.1:15001)",
     )
+    generate.add_argument(
+        "--secrets-dir",
+        metavar="DIR",
+        help="with --profile local: where the local Alertmanager reads its webhook token "
+        "files (default: the production /etc/alertmanager/secrets)",
+    )
 
     check = commands.add_parser(
         "check",
@@ -162,10 +175,18 @@ def _operator_commands(commands: Any, common: Callable[[argparse.ArgumentParser]
         help="write the env file with random passwords",
         description="Write the env file (default: [Compose].env_file at the repository "
         "root, .env) with a random value for every secret the compose file reads, mode "
-        "0600. An existing file is never overwritten.",
+        "0600, and Alertmanager's webhook token files (the same values) in the directory "
+        "compose mounts into Alertmanager. An existing file is never overwritten.",
     )
     common(secrets)
     secrets.add_argument("--env-file", type=Path, metavar="PATH", help="where to write it")
+    secrets.add_argument(
+        "--alertmanager-secrets",
+        type=Path,
+        metavar="DIR",
+        help="where to write Alertmanager's token files (default: the compose mount's "
+        "source, taken from the env file's directory: secrets/alertmanager)",
+    )
     secrets.add_argument(
         "--add-missing",
         action="store_true",
@@ -287,7 +308,11 @@ def _local_profile(args: argparse.Namespace) -> LocalProfile | None:
             _log(f"stackgen generate: --port {item!r}: expected SERVICE=PORT")
             return None
         ports[name] = int(port)
-    return LocalProfile(ports=ports, webhook_url=args.webhook_url or DEFAULT_WEBHOOK_URL)
+    return LocalProfile(
+        ports=ports,
+        webhook_url=args.webhook_url or DEFAULT_WEBHOOK_URL,
+        secrets_dir=str(Path(args.secrets_dir).absolute()) if args.secrets_dir else None,
+    )
 
 
 def _generate_local(args: argparse.Namespace, stack: Stack) -> int:
@@ -379,6 +404,20 @@ def _env_file(args: argparse.Namespace, stack: Stack) -> Path:
     return find_settings(Path.cwd()).root / name
 
 
+def _token_dir(args: argparse.Namespace, stack: Stack, env_file: Path) -> Path | None:
+    """Alertmanager's secrets directory on the host: the compose mount's source (relative
+    to the generated directory) seen from the directory of the env file (the repository
+    root by default)."""
+    if args.alertmanager_secrets:
+        return Path(args.alertmanager_secrets)
+    source = secrets_mount_source(stack)
+    if source is None:
+        return None
+    settings = find_settings(Path.cwd())
+    from_root = os.path.normpath(settings.output.relative_to(settings.root) / source)
+    return env_file.parent / from_root
+
+
 def _secrets(args: argparse.Namespace) -> int:
     stack, _ = _load(args.spec)
     variables = env_file_variables(stack)
@@ -386,13 +425,33 @@ def _secrets(args: argparse.Namespace) -> int:
         _log("stackgen: the stack has no compose deployment: no secrets to write")
         return EXIT_INVALID
     path = _env_file(args, stack)
+    tokens = token_files(stack)
+    token_dir = _token_dir(args, stack, path) if tokens else None
+    if tokens and token_dir is None:
+        _log(
+            "stackgen: Alertmanager reads webhook tokens but compose mounts no secrets "
+            "directory into it: pass --alertmanager-secrets DIR"
+        )
+        return EXIT_INVALID
     try:
-        written = write_secrets(path, variables, add_missing=args.add_missing)
-    except SecretsError as error:
+        written = write_secrets(
+            path,
+            variables,
+            add_missing=args.add_missing,
+            token_dir=token_dir,
+            tokens=tokens,
+            token_owner=secrets_owner(stack),
+        )
+    except (SecretsError, OSError) as error:
         _log(f"stackgen: {error}")
         return EXIT_INVALID
     added = ", ".join(written.added) or "nothing"
     _log(f"stackgen: {path} (mode 0600): added {added}; kept {len(written.kept)}")
+    if token_dir is not None:
+        files = ", ".join(written.files_added) or "nothing"
+        _log(f"stackgen: {token_dir} (mode 0600): added {files}; kept {len(written.files_kept)}")
+    if written.owner_problem:
+        _log(f"stackgen: warning: {written.owner_problem}")
     return EXIT_OK
 
 

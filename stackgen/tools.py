@@ -12,11 +12,10 @@ import os
 import shutil
 from pathlib import Path
 
-__all__ = ["TOOLS_BIN_ENV", "TOOL_NAMES", "ToolMissing", "find_tool", "tools_bin"]
+__all__ = ["TOOLS_BIN_ENV", "ToolMissing", "find_tool", "tools_bin"]
 
 # Overrides the tools directory (an installed stackgen has no repository beside it).
 TOOLS_BIN_ENV = "STACKGEN_TOOLS_BIN"
-TOOL_NAMES = ("prometheus", "promtool", "alertmanager", "amtool", "otelcol", "jaeger")
 _REPOSITORY_TOOLS_BIN = Path(__file__).resolve().parent.parent / ".tools" / "bin"
 
 

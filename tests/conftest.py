@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from pathlib import Path
 
@@ -50,16 +51,31 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if any(item.nodeid.startswith("tests/stackgen/test_verify_live.py") for item in session.items):
         from tests.stackgen.verify_background import RUNS, BackgroundVerify
 
+        stop_runs_on_sigterm()
         run = BackgroundVerify(bestbox_stack)
         run.start()
         RUNS.append(run)
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Never leave the verify threads (and the processes they own) behind."""
+def stop_runs_on_sigterm() -> None:
+    """SIGTERM ends the session like Ctrl-C does (KeyboardInterrupt), so the session's
+    end stops the background runs instead of Python dying with their processes and
+    databases left behind."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Never leave the verify threads (and the processes they own) behind: an
+    interrupted session stops them at once, a finished one waits for them."""
     from tests.stackgen.verify_background import RUNS
 
     for run in RUNS:
+        if exitstatus == pytest.ExitCode.INTERRUPTED:
+            run.cancel.set()
         run.join()
 
 

@@ -7,14 +7,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from agent_service.domain import FeedbackRecord, TurnRecord
+from agent_service.domain import AlertRecord, FeedbackRecord, TurnRecord
 from agent_service.store.jsontext import dumps_text
 
 __all__ = [
+    "ALERT_COLUMNS",
     "AuditItem",
     "AuditStore",
     "SessionDelta",
     "StoreUnavailable",
+    "alert_row",
     "merge_counts",
     "split_items",
     "tool_calls_json",
@@ -44,6 +46,11 @@ class AuditStore(Protocol):
         writes it in one)."""
 
     async def message_exists(self, message_id: str) -> bool: ...
+
+    async def record_alerts(self, alerts: Sequence[AlertRecord]) -> None:
+        """Insert the alerts of one notification in one transaction (directly, not
+        through the spool: Alertmanager retries a notification it could not deliver).
+        Raise StoreUnavailable when they cannot be written."""
 
     async def ping(self) -> None:
         """Raise StoreUnavailable when the database is down."""
@@ -93,6 +100,29 @@ def turn_row(turn: TurnRecord, timestamp: Callable[[datetime], Any]) -> tuple[An
         t.error,
         t.trace_id,
     )
+
+
+def alert_row(alert: AlertRecord, timestamp: Callable[[datetime], Any]) -> tuple[Any, ...]:
+    """An alert as the alert_notifications columns both backends insert, in order."""
+    a = alert
+    return (
+        timestamp(a.received_at),
+        a.receiver,
+        a.status,
+        a.alertname,
+        a.severity,
+        dumps_text(a.labels),
+        a.summary,
+        timestamp(a.starts_at),
+        timestamp(a.ends_at) if a.ends_at is not None else None,
+        a.fingerprint,
+    )
+
+
+ALERT_COLUMNS = (
+    "received_at, receiver, status, alertname, severity, labels, summary, starts_at, "
+    "ends_at, fingerprint"
+)
 
 
 def utc(moment: datetime) -> datetime:

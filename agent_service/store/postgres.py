@@ -10,11 +10,13 @@ from typing import Any
 
 import asyncpg
 
-from agent_service.domain import TurnRecord
+from agent_service.domain import AlertRecord, TurnRecord
 from agent_service.store.base import (
+    ALERT_COLUMNS,
     AuditItem,
     SessionDelta,
     StoreUnavailable,
+    alert_row,
     split_items,
     turn_row,
     utc,
@@ -73,6 +75,11 @@ UPDATE conversation_log
 SET user_feedback = $2, feedback_comment = $3, feedback_at = $4
 WHERE message_id = $1
 """
+
+_INSERT_ALERT = (
+    f"INSERT INTO alert_notifications ({ALERT_COLUMNS}) "
+    "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10)"
+)
 
 # What "the database is down or unreachable" looks like through asyncpg.
 _DOWN = (
@@ -230,6 +237,20 @@ class PostgresStore:
         except _DOWN as error:
             raise StoreUnavailable(f"PostgreSQL unavailable: {error!r}") from error
         return found is not None
+
+    async def record_alerts(self, alerts: Sequence[AlertRecord]) -> None:
+        if not alerts:
+            return
+        try:
+            if not self._migrated:
+                await self.migrate()
+            pool = await self.open()
+            async with self._acquire(pool) as connection, connection.transaction():
+                await connection.executemany(_INSERT_ALERT, [alert_row(a, utc) for a in alerts])
+        except StoreUnavailable:
+            raise
+        except (*_DOWN, asyncpg.PostgresError) as error:
+            raise StoreUnavailable(f"PostgreSQL unavailable: {error!r}") from error
 
     async def ping(self) -> None:
         try:

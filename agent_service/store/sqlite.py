@@ -12,11 +12,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from agent_service.domain import FeedbackRecord, TurnRecord
+from agent_service.domain import AlertRecord, FeedbackRecord, TurnRecord
 from agent_service.store.base import (
+    ALERT_COLUMNS,
     AuditItem,
     SessionDelta,
     StoreUnavailable,
+    alert_row,
     merge_counts,
     split_items,
     turn_row,
@@ -54,6 +56,11 @@ _FEEDBACK = """
 UPDATE conversation_log SET user_feedback = ?, feedback_comment = ?, feedback_at = ?
 WHERE message_id = ?
 """
+
+
+_INSERT_ALERT = (
+    f"INSERT INTO alert_notifications ({ALERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def iso(moment: datetime) -> str:
@@ -126,6 +133,28 @@ class SqliteStore:
         try:
             return await self._run(exists)
         except sqlite3.OperationalError as error:
+            raise StoreUnavailable(f"SQLite unavailable: {error}") from error
+
+    async def record_alerts(self, alerts: Sequence[AlertRecord]) -> None:
+        if not alerts:
+            return
+        rows = [alert_row(a, iso) for a in alerts]
+
+        def insert(connection: sqlite3.Connection) -> None:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.executemany(_INSERT_ALERT, rows)
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+
+        try:
+            if not self._migrated:
+                await self.migrate()
+            await self._run(insert)
+        except (sqlite3.Error, OSError) as error:
             raise StoreUnavailable(f"SQLite unavailable: {error}") from error
 
     async def ping(self) -> None:

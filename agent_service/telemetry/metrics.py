@@ -42,6 +42,11 @@ class ServiceMetrics:
         self._audit_written = catalog.counter("audit_rows_written")
         self._audit_errors = catalog.counter("audit_write_errors")
         self._audit_write_seconds = catalog.histogram("audit_write_seconds")
+        self._alert_notifications = catalog.counter("agent_alert_notifications")
+        # The receiver names the catalog declares; any other counts as "other".
+        spec = next(m for m in stack.metrics if m.name == "agent_alert_notifications")
+        receiver = next(label for label in spec.labels if label.name == "receiver")
+        self._alert_receivers = frozenset(receiver.values or ())
 
     @staticmethod
     def _exemplar(trace_id: str | None) -> dict[str, str] | None:
@@ -120,6 +125,12 @@ class ServiceMetrics:
     def dropped(self, reason: str, rows: int) -> None:
         self._audit_dropped.labels(reason).inc(rows)
 
+    # -- the Alertmanager webhook ---------------------------------------------------------
+
+    def alert_notification(self, receiver: str, status: str) -> None:
+        known = receiver if receiver in self._alert_receivers else "other"
+        self._alert_notifications.labels(known, status).inc()
+
 
 class DisabledMetrics(ServiceMetrics):
     """Records nothing: only for measuring what instrumentation costs (bench/). The
@@ -155,4 +166,7 @@ class DisabledMetrics(ServiceMetrics):
         pass
 
     def http(self, method: str, route: str, status: int) -> None:
+        pass
+
+    def alert_notification(self, receiver: str, status: str) -> None:
         pass

@@ -21,6 +21,7 @@ from agent_service.reports.period import parse_end
 from agent_service.settings import Settings
 from agent_service.store import AuditStore
 from agent_service.store.base import StoreUnavailable
+from agent_service.web.alerts import recent_alerts
 from agent_service.web.auth import LOGIN_COOKIE, SESSION_COOKIE, Authenticator, Session
 from agent_service.web.conversations import (
     FEEDBACK_CHOICES,
@@ -423,6 +424,21 @@ def _admin_routes(app: FastAPI, web: WebContext) -> None:
         except StoreUnavailable:
             return unavailable(session)
         return page("audit.html", session, title="Admin audit", entries=entries)
+
+    @app.get("/admin/alerts", include_in_schema=False)
+    async def admin_alerts(request: Request) -> Response:
+        """The incident log: alerts Alertmanager delivered (admin only, like the other
+        audit logs)."""
+        session = current(request)
+        if session is None:
+            return login_page(request)
+        if not session.is_admin:
+            return forbidden(session, "The alert log is for the admin role only.")
+        try:
+            entries = await recent_alerts(web.db)
+        except StoreUnavailable:
+            return unavailable(session)
+        return page("alerts.html", session, title="Alerts", entries=entries)
 
     @app.get("/admin/reports/{kind}", include_in_schema=False)
     async def admin_report(request: Request, kind: str) -> Response:

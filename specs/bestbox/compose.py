@@ -8,6 +8,7 @@ settings and the audit database's connection are derived by stackgen.
 
 from __future__ import annotations
 
+from specs.bestbox.alerting import WEBHOOK_TOKEN_SECRET
 from specs.bestbox.services import agent_api, llm_server
 from stackgen.spec import (
     AuditDatabase,
@@ -19,6 +20,7 @@ from stackgen.spec import (
     PublishedPort,
 )
 from stackgen.spec import Condition as C
+from stackgen.spec.alerting import token_variable
 
 # Grafana as operators' browsers reach it: its port published on the host. Alerts link
 # dashboards under it (Stack.grafana_url) and /admin embeds them from it.
@@ -45,6 +47,7 @@ postgres = ComposeService(
     healthcheck=Healthcheck(
         test=("pg_isready", "--host", "127.0.0.1", "--username", "postgres", "--dbname", "bestbox")
     ),
+    memory_limit="1g",
 )
 jaeger = ComposeService(
     name="jaeger",
@@ -53,6 +56,8 @@ jaeger = ComposeService(
     ports=(PublishedPort(container=16686),),
     # No healthcheck: the image is built FROM scratch (no shell, no HTTP client to probe
     # with), so dependants wait for it to start.
+    # Its in-memory trace store is bounded (max_traces) well below this.
+    memory_limit="1g",
 )
 otel_collector = ComposeService(
     name="otel-collector",
@@ -60,6 +65,8 @@ otel_collector = ComposeService(
     # healthcheck, so services that need it wait for it to start, not to be healthy.
     ports=(PublishedPort(container=4317), PublishedPort(container=4318)),
     depends_on={"jaeger": STARTED},
+    # Above the memory_limiter's 512 MiB, with room for the Go runtime.
+    memory_limit="768m",
 )
 alertmanager = ComposeService(
     name="alertmanager",
@@ -67,11 +74,15 @@ alertmanager = ComposeService(
     image="prom/alertmanager:v0.35.0",
     mounts=(
         Mount(source="alertmanager-data", target="/alertmanager"),
-        # Slack webhook URL / SMTP password files (see README, Alertmanager).
+        # The agent webhook's bearer token (`stackgen secrets` writes it), Slack webhook
+        # URL / SMTP password files (see README, Alertmanager).
         Mount(source="../secrets/alertmanager", target="/etc/alertmanager/secrets", read_only=True),
     ),
     ports=(PublishedPort(container=9093),),
     healthcheck=http_check("http://localhost:9093/-/healthy"),
+    # The image runs as nobody: its webhook token file must be nobody's to read.
+    runs_as_uid=65534,
+    memory_limit="256m",
 )
 prometheus = ComposeService(
     name="prometheus",
@@ -83,6 +94,8 @@ prometheus = ComposeService(
     depends_on={"alertmanager": HEALTHY},
     # llama-server and the embeddings server run on the host.
     host_gateway=True,
+    # 30 days of the stack's series, and the rule evaluations over them.
+    memory_limit="2g",
 )
 grafana = ComposeService(
     name="grafana",
@@ -91,6 +104,7 @@ grafana = ComposeService(
     ports=(PublishedPort(container=3000, host=GRAFANA_HOST_PORT),),
     healthcheck=http_check("http://localhost:3000/api/health"),
     depends_on={"prometheus": HEALTHY, "postgres": HEALTHY, "jaeger": STARTED},
+    memory_limit="512m",
 )
 agent = ComposeService(
     name=agent_api.name,
@@ -110,9 +124,11 @@ agent = ComposeService(
     mounts=(Mount(source="agent-spool", target=AUDIT_SPOOL_DIR),),
     # /admin sign-in: the hash of the password `stackgen secrets` writes as
     # ADMIN_PASSWORD, and the key of the session cookies (sessions survive restarts).
+    # The token Alertmanager's webhook calls carry (the same value as its secret file).
     secrets={
         "ADMIN_PASSWORD_HASH": "ADMIN_PASSWORD_HASH",
         "ADMIN_SESSION_SECRET": "ADMIN_SESSION_SECRET",
+        token_variable(WEBHOOK_TOKEN_SECRET): token_variable(WEBHOOK_TOKEN_SECRET),
     },
     ports=(PublishedPort(container=agent_api.port),),
     healthcheck=Healthcheck(
@@ -127,6 +143,7 @@ agent = ComposeService(
     depends_on={"postgres": HEALTHY, "otel-collector": STARTED},
     # The LLM server runs on the GPU host.
     host_gateway=True,
+    memory_limit="1g",
 )
 
 COMPOSE = Compose(
@@ -141,6 +158,11 @@ COMPOSE = Compose(
         reader="grafana_reader",
         reader_password_env="GRAFANA_DB_PASSWORD",
         reader_tables=("user_sessions", "conversation_log"),
+        # Message text and feedback comments are read in /admin, by its admin role only;
+        # Grafana's users see the turns without them.
+        reader_hidden_columns={
+            "conversation_log": ("user_message", "agent_response", "feedback_comment")
+        },
         client=agent_api.name,
     ),
     env_file=".env",

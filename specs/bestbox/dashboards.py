@@ -540,16 +540,15 @@ conversation_audit = Dashboard(
             title="Recent conversations",
             kind=PanelKind.TABLE,
             description=(
-                "The last 50 turns matching the filters; queries and answers cut at 100 "
-                "characters. Click a row to open its trace in Jaeger."
+                "The last 50 turns matching the filters. Message text is not here: it is "
+                "read in /admin (admin role), under the turn's session. Click a row to open "
+                "its trace in Jaeger."
             ),
             datasource=AUDIT,
             queries=(
                 SQLQuery(
                     sql=(
-                        "SELECT timestamp AS time, user_id, agent_type,\n"
-                        "  left(user_message, 100) AS user_query,\n"
-                        "  left(agent_response, 100) AS agent_response,\n"
+                        "SELECT timestamp AS time, user_id, session_id, agent_type,\n"
                         "  latency_ms, confidence, user_feedback AS feedback, trace_id\n"
                         "FROM conversation_log\n"
                         f"WHERE $__timeFilter(timestamp) AND {USER_MATCHES}\n"

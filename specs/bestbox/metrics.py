@@ -7,6 +7,7 @@ from PostgreSQL), and time to first token has its own histogram.
 
 from __future__ import annotations
 
+from specs.bestbox.alerting import ALERTING
 from stackgen.spec import Label, Metric, MetricSource, MetricType
 
 AGENT_TYPES = ("erp", "crm", "it_ops", "oa", "general")
@@ -227,6 +228,31 @@ audit_write_seconds = Metric(
     buckets=AUDIT_WRITE_BUCKETS,
 )
 
+# Alertmanager's notifications received by the agent's webhook (agent_service/api/
+# alerts.py) and recorded in the audit database. A receiver name the spec does not
+# define is counted as "other" (the label stays bounded whatever a caller sends).
+ALERT_RECEIVERS = (*(r.name for r in ALERTING.receivers), "other")
+
+agent_alert_notifications = Metric(
+    name="agent_alert_notifications",
+    type=MetricType.COUNTER,
+    help="Alertmanager notifications recorded in the audit database, by receiver and "
+    "status (firing, resolved).",
+    labels=(
+        Label(
+            name="receiver",
+            description="The Alertmanager receiver that sent it; other: not in the spec.",
+            values=ALERT_RECEIVERS,
+        ),
+        Label(
+            name="status",
+            description="The notification's status: firing, or resolved when every alert "
+            "of its group is.",
+            values=("firing", "resolved"),
+        ),
+    ),
+)
+
 # prometheus_client's process collector, registered by the service.
 process_metrics = (
     Metric(
@@ -363,6 +389,7 @@ APP_METRICS = (
     audit_rows_written,
     audit_write_errors,
     audit_write_seconds,
+    agent_alert_notifications,
 )
 
 CATALOG = APP_METRICS + process_metrics + scrape_metrics + collector_metrics

@@ -83,6 +83,19 @@ CODES.update(
             Level.ERROR,
             "a scrape target's host is neither a compose service nor a declared external host",
         ),
+        "no-memory-limit": (
+            Level.ERROR,
+            "a compose service without a memory limit",
+        ),
+        "memory-limit-below-limiter": (
+            Level.ERROR,
+            "the collector's container memory limit is not above its memory_limiter's",
+        ),
+        "unknown-receiver-host": (
+            Level.ERROR,
+            "an Alertmanager webhook's host is not a compose service (an external endpoint "
+            "needs https and a bearer-token secret file)",
+        ),
         "missing-host-gateway": (
             Level.ERROR,
             "a container reaches host.docker.internal without extra_hosts host-gateway",

@@ -1,15 +1,17 @@
 """Cross-checks of the compose deployment against the rest of the stack: scrape targets
-exist, host services are reachable, Grafana's audit datasource is the compose database,
-ports stay on loopback and no secret is written inline."""
+and alert receivers exist, host services are reachable, Grafana's audit datasource is
+the compose database, ports stay on loopback and no secret is written inline."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from stackgen.check.codes import finding
 from stackgen.findings import Finding
 from stackgen.render.compose import derived
 from stackgen.spec import HOST_GATEWAY, DatasourceType, Stack
+from stackgen.spec.compose import memory_bytes
 
 __all__ = ["check_compose"]
 
@@ -41,6 +43,36 @@ def check_scrape_hosts(stack: Stack) -> list[Finding]:
                 service.spec_name(),
             )
         )
+    return findings
+
+
+def check_receiver_hosts(stack: Stack) -> list[Finding]:
+    """Every Alertmanager webhook reaches a compose service, or is an operator's
+    external endpoint over https with its token in a secret file (the seed posted to an
+    alert relay that no part of the stack ran: no alert reached anyone)."""
+    if stack.compose is None or stack.alerting is None:
+        return []
+    names = {s.name for s in stack.compose.services}
+    findings = []
+    for receiver in stack.alerting.receivers:
+        for hook in receiver.webhooks():
+            url = urlsplit(hook.url)
+            if url.hostname in names:
+                continue
+            if url.scheme == "https" and hook.bearer_token_secret:
+                continue  # an operator-configured external endpoint
+            findings.append(
+                finding(
+                    "unknown-receiver-host",
+                    f"alertmanager receiver {receiver.name}",
+                    f"webhook {hook.url} names host {url.hostname!r}, which is not a compose "
+                    "service: its notifications reach nobody",
+                    f"post to a compose service ({', '.join(sorted(names))}); an external "
+                    "endpoint is allowed only over https with bearer_token_secret (its "
+                    "token in a secret file)",
+                    receiver.spec_name(),
+                )
+            )
     return findings
 
 
@@ -169,9 +201,53 @@ def check_inline_secrets(stack: Stack) -> list[Finding]:
     return findings
 
 
+def check_memory_limits(stack: Stack) -> list[Finding]:
+    """Every container has a memory limit, and the collector's lies above its
+    memory_limiter's: below it the kernel kills the collector before the limiter
+    refuses any data."""
+    compose = stack.compose
+    if compose is None:
+        return []
+    findings = []
+    for service in compose.services:
+        where = f"compose service {service.name}"
+        if service.memory_limit is None:
+            findings.append(
+                finding(
+                    "no-memory-limit",
+                    where,
+                    "no memory limit: a runaway process can take the memory of every other "
+                    "service on the host",
+                    'set memory_limit (e.g. memory_limit="512m")',
+                    service.spec_name(),
+                )
+            )
+            continue
+        collector = stack.collector
+        if collector is None or service.name != collector.host:
+            continue
+        limiter_bytes = collector.memory_limiter.limit_mib * 1024**2
+        if memory_bytes(service.memory_limit) <= limiter_bytes:
+            findings.append(
+                finding(
+                    "memory-limit-below-limiter",
+                    where,
+                    f"memory_limit {service.memory_limit} is not above the collector's "
+                    f"memory_limiter limit_mib {collector.memory_limiter.limit_mib}: the "
+                    "container is killed before the limiter refuses data",
+                    "raise memory_limit above limit_mib (with room for the Go runtime), or "
+                    "lower limit_mib",
+                    service.spec_name(),
+                )
+            )
+    return findings
+
+
 def check_compose(stack: Stack) -> list[Finding]:
     return [
+        *check_memory_limits(stack),
         *check_scrape_hosts(stack),
+        *check_receiver_hosts(stack),
         *check_host_gateway(stack),
         *check_grafana_database(stack),
         *check_public_ports(stack),

@@ -161,10 +161,10 @@ def check_sql_queries(stack: Stack, files: Mapping[str, str]) -> list[Finding]:
     """Every SQL query, macros and variables expanded, against the audit schema."""
     schema = parse_schema(stack.audit_schema) if stack.audit_schema else {}
     if stack.compose is not None and stack.compose.database is not None:
-        # Grafana reads as the read-only role: only the tables granted to it exist for
-        # the panels (admin_audit, schema_migrations are not theirs to read).
-        readable = set(stack.compose.database.reader_tables)
-        schema = {table: columns for table, columns in schema.items() if table in readable}
+        # Grafana reads as the read-only role: only the tables and columns granted to it
+        # exist for the panels (admin_audit, schema_migrations, message text are not
+        # theirs to read).
+        schema = stack.compose.database.reader_schema(schema)
     findings: list[Finding] = []
     for path, document in dashboard_documents(files).items():
         spec = _spec_name(stack, document)

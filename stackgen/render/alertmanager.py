@@ -7,19 +7,32 @@ from typing import Any
 from stackgen.conventions import ALERTMANAGER_CONFIG_PATH
 from stackgen.output import dump_yaml
 from stackgen.spec import Severity, Stack
-from stackgen.spec.alerting import SECRETS_DIR, AlertRouting, Inhibition, Receiver
+from stackgen.spec.alerting import AlertRouting, Inhibition, Receiver, Webhook
 
 __all__ = ["render"]
 
 
-def _receiver(receiver: Receiver) -> dict[str, Any]:
+def _webhook(hook: Webhook, secrets_dir: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"url": hook.url, "send_resolved": True}
+    if hook.bearer_token_secret:
+        # A file, never the token: Alertmanager reads it at each notification.
+        entry["http_config"] = {
+            "authorization": {
+                "type": "Bearer",
+                "credentials_file": f"{secrets_dir}/{hook.bearer_token_secret}",
+            }
+        }
+    return entry
+
+
+def _receiver(receiver: Receiver, secrets_dir: str) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": receiver.name}
     if receiver.webhook_url:
-        entry["webhook_configs"] = [{"url": receiver.webhook_url, "send_resolved": True}]
+        entry["webhook_configs"] = [_webhook(hook, secrets_dir) for hook in receiver.webhooks()]
     if receiver.slack:
         entry["slack_configs"] = [
             {
-                "api_url_file": f"{SECRETS_DIR}/{receiver.slack.webhook_url_secret}",
+                "api_url_file": f"{secrets_dir}/{receiver.slack.webhook_url_secret}",
                 "channel": receiver.slack.channel,
                 "send_resolved": True,
                 "title": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}",
@@ -40,7 +53,7 @@ def _global(routing: AlertRouting) -> dict[str, Any]:
                 "smtp_from": email.sender,
                 "smtp_smarthost": email.smarthost,
                 "smtp_auth_username": email.username,
-                "smtp_auth_password_file": f"{SECRETS_DIR}/{email.password_secret}",
+                "smtp_auth_password_file": f"{routing.secrets_dir}/{email.password_secret}",
                 "smtp_require_tls": True,
             }
         )
@@ -91,10 +104,10 @@ def render(stack: Stack) -> dict[str, str]:
             "routes": _routes(routing),
         },
         "inhibit_rules": [_inhibit(rule) for rule in routing.inhibitions],
-        "receivers": [_receiver(r) for r in routing.receivers],
+        "receivers": [_receiver(r, routing.secrets_dir) for r in routing.receivers],
     }
     comment = (
         f"Alertmanager configuration of the {stack.name} stack.\n"
-        f"Secrets are read from files in {SECRETS_DIR} (never inline)."
+        f"Secrets are read from files in {routing.secrets_dir} (never inline)."
     )
     return {ALERTMANAGER_CONFIG_PATH: dump_yaml(config, comment=comment)}

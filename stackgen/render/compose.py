@@ -252,6 +252,8 @@ def _service(stack: Stack, service: ComposeService) -> dict[str, Any]:
             name: {"condition": str(condition)}
             for name, condition in sorted(service.depends_on.items())
         }
+    if service.memory_limit:
+        entry["deploy"] = {"resources": {"limits": {"memory": service.memory_limit}}}
     entry["restart"] = service.restart
     return entry
 

@@ -10,6 +10,7 @@ from stackgen.conventions import ENV_EXAMPLE_FILE, GENERATED_NOTICE
 from stackgen.render.compose import derived, env_file_variables
 from stackgen.secrets import PASSWORD_HASH_SUFFIX
 from stackgen.spec import Stack
+from stackgen.spec.alerting import token_variable
 
 __all__ = ["render", "variable_descriptions"]
 
@@ -46,6 +47,12 @@ def variable_descriptions(stack: Stack) -> dict[str, str]:
             known[variable] = (
                 f"scrypt hash of {password}, which `stackgen secrets` writes beside it for "
                 "you to sign in with (the service only ever sees the hash)"
+            )
+    if stack.alerting is not None:
+        for secret in stack.alerting.token_secrets():
+            known[token_variable(secret)] = (
+                "bearer token of Alertmanager's webhook calls: `stackgen secrets` writes the "
+                f"same value to Alertmanager's secret file {secret}"
             )
     known.setdefault("ADMIN_SESSION_SECRET", "signs /admin session cookies and CSRF tokens")
     return {

@@ -20,8 +20,11 @@ the production rules; only addresses change:
   listeners on ``LocalProfile.traces``) and traces to the local Jaeger, whose config
   is rendered the same way;
 - every Alertmanager receiver posts to the given webhook (same path as in production,
-  so ``/alerts/critical`` and ``/alerts/warning`` stay distinguishable); Slack and
-  email are dropped: they cannot be reached from a test machine.
+  so ``/alerts/critical`` and ``/alerts/warning`` stay distinguishable); a receiver
+  whose production webhook is a service given a local port (the agent service) also
+  posts there, on 127.0.0.1, with its bearer token read from ``secrets_dir``, so the
+  real delivery path is exercised too; Slack and email are dropped: they cannot be
+  reached from a test machine.
 
 Pure: no IO. Returns only the files the running programs read.
 """
@@ -41,7 +44,7 @@ from stackgen.conventions import (
 )
 from stackgen.render import render_all
 from stackgen.spec import Collector, Jaeger, Service, Stack
-from stackgen.spec.alerting import Receiver
+from stackgen.spec.alerting import Receiver, Webhook
 
 __all__ = [
     "DEFAULT_LOCAL_PORTS",
@@ -95,6 +98,9 @@ class LocalProfile:
     webhook_url: str = DEFAULT_WEBHOOK_URL
     # Used when the collector runs locally (its scraped services have ports).
     traces: TracePorts = field(default_factory=TracePorts)
+    # Where the local Alertmanager reads its secret files (webhook tokens); None: the
+    # production directory.
+    secrets_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +191,25 @@ def _check_ports(ports: Mapping[str, int]) -> None:
         seen[port] = name
 
 
+def _local_receiver(receiver: Receiver, stack: Stack, profile: LocalProfile) -> Receiver:
+    """The local webhook first; the production webhook too when its service runs here."""
+    update: dict[str, object] = {
+        "webhook_url": _local_receiver_url(receiver, profile.webhook_url),
+        "bearer_token_secret": None,
+        "extra_webhooks": (),
+        "slack": None,
+        "email": None,
+    }
+    if receiver.webhook_url:
+        url = urlsplit(receiver.webhook_url)
+        service = next((s for s in stack.services if s.host == url.hostname), None)
+        if service is not None and service.name in profile.ports:
+            local = url._replace(netloc=f"{LOCAL_HOST}:{profile.ports[service.name]}").geturl()
+            hook = Webhook(url=local, bearer_token_secret=receiver.bearer_token_secret)
+            update["extra_webhooks"] = (hook,)
+    return receiver.model_copy(update=update)
+
+
 def localize(stack: Stack, profile: LocalProfile) -> LocalStack:
     """The stack with its services on 127.0.0.1; raises ProfileError naming the problem."""
     names = {s.name for s in stack.services}
@@ -199,6 +224,8 @@ def localize(stack: Stack, profile: LocalProfile) -> LocalStack:
     _check_ports(listeners)
     if not urlsplit(profile.webhook_url).scheme.startswith("http"):
         raise ProfileError(f"profile.webhook_url: {profile.webhook_url!r} is not an http URL")
+    if profile.secrets_dir is not None and not profile.secrets_dir.startswith("/"):
+        raise ProfileError(f"profile.secrets_dir: {profile.secrets_dir!r} is not absolute")
     services: list[Service] = []
     omitted: dict[str, str] = {}
     for service in stack.services:
@@ -218,17 +245,9 @@ def localize(stack: Stack, profile: LocalProfile) -> LocalStack:
         )
     alerting = stack.alerting
     if alerting is not None:
-        receivers = tuple(
-            r.model_copy(
-                update={
-                    "webhook_url": _local_receiver_url(r, profile.webhook_url),
-                    "slack": None,
-                    "email": None,
-                }
-            )
-            for r in alerting.receivers
-        )
-        alerting = alerting.model_copy(update={"receivers": receivers})
+        receivers = tuple(_local_receiver(r, stack, profile) for r in alerting.receivers)
+        secrets_dir = profile.secrets_dir or alerting.secrets_dir
+        alerting = alerting.model_copy(update={"receivers": receivers, "secrets_dir": secrets_dir})
     update: dict[str, object] = {"services": tuple(services), "alerting": alerting}
     if traces:
         update["collector"] = _local_collector(stack, profile)

@@ -45,9 +45,37 @@ GRANT USAGE ON SCHEMA public TO :"reader";
 """
 
 
+def _column_grant(table: str, hidden: tuple[str, ...]) -> str:
+    """SELECT on every column of ``table`` but the hidden ones, as the migrations made
+    it (a column added later is not granted until the script runs again)."""
+    excluded = ", ".join(f"'{column}'" for column in hidden)
+    return (
+        "SELECT format('GRANT SELECT (%s) ON TABLE public.%I TO %I',\n"
+        "  string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position),\n"
+        f"  '{table}', :'reader')\n"
+        "FROM information_schema.columns\n"
+        f"WHERE table_schema = 'public' AND table_name = '{table}'\n"
+        f"  AND column_name NOT IN ({excluded})\n"
+        "\\gexec\n"
+    )
+
+
 def _grants(db: AuditDatabase) -> str:
-    tables = ", ".join(f"public.{table}" for table in db.reader_tables)
-    return f'GRANT SELECT ON TABLE {tables} TO :"reader";\n'
+    whole = [t for t in db.reader_tables if not db.reader_hidden_columns.get(t)]
+    grants = ""
+    if whole:
+        tables = ", ".join(f"public.{table}" for table in whole)
+        grants = f'GRANT SELECT ON TABLE {tables} TO :"reader";\n'
+    for table in db.reader_tables:
+        hidden = db.reader_hidden_columns.get(table)
+        if hidden:
+            grants += _column_grant(table, hidden)
+    return grants
+
+
+def _hidden_note(db: AuditDatabase) -> str:
+    hidden = [f"{t}.{c}" for t, columns in db.reader_hidden_columns.items() for c in columns]
+    return f" (not {', '.join(hidden)})" if hidden else ""
 
 
 def script(db: AuditDatabase) -> str:
@@ -56,7 +84,7 @@ def script(db: AuditDatabase) -> str:
 # {GENERATED_NOTICE}
 # Roles and schema of the {db.database} audit database (run once by the postgres image).
 # {db.owner}: the agent service; owns the audit tables.
-# {db.reader}: Grafana; SELECT on {", ".join(db.reader_tables)} and nothing else.
+# {db.reader}: Grafana; SELECT on {", ".join(db.reader_tables)} and nothing else{_hidden_note(db)}.
 # Passwords come from ${owner_pw} and ${reader_pw} (the env file), never from here.
 
 : "${{{owner_pw}:?{owner_pw} is not set: run stackgen secrets}}"

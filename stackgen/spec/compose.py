@@ -27,6 +27,7 @@ from stackgen.spec.services import SERVICE_NAME
 
 __all__ = [
     "HOST_GATEWAY",
+    "MEMORY_SIZE",
     "AuditDatabase",
     "Build",
     "Compose",
@@ -35,12 +36,23 @@ __all__ = [
     "Healthcheck",
     "Mount",
     "PublishedPort",
+    "memory_bytes",
 ]
 
 # The name Docker Desktop gives the host; on Linux it exists only with
 # `extra_hosts: ["host.docker.internal:host-gateway"]` (the seed forgot it).
 HOST_GATEWAY = "host.docker.internal"
 VOLUME_NAME = r"^[a-z][a-z0-9_-]*$"
+# A compose byte size with its unit: 512m, 2g.
+MEMORY_SIZE = r"^[1-9][0-9]*[kmg]$"
+_UNIT_BYTES = {"k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def memory_bytes(size: str) -> int:
+    """A MEMORY_SIZE in bytes."""
+    return int(size[:-1]) * _UNIT_BYTES[size[-1]]
+
+
 # A bind-mount source, relative to generated/ (where docker-compose.yml lives).
 _BIND_SOURCE = re.compile(r"^\.\.?/")
 
@@ -132,6 +144,12 @@ class AuditDatabase(SpecModel):
     reader_tables: tuple[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")], ...] = Field(
         default=("user_sessions", "conversation_log"), min_length=1
     )
+    # Columns of reader_tables the reader may not read (message text, say): Grafana's
+    # users are not all entitled to what only an administrator sees elsewhere.
+    reader_hidden_columns: dict[
+        Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")],
+        tuple[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")], ...],
+    ] = Field(default_factory=dict)
     # The compose service that writes the audit log (gets DATABASE_URL and its password).
     client: str = Field(default="agent-api", pattern=SERVICE_NAME)
 
@@ -143,7 +161,20 @@ class AuditDatabase(SpecModel):
         envs = [self.superuser_password_env, self.owner_password_env, self.reader_password_env]
         if len(set(envs)) != len(envs):
             raise ValueError(f"each role needs its own password variable: {envs}")
+        strays = sorted(set(self.reader_hidden_columns) - set(self.reader_tables))
+        if strays:
+            raise ValueError(
+                f"reader_hidden_columns: {strays} are not reader_tables {list(self.reader_tables)}"
+            )
         return self
+
+    def reader_schema(self, schema: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        """What the reader sees of ``schema``: its tables, without the hidden columns."""
+        return {
+            table: tuple(c for c in columns if c not in self.reader_hidden_columns.get(table, ()))
+            for table, columns in schema.items()
+            if table in self.reader_tables
+        }
 
 
 class ComposeService(SpecModel):
@@ -168,6 +199,12 @@ class ComposeService(SpecModel):
     restart: str = Field(
         default="unless-stopped", pattern=r"^(no|always|on-failure|unless-stopped)$"
     )
+    # The uid the image's process runs as, when not root: secret files mounted into it
+    # (mode 0600) are given to this uid by `stackgen secrets`, or it could not read them.
+    runs_as_uid: int | None = Field(default=None, ge=1)
+    # The most memory the container may use ("512m", "2g"): one runaway service must not
+    # take the host's memory from the others (`no-memory-limit` reports a missing one).
+    memory_limit: str | None = Field(default=None, pattern=MEMORY_SIZE)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -1,6 +1,8 @@
 """One live stack on 127.0.0.1: the agent service (its own fresh PostgreSQL database),
 Prometheus and Alertmanager with the local profile, the webhook they alert to, and the
-OpenTelemetry collector and Jaeger the service's traces go through.
+OpenTelemetry collector and Jaeger the service's traces go through. Alertmanager also
+delivers to the agent's own webhook, with a token of the run (its file in the run's
+directory, the same value in the agent's environment).
 
 Everything it starts is stopped by PID (process groups) and the database dropped on
 exit, also when the run fails or is interrupted.
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import socket
 import sys
@@ -29,8 +32,9 @@ from stackgen.conventions import JAEGER_CONFIG_PATH, OTEL_COLLECTOR_CONFIG_PATH
 from stackgen.render.jaeger import HEALTH_PATH as JAEGER_HEALTH_PATH
 from stackgen.render.local_profile import LOCAL_HOST, LocalProfile, TracePorts, render_local
 from stackgen.spec import Stack
+from stackgen.spec.alerting import token_variable
 from stackgen.tools import ToolMissing, find_tool
-from stackgen.verify.processes import Child, ProcessSet
+from stackgen.verify.processes import Child, ProcessSet, ProcessSetClosed
 from stackgen.verify.prometheus_api import PrometheusAPI
 from stackgen.verify.webhook import WebhookReceiver
 
@@ -145,6 +149,9 @@ class LiveStack:
         self.prometheus: PrometheusAPI | None = None
         self.started_at = time.time()
         self._closed = threading.Event()
+        # The bearer token of the agent's alert webhook for this run only.
+        self.alert_token = secrets.token_urlsafe(32)
+        self.token_secrets = stack.alerting.token_secrets() if stack.alerting else ()
 
     # -- addresses ---------------------------------------------------------------------
     @property
@@ -208,8 +215,12 @@ class LiveStack:
             # Without trace ports the collector's jobs would be scraped but never started.
             for name in _collector_jobs(self.stack):
                 self.ports.pop(name, None)
+        secrets_dir = self._write_token_files()
         profile = LocalProfile(
-            ports=dict(self.ports), webhook_url=self.webhook.url, traces=self.trace_ports
+            ports=dict(self.ports),
+            webhook_url=self.webhook.url,
+            secrets_dir=str(secrets_dir),
+            traces=self.trace_ports,
         )
         for path, text in render_local(self.stack, profile).items():
             target = self.dir / "config" / path
@@ -223,6 +234,7 @@ class LiveStack:
                 "`bash scripts/ensure-test-tools.sh` or pass --database-url"
             ) from error
         self._database_created = True
+        self.log(f"[{self.name}] created database {self.database}")
         self._started(
             "alertmanager",
             [
@@ -253,10 +265,47 @@ class LiveStack:
         self._wait_ready(f"{self.prometheus_url}/-/ready", "prometheus")
         self._wait_ready(f"{self.alertmanager_url}/-/ready", "alertmanager")
 
+    def _write_token_files(self) -> Path:
+        directory = self.dir / "secrets"
+        directory.mkdir(mode=0o700)
+        for name in self.token_secrets:
+            fd = os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(fd, self.alert_token.encode())
+            finally:
+                os.close(fd)
+        return directory
+
+    def recorded_alerts(self, alertname: str, since: float) -> int:
+        """Firing alerts named ``alertname`` the agent recorded in its database's
+        alert_notifications since ``since`` (time.time())."""
+
+        async def count() -> int:
+            dsn = _with_database(self.admin_dsn, self.database)
+            connection = await asyncpg.connect(dsn, timeout=5)
+            try:
+                found = await connection.fetchval(
+                    "SELECT count(*) FROM alert_notifications WHERE alertname = $1 "
+                    "AND status = 'firing' AND received_at >= to_timestamp($2)",
+                    alertname,
+                    since,
+                )
+            finally:
+                await connection.close()
+            return int(found or 0)
+
+        try:
+            return asyncio.run(count())
+        except (OSError, asyncpg.PostgresError):
+            return 0  # not there (yet): the table is created when the agent migrates
+
     def _started(
         self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None
     ) -> Child:
-        child = self.processes.start(name, argv, env)
+        try:
+            child = self.processes.start(name, argv, env)
+        except ProcessSetClosed as closed:
+            raise VerifyCancelled(f"[{self.name}] stopped") from closed
         self.log(f"[{self.name}] started {name}, pid {child.pid} (logs in {self.dir})")
         return child
 
@@ -274,6 +323,7 @@ class LiveStack:
         )
         if self.traces:
             env["OTEL_EXPORTER_OTLP_ENDPOINT"] = self.otlp_http_url
+        env.update({token_variable(name): self.alert_token for name in self.token_secrets})
         env.update(extra or {})
         return env
 

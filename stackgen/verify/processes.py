@@ -9,11 +9,16 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Child", "ProcessSet"]
+__all__ = ["Child", "ProcessSet", "ProcessSetClosed"]
+
+
+class ProcessSetClosed(RuntimeError):
+    """The set was stopped: nothing more is started in it."""
 
 
 @dataclass
@@ -54,12 +59,21 @@ class Child:
 
 @dataclass
 class ProcessSet:
-    """The processes one stack started; ``stop_all`` is safe to call more than once."""
+    """The processes one stack started; ``stop_all`` is safe to call more than once, and
+    from another thread: a start racing with it is refused, never left running."""
 
     log_dir: Path
     children: list[Child] = field(default_factory=list)
+    closed: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None) -> Child:
+        with self._lock:
+            if self.closed:
+                raise ProcessSetClosed(f"not starting {name}: the processes were stopped")
+            return self._start(name, argv, env)
+
+    def _start(self, name: str, argv: Sequence[str], env: Mapping[str, str] | None) -> Child:
         log_path = self.log_dir / f"{name}.log"
         with log_path.open("ab") as log:
             process = subprocess.Popen(
@@ -75,5 +89,8 @@ class ProcessSet:
         return child
 
     def stop_all(self) -> None:
-        for child in reversed(self.children):
+        with self._lock:
+            self.closed = True
+            children = list(self.children)
+        for child in reversed(children):
             child.stop()

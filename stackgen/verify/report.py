@@ -46,6 +46,8 @@ def _detection_rows(results: list[ScenarioResult]) -> list[Sequence[str]]:
         detected = f"{r.detected_s:.0f}s" if r.detected_s is not None else "-"
         if r.passed:
             verdict = "ok"
+            if r.recorded_s is not None:
+                verdict += " (recorded by the agent)"
         else:
             problems = [r.error] if r.error else []
             if r.detected_s is not None and r.detected_s > r.budget_s:

@@ -19,7 +19,12 @@ from stackgen.render import render_all
 from stackgen.render.local_profile import DEFAULT_LOCAL_PORTS
 from stackgen.spec import Metric, MetricType, Stack
 from stackgen.verify.expressions import Evaluation, collect_expressions, evaluate
-from stackgen.verify.live import DEFAULT_ADMIN_DSN, LiveStack, VerifyEnvironmentError
+from stackgen.verify.live import (
+    DEFAULT_ADMIN_DSN,
+    LiveStack,
+    VerifyCancelled,
+    VerifyEnvironmentError,
+)
 from stackgen.verify.scenarios import SCENARIOS, Scenario, ScenarioResult, run_scenario
 from stackgen.verify.trace_check import TraceReport, check_traces
 from stackgen.verify.traffic import FULL_MIX, Traffic
@@ -39,6 +44,9 @@ class VerifyOptions:
     agent_argv: Sequence[str] | None = None  # None: the real agent service
     traffic_s: float = TRAFFIC_S
     keep_dirs: bool = False
+    # Set from another thread to stop the run: every stack is closed at once (a run in a
+    # background thread cannot be interrupted by a signal).
+    cancel: threading.Event | None = None
 
 
 @dataclass
@@ -84,17 +92,20 @@ class _Stacks:
         self.stack, self.options, self.log = stack, options, log
         self._lock = threading.Lock()
         self._open: list[LiveStack] = []
+        self._closed = False
 
     def new(self, name: str) -> LiveStack:
-        live = LiveStack(
-            self.stack,
-            name,
-            admin_dsn=self.options.admin_dsn,
-            agent_argv=self.options.agent_argv,
-            log=self.log,
-            keep_dir=self.options.keep_dirs,
-        )
         with self._lock:
+            if self._closed:
+                raise VerifyCancelled(f"[{name}] not started: the run was stopped")
+            live = LiveStack(
+                self.stack,
+                name,
+                admin_dsn=self.options.admin_dsn,
+                agent_argv=self.options.agent_argv,
+                log=self.log,
+                keep_dir=self.options.keep_dirs,
+            )
             self._open.append(live)
         return live
 
@@ -106,6 +117,7 @@ class _Stacks:
 
     def close_all(self) -> None:
         with self._lock:
+            self._closed = True
             stacks = list(self._open)
         for live in stacks:
             live.close()
@@ -166,15 +178,31 @@ def run_verify(
     started = time.monotonic()
     report = VerifyReport()
     stacks = _Stacks(stack, options, say)
+    finished = threading.Event()
+    if options.cancel is not None:
+        threading.Thread(
+            target=_close_when_cancelled, args=(options.cancel, finished, stacks), daemon=True
+        ).start()
     with ThreadPoolExecutor(max_workers=1 + len(options.scenarios)) as pool:
         try:
             _collect(stacks, report, pool)
         except BaseException:
             stacks.close_all()  # the workers' waits end at once (VerifyCancelled)
             raise
+        finally:
+            finished.set()
     report.pids, report.databases = stacks.started()
     report.elapsed_s = time.monotonic() - started
     return report
+
+
+def _close_when_cancelled(
+    cancel: threading.Event, finished: threading.Event, stacks: _Stacks
+) -> None:
+    while not finished.is_set():
+        if cancel.wait(0.2):
+            stacks.close_all()
+            return
 
 
 def _collect(stacks: _Stacks, report: VerifyReport, pool: ThreadPoolExecutor) -> None:

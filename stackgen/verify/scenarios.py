@@ -1,6 +1,8 @@
 """Fault scenarios, each driven against its own live stack: healthy traffic, then a
 fault made with real requests or real service settings, then the matching alert must
-reach the Alertmanager webhook, and nothing outside the scenario may fire."""
+reach the Alertmanager webhook, and nothing outside the scenario may fire. Where the
+agent service stays up, the alert must also be in its alert_notifications table:
+delivered through the agent's own authenticated webhook."""
 
 from __future__ import annotations
 
@@ -28,6 +30,9 @@ WARMUP_S = 30.0
 OVERSHOOT_S = 45.0
 # A first token this slow puts nearly every turn above CriticalLatency's 5 s P95.
 SLOW_FIRST_TOKEN_S = "6"
+# Alertmanager notifies its webhooks concurrently: the agent's copy lands within a
+# second or two of the timing webhook's; a failed delivery is retried with backoff.
+RECORDED_WITHIN_S = 30.0
 
 Fault = Callable[[LiveStack, Traffic], None]
 
@@ -89,6 +94,8 @@ class Scenario:
     max_wait_s: float | None = None
     # Users must not notice the fault: no request may fail during the whole scenario.
     requests_must_succeed: bool = False
+    # The agent service is up when the alert fires, so it must record it.
+    agent_records: bool = True
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -124,6 +131,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "ServiceDown",
         lambda: _agent_down,
         quick=True,
+        agent_records=False,  # the agent is the service that is down
     ),
     Scenario(
         "low-satisfaction",
@@ -164,6 +172,8 @@ class ScenarioResult:
     error: str | None = None
     # Requests that failed where users must not notice the fault (outcome -> count).
     failed_requests: dict[str, int] = field(default_factory=dict)
+    # Seconds from the timing webhook's arrival to the agent's row (None: not checked).
+    recorded_s: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -202,6 +212,33 @@ def _describe(labels: dict[str, str]) -> str:
     return f"{labels.get('alertname')}{{slo={slo}}}" if slo else str(labels.get("alertname"))
 
 
+def _check_recorded(
+    live: LiveStack,
+    scenario: Scenario,
+    onset: float,
+    arrived: float,
+    result: ScenarioResult,
+    log: Callable[[str], None],
+) -> None:
+    """The alert is in the agent's alert_notifications (bounded wait)."""
+    deadline = arrived + RECORDED_WITHIN_S
+    while True:
+        if live.recorded_alerts(scenario.alert, onset) > 0:
+            result.recorded_s = max(0.0, time.time() - arrived)
+            log(
+                f"[{scenario.name}] {scenario.alert} recorded by the agent in "
+                f"alert_notifications ({result.recorded_s:.0f}s after the webhook)"
+            )
+            return
+        if time.time() >= deadline:
+            result.error = (
+                f"{scenario.alert} reached the webhook but the agent did not record it in "
+                f"alert_notifications within {RECORDED_WITHIN_S:.0f}s"
+            )
+            return
+        live.sleep(1)
+
+
 def run_scenario(live: LiveStack, scenario: Scenario, log: Callable[[str], None]) -> ScenarioResult:
     criterion, budget_s = criterion_of(live.stack, scenario.alert)
     result = ScenarioResult(scenario, criterion, budget_s)
@@ -238,6 +275,8 @@ def run_scenario(live: LiveStack, scenario: Scenario, log: Callable[[str], None]
             live.sleep(1)
         if result.detected_s is None:
             result.error = f"{scenario.alert} did not reach the webhook within {wait_s:.0f}s"
+        elif scenario.agent_records:
+            _check_recorded(live, scenario, onset, onset + result.detected_s, result, log)
         for notification in live.webhook.notifications():
             for labels in notification.firing():
                 if not _allowed(scenario, labels):

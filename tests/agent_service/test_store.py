@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from agent_service.domain import FeedbackRecord, ToolCall, TurnRecord
+from agent_service.domain import AlertRecord, FeedbackRecord, ToolCall, TurnRecord
 from agent_service.store import (
     AuditItem,
     AuditStore,
@@ -150,7 +151,11 @@ async def test_migrate_is_idempotent(store: AuditStore) -> None:
     await store.migrate()
     await store.migrate()
     applied = await rows(store, "SELECT version, name FROM schema_migrations ORDER BY version")
-    assert applied == [{"version": 1, "name": "audit"}, {"version": 2, "name": "admin_audit"}]
+    assert applied == [
+        {"version": 1, "name": "audit"},
+        {"version": 2, "name": "admin_audit"},
+        {"version": 3, "name": "alert_notifications"},
+    ]
 
 
 async def test_concurrent_migrations_on_a_fresh_postgres_database() -> None:
@@ -159,7 +164,7 @@ async def test_concurrent_migrations_on_a_fresh_postgres_database() -> None:
     try:
         await asyncio.gather(*(s.migrate() for s in stores))
         applied = await rows(stores[0], "SELECT version FROM schema_migrations ORDER BY version")
-        assert applied == [{"version": 1}, {"version": 2}]
+        assert applied == [{"version": 1}, {"version": 2}, {"version": 3}]
     finally:
         for s in stores:
             await s.close()
@@ -171,7 +176,7 @@ async def test_concurrent_migrations_on_a_fresh_sqlite_file(tmp_path: Path) -> N
     try:
         await asyncio.gather(*(s.migrate() for s in stores))
         applied = await rows(stores[0], "SELECT version FROM schema_migrations ORDER BY version")
-        assert applied == [{"version": 1}, {"version": 2}]
+        assert applied == [{"version": 1}, {"version": 2}, {"version": 3}]
     finally:
         for s in stores:
             await s.close()
@@ -661,3 +666,97 @@ def test_a_large_batch_is_split_by_session_into_lanes_in_order() -> None:
     first, second = ({t.session_id for t in lane} for lane in lanes)
     assert not first & second  # a session in one lane only
     assert _lanes(batch[:300], 2) == [batch[:300]]  # small: one transaction
+
+
+# -- Alertmanager notifications -------------------------------------------------------
+
+
+def alert(fingerprint: str, status: str = "firing", **labels: str) -> AlertRecord:
+    labels = {"alertname": "HighErrorRate", "severity": "critical", **labels}
+    return AlertRecord(
+        received_at=T0 + timedelta(seconds=90),
+        receiver="pager",
+        status="resolved" if status == "resolved" else "firing",
+        alertname=labels["alertname"],
+        severity=labels.get("severity"),
+        labels=labels,
+        summary="Error rate above 5%",
+        starts_at=T0,
+        ends_at=T0 + timedelta(seconds=60) if status == "resolved" else None,
+        fingerprint=fingerprint,
+    )
+
+
+async def test_alerts_are_recorded_one_row_each_with_every_column(store: AuditStore) -> None:
+    mark = uuid.uuid4().hex[:12]
+    await store.record_alerts(
+        [alert(f"{mark}a", component="llm"), alert(f"{mark}b", "resolved", component="api")]
+    )
+    found = await rows(
+        store,
+        "SELECT received_at, receiver, status, alertname, severity, labels, summary, "
+        "starts_at, ends_at, fingerprint FROM alert_notifications "
+        "WHERE fingerprint LIKE $1 ORDER BY fingerprint",
+        f"{mark}%",
+    )
+    for row in found:
+        row["labels"] = json.loads(row["labels"])
+        for key in ("received_at", "starts_at", "ends_at"):
+            if isinstance(row[key], str):
+                row[key] = datetime.fromisoformat(row[key].replace("Z", "+00:00"))
+    labels = {"alertname": "HighErrorRate", "severity": "critical"}
+    common = {
+        "received_at": T0 + timedelta(seconds=90),
+        "receiver": "pager",
+        "alertname": "HighErrorRate",
+        "severity": "critical",
+        "summary": "Error rate above 5%",
+        "starts_at": T0,
+    }
+    assert found == [
+        {
+            **common,
+            "status": "firing",
+            "labels": {**labels, "component": "llm"},
+            "ends_at": None,
+            "fingerprint": f"{mark}a",
+        },
+        {
+            **common,
+            "status": "resolved",
+            "labels": {**labels, "component": "api"},
+            "ends_at": T0 + timedelta(seconds=60),
+            "fingerprint": f"{mark}b",
+        },
+    ]
+
+
+async def test_a_notification_is_written_whole_or_not_at_all(store: AuditStore) -> None:
+    """A row the schema refuses fails the whole notification (Alertmanager then retries
+    it whole), as StoreUnavailable, never half of it."""
+    mark = uuid.uuid4().hex[:12]
+    bad = replace(alert(f"{mark}b"), status="pending")  # type: ignore[arg-type]
+    with pytest.raises(StoreUnavailable):
+        await store.record_alerts([alert(f"{mark}a"), bad])
+    found = await rows(
+        store, "SELECT id FROM alert_notifications WHERE fingerprint LIKE $1", f"{mark}%"
+    )
+    assert found == []
+
+
+async def test_recording_alerts_migrates_a_store_that_was_not_migrated(tmp_path: Path) -> None:
+    lazy = SqliteStore(tmp_path / "lazy.sqlite3")
+    try:
+        await lazy.record_alerts([alert("f1")])
+        assert len(await rows(lazy, "SELECT * FROM alert_notifications")) == 1
+    finally:
+        await lazy.close()
+
+
+async def test_alerts_with_postgres_down_raise_store_unavailable() -> None:
+    down = PostgresStore("postgresql://postgres@127.0.0.1:1/nope")
+    try:
+        with pytest.raises(StoreUnavailable):
+            await down.record_alerts([alert("f1")])
+    finally:
+        await down.close()

@@ -9,6 +9,7 @@ import io
 import json
 import logging
 import re
+import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from specs.bestbox.admin import ADMIN_TABS
 from specs.bestbox.alerts import CONVERSATION_AUDIT
 from stackgen.render.runbooks import runbook_links
 from stackgen.spec import Scrape, Service
+from tests.agent_service.alert_payloads import alert, notification
 from tests.agent_service.servers import free_port
 from tests.agent_service.web_helpers import (
     ADMIN_PASSWORD,
@@ -118,12 +120,14 @@ def test_a_viewer_cannot_reach_admin_only_actions(tmp_path: Path) -> None:
         home = client.get("/admin")
         assert home.status_code == 200 and 'id="signed-in-as">viewer<' in home.text
         assert 'id="tab-conversations"' not in home.text and 'id="tab-audit"' not in home.text
+        assert 'id="tab-alerts"' not in home.text
         csrf = csrf_of(home.text)
         assert client.get("/admin?tab=users").status_code == 200
         assert client.get("/admin/runbooks").status_code == 200
         assert client.get("/admin?tab=conversations").status_code == 403
         assert client.get(f"/admin/sessions/{message_id}").status_code == 403
         assert client.get("/admin/audit").status_code == 403
+        assert client.get("/admin/alerts").status_code == 403
         export = client.post("/admin/export", data={"csrf": csrf, "format": "csv"})
         assert export.status_code == 403 and "admin role only" in export.text
         actions = [r["action"] for r in app.db.rows("SELECT action FROM admin_audit")]
@@ -213,6 +217,63 @@ def test_exports_and_conversation_views_are_audited(backend: str, tmp_path: Path
         ]
 
 
+HOSTILE = '<script>alert("pwn")</script>'
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_the_alerts_tab_lists_received_alerts_newest_first(backend: str, tmp_path: Path) -> None:
+    """Notifications posted to the webhook over HTTP appear on /admin/alerts, newest
+    first, with their labels, every value escaped."""
+    token = "t" * 43
+    first = notification(
+        alert("HighToolErrorRate", severity="warning", fingerprint="b1", component="tools"),
+        receiver="tickets",
+    )
+    second = notification(
+        alert(
+            "HighErrorRate",
+            status="resolved",
+            fingerprint="c2",
+            ends_at="2026-03-01T10:05:00Z",
+            summary=HOSTILE,
+            component=HOSTILE,
+        )
+    )
+    with (
+        served(backend, tmp_path, alert_webhook_token=token) as app,
+        app.client() as client,
+    ):
+        assert sign_in(client, "admin", ADMIN_PASSWORD).status_code == 303
+        assert "No alert has been received yet" in client.get("/admin/alerts").text
+        for payload in (first, second):
+            posted = client.post(
+                "/alerts/critical", json=payload, headers={"authorization": f"Bearer {token}"}
+            )
+            assert posted.status_code == 200, posted.text
+        assert 'id="tab-alerts"' in client.get("/admin").text
+        page = client.get("/admin/alerts")
+    assert page.status_code == 200
+    table = page.text.split('id="alerts"', 1)[1]
+    rows = re.findall(r'<tr class="alert-(\w+)">(.*?)</tr>', table, flags=re.DOTALL)
+    assert [status for status, _ in rows] == ["resolved", "firing"]  # newest first
+    resolved, firing = (cells for _, cells in rows)
+    assert "HighErrorRate" in resolved and ">critical<" in resolved and ">pager<" in resolved
+    assert "2026-03-01 10:00:00" in resolved and "2026-03-01 10:05:00" in resolved
+    assert "HighToolErrorRate" in firing and ">warning<" in firing and ">tickets<" in firing
+    assert "<code>component=tools</code>" in firing
+    assert HOSTILE not in page.text
+    assert "&lt;script&gt;alert(&#34;pwn&#34;)&lt;/script&gt;" in resolved
+
+
+def test_the_alerts_tab_says_when_the_log_cannot_be_read(tmp_path: Path) -> None:
+    with served("sqlite", tmp_path) as app, app.client() as client:
+        assert sign_in(client, "admin", ADMIN_PASSWORD).status_code == 303
+        with sqlite3.connect(app.db.sqlite_path) as connection:
+            connection.execute("DROP TABLE alert_notifications")
+        page = client.get("/admin/alerts")
+        assert page.status_code == 503 and "Audit database unavailable" in page.text
+
+
 def test_no_password_or_hash_appears_in_pages_or_logs(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -226,7 +287,8 @@ def test_no_password_or_hash_appears_in_pages_or_logs(
         pages.append(sign_in(client, "admin", "wrong-password-here").text)
         pages.append(sign_in(client, "admin", ADMIN_PASSWORD).text)
         for path in ("/", "/admin", "/admin?tab=users", "/admin?tab=agents",
-                     "/admin?tab=conversations", "/admin/audit", "/admin/runbooks"):  # fmt: skip
+                     "/admin?tab=conversations", "/admin/audit", "/admin/alerts",
+                     "/admin/runbooks"):  # fmt: skip
             pages.append(client.get(path).text)
         pages.append(repr(app.app.state.services.settings))
     text = "\n".join(pages) + caplog.text

@@ -12,10 +12,11 @@ from stackgen.conventions import SLO_BURN_TIERS
 from stackgen.output import write_tree
 from stackgen.render import alertmanager
 from stackgen.spec import Severity, SpecError, Stack
-from stackgen.spec.alerting import AlertRouting, EmailSettings, Receiver, SlackSettings
+from stackgen.spec.alerting import AlertRouting, EmailSettings, Receiver, SlackSettings, Webhook
 from tests.conftest import GENERATED, run_tool
 
-CONFIG = GENERATED / "alertmanager/alertmanager.yml"
+CONFIG_PATH = "alertmanager/alertmanager.yml"
+CONFIG = GENERATED / CONFIG_PATH
 
 
 def _amtool(amtool: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -72,6 +73,45 @@ def test_email_and_slack_read_their_secrets_from_files(
     assert "hooks.slack.com" not in text and "password:" not in text
 
 
+def test_every_receiver_posts_to_the_agent_with_a_token_file(stack: Stack) -> None:
+    """The agent service's webhook, authenticated by a bearer token Alertmanager reads
+    from its secrets directory; the token itself is nowhere in the file."""
+    config = yaml.safe_load(CONFIG.read_text())
+    hooks = {r["name"]: r["webhook_configs"] for r in config["receivers"]}
+    auth = {"type": "Bearer", "credentials_file": "/etc/alertmanager/secrets/alert_webhook_token"}
+    assert hooks == {
+        "pager": [
+            {
+                "url": "http://agent-api:8000/alerts/critical",
+                "send_resolved": True,
+                "http_config": {"authorization": auth},
+            }
+        ],
+        "tickets": [
+            {
+                "url": "http://agent-api:8000/alerts/warning",
+                "send_resolved": True,
+                "http_config": {"authorization": auth},
+            }
+        ],
+    }
+
+
+def test_extra_webhooks_follow_the_main_one_each_with_its_own_token(stack: Stack) -> None:
+    receiver = Receiver(
+        name="pager",
+        webhook_url="http://agent-api:8000/alerts/critical",
+        bearer_token_secret="alert_webhook_token",
+        extra_webhooks=(Webhook(url="http://127.0.0.1:15001/alerts/critical"),),
+    )
+    routing = AlertRouting(receivers=(receiver,), default_receiver="pager", secrets_dir="/run/x")
+    files = alertmanager.render(stack.model_copy(update={"alerting": routing}))
+    (entry,) = yaml.safe_load(files[CONFIG_PATH])["receivers"]
+    main, extra = entry["webhook_configs"]
+    assert main["http_config"]["authorization"]["credentials_file"] == "/run/x/alert_webhook_token"
+    assert extra == {"url": "http://127.0.0.1:15001/alerts/critical", "send_resolved": True}
+
+
 def test_a_critical_inhibits_the_matching_warning() -> None:
     config = yaml.safe_load(CONFIG.read_text())
     rules = {tuple(rule["equal"]): rule for rule in config["inhibit_rules"]}
@@ -97,6 +137,14 @@ def test_no_secret_in_the_generated_config() -> None:
     text = CONFIG.read_text()
     for marker in ("hooks.slack.com", "api_url:", "smtp_auth_password:", "credentials:"):
         assert marker not in text
+
+
+_EMAIL = EmailSettings(
+    to="ops@example.org",
+    sender="bestbox@example.org",
+    smarthost="smtp.example.org:587",
+    username="bestbox",
+)
 
 
 @pytest.mark.parametrize(
@@ -152,6 +200,16 @@ def test_no_secret_in_the_generated_config() -> None:
             "webhook_url carries a credential",
         ),
         (
+            lambda: Receiver(name="mail", email=_EMAIL, bearer_token_secret="alert_webhook_token"),
+            "bearer_token_secret and extra_webhooks need a webhook_url",
+        ),
+        (
+            lambda: Receiver(
+                name="relay", webhook_url="http://relay/x", bearer_token_secret="../token"
+            ),
+            "bearer_token_secret: String should match pattern",
+        ),
+        (
             lambda: EmailSettings(
                 to="ops@example.org",
                 sender="bestbox@example.org",
@@ -172,6 +230,8 @@ def test_no_secret_in_the_generated_config() -> None:
         "bad-duration",
         "token-in-url",
         "userinfo-in-url",
+        "token-without-webhook",
+        "token-file-outside-the-secrets-dir",
         "inline-smtp-password",
     ],
 )

@@ -213,6 +213,16 @@ def test_dependencies_wait_for_health(document: dict[str, Any]) -> None:
     assert services["grafana"]["depends_on"]["postgres"]["condition"] == Condition.HEALTHY
 
 
+def test_every_container_has_a_memory_limit_compose_applies(
+    normalised: dict[str, Any], document: dict[str, Any]
+) -> None:
+    for name, service in document["services"].items():
+        assert service["deploy"]["resources"]["limits"]["memory"], name
+        # What the real compose makes of it: bytes.
+        limit = normalised["services"][name]["deploy"]["resources"]["limits"]["memory"]
+        assert int(limit) >= 256 * 1024**2, (name, limit)
+
+
 def test_data_lives_in_named_volumes(document: dict[str, Any]) -> None:
     declared = set(document["volumes"])
     used = {

@@ -51,29 +51,32 @@ def _queries(rendered: dict[str, str]) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def reader_dsn(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated audit database and a read-only role; yields the role's DSN."""
+    """A migrated audit database and a read-only role granted what the init script
+    grants Grafana's (its tables, without the hidden columns); yields the role's DSN."""
     assert stack.grafana is not None and stack.audit_schema is not None
+    assert stack.compose is not None and stack.compose.database is not None
     (datasource,) = [d for d in stack.grafana.datasources if d.type is DatasourceType.POSTGRES]
     assert datasource.user is not None
     role = f"{datasource.user}_{uuid.uuid4().hex[:8]}"
-    tables = sorted(parse_schema(stack.audit_schema))
+    readable = stack.compose.database.reader_schema(parse_schema(stack.audit_schema))
     tmp_path: Path = tmp_path_factory.mktemp("audit")
     try:
         with audit_database("postgres", tmp_path) as database:
             assert database.database_url is not None
-            asyncio.run(_prepare(database.database_url, role, tables))
+            asyncio.run(_prepare(database.database_url, role, readable))
             yield database.database_url.replace("postgres@", f"{role}@", 1)
     finally:
         asyncio.run(_drop_role(role))
 
 
-async def _prepare(dsn: str, role: str, tables: list[str]) -> None:
+async def _prepare(dsn: str, role: str, readable: dict[str, tuple[str, ...]]) -> None:
     connection = await asyncpg.connect(dsn, timeout=5)
     try:
         await migrate_postgres(connection)
         await connection.execute(SEED)
         await connection.execute(f'CREATE ROLE "{role}" LOGIN')
-        await connection.execute(f'GRANT SELECT ON {", ".join(tables)} TO "{role}"')
+        for table, columns in readable.items():
+            await connection.execute(f'GRANT SELECT ({", ".join(columns)}) ON {table} TO "{role}"')
     finally:
         await connection.close()
 
@@ -123,6 +126,11 @@ def test_the_role_reads_nothing_but_the_audit_tables(reader_dsn: str) -> None:
     assert "InsufficientPrivilegeError" in failures["migrations"]
 
 
+def test_the_role_reads_no_message_text(reader_dsn: str) -> None:
+    text = [("text", "SELECT left(user_message, 100) FROM conversation_log")]
+    assert "InsufficientPrivilegeError" in asyncio.run(_explain_all(reader_dsn, text))["text"]
+
+
 def test_explain_catches_a_query_the_schema_cannot_answer(reader_dsn: str) -> None:
     bad = [("bad", "SELECT count(DISTINCT username) FROM user_sessions")]
     assert "UndefinedColumnError" in asyncio.run(_explain_all(reader_dsn, bad))["bad"]
@@ -157,7 +165,8 @@ def test_recent_conversations_filters_and_returns_the_trace_id(
     assert len(result) == rows
     if rows:
         assert result[0]["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
-        assert result[0]["user_query"] == "Where is invoice 42?"
+        assert result[0]["session_id"] == "s1"
+        assert "Where is invoice 42?" not in result[0].values()
 
 
 def test_failed_tool_calls_lists_the_tool_error(reader_dsn: str, rendered: dict[str, str]) -> None:

@@ -9,6 +9,7 @@ here fails ``test_every_code_has_exactly_one_case``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ from stackgen.spec import (
     SQLQuery,
     Stack,
 )
+from stackgen.spec.alerting import Receiver
 from tests.conftest import REPO_ROOT
 from tests.stackgen.stack_variants import without_jobs
 
@@ -243,6 +245,15 @@ def _compose_service(stack: Stack, name: str, **changes: Any) -> dict[str, Any]:
     return {"compose": stack.compose.model_copy(update={"services": services})}
 
 
+def grafana_without_memory_limit(stack: Stack) -> dict[str, Any]:
+    return _compose_service(stack, "grafana", memory_limit=None)
+
+
+def collector_limit_at_its_limiter(stack: Stack) -> dict[str, Any]:
+    """512m: exactly the memory_limiter's limit_mib, no room for anything else."""
+    return _compose_service(stack, "otel-collector", memory_limit="512m")
+
+
 def prometheus_scrapes_localhost(stack: Stack) -> dict[str, Any]:
     """The seed's self-scrape at localhost: not a compose service, not external."""
     services = tuple(
@@ -250,6 +261,27 @@ def prometheus_scrapes_localhost(stack: Stack) -> dict[str, Any]:
         for s in stack.services
     )
     return {"services": services}
+
+
+def _receivers(stack: Stack, *receivers: Receiver) -> dict[str, Any]:
+    assert stack.alerting is not None
+    return {"alerting": stack.alerting.model_copy(update={"receivers": receivers})}
+
+
+def alerts_to_the_seed_relay(stack: Stack) -> dict[str, Any]:
+    """The seed's alert-relay, which no part of the stack runs: alerts reached nobody."""
+    assert stack.alerting is not None
+    pager, tickets = stack.alerting.receivers
+    relay = pager.model_copy(update={"webhook_url": "http://alert-relay:5001/alerts/critical"})
+    return _receivers(stack, relay, tickets)
+
+
+def alerts_to_plain_http_outside(stack: Stack) -> dict[str, Any]:
+    """An external endpoint without TLS (the token would cross the network in clear)."""
+    assert stack.alerting is not None
+    pager, tickets = stack.alerting.receivers
+    outside = tickets.model_copy(update={"webhook_url": "http://ops.example.org/alerts"})
+    return _receivers(stack, pager, outside)
 
 
 def prometheus_without_host_gateway(stack: Stack) -> dict[str, Any]:
@@ -339,6 +371,13 @@ CASES: list[Case] = [
     live("live-label-value", "user_feedback", feedback_with_neutral),
     Case("live-unreachable", unreachable, "127.0.0.1:1"),
     variant("unknown-scrape-host", "scrape job prometheus", prometheus_scrapes_localhost),
+    variant("unknown-receiver-host", "alertmanager receiver pager", alerts_to_the_seed_relay),
+    variant("no-memory-limit", "compose service grafana", grafana_without_memory_limit),
+    variant(
+        "memory-limit-below-limiter",
+        "compose service otel-collector",
+        collector_limit_at_its_limiter,
+    ),
     variant("missing-host-gateway", "compose service prometheus", prometheus_without_host_gateway),
     variant(
         "grafana-db-mismatch", "grafana datasource audit-postgres", grafana_logs_in_as_the_owner
@@ -391,6 +430,37 @@ def test_every_code_has_exactly_one_case() -> None:
 
 def test_bestbox_stack_has_no_findings(stack: Stack) -> None:
     assert check_stack(stack) == []
+
+
+def test_plain_http_outside_the_stack_is_refused(stack: Stack) -> None:
+    findings = check_stack(stack.model_copy(update=alerts_to_plain_http_outside(stack)))
+    assert [(f.code, f.where) for f in findings] == [
+        ("unknown-receiver-host", "alertmanager receiver tickets")
+    ]
+    assert "https with bearer_token_secret" in findings[0].hint
+    assert "agent-api" in findings[0].hint  # the services it could post to
+
+
+def test_an_external_https_endpoint_with_a_token_file_is_allowed(stack: Stack) -> None:
+    assert stack.alerting is not None
+    pager, tickets = stack.alerting.receivers
+    outside = tickets.model_copy(
+        update={"webhook_url": "https://ops.example.org/alerts", "bearer_token_secret": "ops"}
+    )
+    assert check_stack(stack.model_copy(update=_receivers(stack, pager, outside))) == []
+    without_token = outside.model_copy(update={"bearer_token_secret": None})
+    findings = check_stack(stack.model_copy(update=_receivers(stack, pager, without_token)))
+    assert [f.code for f in findings] == ["unknown-receiver-host"]
+
+
+def test_the_readme_lists_every_finding_code_with_its_level() -> None:
+    """The README's finding-codes table is the codes' documentation: no code missing,
+    none stale, each at its registered level."""
+    text = (REPO_ROOT / "README.md").read_text()
+    section = text.split("## Finding codes", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z-]+)` \| (\w+) \|", section, flags=re.MULTILINE)
+    assert dict(rows) == {code: level.value for code, (level, _) in CODES.items()}
+    assert len(rows) == len(CODES)
 
 
 # -- external rule files ---------------------------------------------------------------

@@ -84,6 +84,32 @@ def test_every_address_is_local(stack: Stack, rendered: dict[str, str]) -> None:
     }
 
 
+def test_receivers_also_deliver_to_the_local_agent_with_the_token_file(stack: Stack) -> None:
+    """The verify timing webhook and the agent service's real endpoint, on its local
+    port, authenticated with the token file of the run's own secrets directory."""
+    profile = LocalProfile(ports=PORTS, webhook_url=PROFILE.webhook_url, secrets_dir="/tmp/run")
+    receivers = yaml.safe_load(render_local(stack, profile)[ALERTMANAGER_CONFIG_PATH])["receivers"]
+    auth = {"type": "Bearer", "credentials_file": "/tmp/run/alert_webhook_token"}
+    assert {r["name"]: r["webhook_configs"] for r in receivers} == {
+        name: [
+            {"url": f"http://127.0.0.1:25001/alerts/{path}", "send_resolved": True},
+            {
+                "url": f"http://127.0.0.1:28000/alerts/{path}",
+                "send_resolved": True,
+                "http_config": {"authorization": auth},
+            },
+        ]
+        for name, path in (("pager", "critical"), ("tickets", "warning"))
+    }
+    # Without a port for the agent, only the timing webhook is left.
+    ports = {"prometheus": 29090, "alertmanager": 29093}
+    alone = render_local(stack, LocalProfile(ports=ports, webhook_url=PROFILE.webhook_url))
+    hooks = [
+        r["webhook_configs"] for r in yaml.safe_load(alone[ALERTMANAGER_CONFIG_PATH])["receivers"]
+    ]
+    assert [len(h) for h in hooks] == [1, 1] and "http_config" not in str(hooks)
+
+
 def test_services_that_do_not_run_here_are_omitted_with_a_reason(stack: Stack) -> None:
     omitted = localize(stack, PROFILE).omitted
     assert set(omitted) == {"llm-server", "embeddings", "otel-collector", "otel-collector-exporter"}
@@ -177,8 +203,9 @@ def _render_alertmanager(stack: Stack, *, local: bool) -> str:
             "no port for 'alertmanager'",
         ),
         (LocalProfile(ports=PORTS, webhook_url="ftp://x"), "profile.webhook_url"),
+        (LocalProfile(ports=PORTS, secrets_dir="run/secrets"), "profile.secrets_dir"),
     ],
-    ids=["unknown-service", "bad-port", "no-alertmanager", "bad-webhook"],
+    ids=["unknown-service", "bad-port", "no-alertmanager", "bad-webhook", "relative-secrets"],
 )
 def test_bad_profiles_name_the_problem(stack: Stack, profile: LocalProfile, message: str) -> None:
     with pytest.raises(ProfileError, match=message.replace("[", r"\[").replace("]", r"\]")):
@@ -199,11 +226,14 @@ def test_generate_profile_local_cli(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = tmp_path / "local"
     code = main(
         ["generate", "--profile", "local", "--out", str(out), "--port", "agent-api=18123",
-         "--webhook-url", "http://127.0.0.1:15999"]
+         "--webhook-url", "http://127.0.0.1:15999", "--secrets-dir", str(tmp_path / "s")]
     )  # fmt: skip
     assert code == 0
     assert "127.0.0.1:18123" in (out / PROMETHEUS_CONFIG_PATH).read_text()
-    assert "http://127.0.0.1:15999/alerts/critical" in (out / ALERTMANAGER_CONFIG_PATH).read_text()
+    alertmanager = (out / ALERTMANAGER_CONFIG_PATH).read_text()
+    assert "http://127.0.0.1:15999/alerts/critical" in alertmanager
+    assert "http://127.0.0.1:18123/alerts/critical" in alertmanager
+    assert f"credentials_file: {tmp_path / 's'}/alert_webhook_token" in alertmanager
     assert "not scraped in the local profile: llm-server" in capsys.readouterr().err
     # Never over generated/ by accident, never a drift check, ports must be numbers.
     assert main(["generate", "--profile", "local"]) == 2

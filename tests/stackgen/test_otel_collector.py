@@ -117,7 +117,8 @@ def test_no_logging_exporter_anywhere(config: dict[str, Any]) -> None:
 def test_traces_go_to_jaeger_over_otlp(config: dict[str, Any]) -> None:
     exporters = config["service"]["pipelines"]["traces"]["exporters"]
     assert "otlp_grpc/jaeger" in exporters
-    # `otlp_grpc/<name>` is the OTLP exporter; the old `jaeger` exporter is gone upstream.
+    # `otlp_grpc/<name>` is the OTLP exporter (`otlp` its deprecated alias); the old
+    # `jaeger` exporter is gone upstream.
     assert "jaeger" not in config["exporters"]
     assert config["exporters"]["otlp_grpc/jaeger"] == {
         "endpoint": "jaeger:4317",
@@ -145,9 +146,11 @@ def test_prometheus_exporter_port_is_scraped(
     assert port == "8889"
     targets = scrape_targets(rendered)
     assert f"{stack.collector.host}:{port}" in targets
-    # And the collector's own telemetry, which the seed did scrape.
+    # And the collector's own telemetry, from a pull reader (the `address` key is gone
+    # from collectors >= 0.128).
     (reader,) = config["service"]["telemetry"]["metrics"]["readers"]
-    telemetry_port = reader["pull"]["exporter"]["prometheus"]["port"]
+    assert "address" not in config["service"]["telemetry"]["metrics"]
+    telemetry_port = str(reader["pull"]["exporter"]["prometheus"]["port"])
     assert f"{stack.collector.host}:{telemetry_port}" in targets
 
 

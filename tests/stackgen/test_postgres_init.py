@@ -138,9 +138,11 @@ def test_init_creates_the_audit_tables_owned_by_the_agent(scratch: Scratch) -> N
         scratch.dsn("postgres"),
         "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
     )
-    # Every migration of the service (the admin audit too), owned by the agent's role.
+    # Every migration of the service (the admin audit and the alert log too), owned by
+    # the agent's role.
     assert [(r["tablename"], r["tableowner"]) for r in rows] == [
         ("admin_audit", scratch.db.owner),
+        ("alert_notifications", scratch.db.owner),
         ("conversation_log", scratch.db.owner),
         ("user_sessions", scratch.db.owner),
     ]
@@ -166,6 +168,11 @@ def test_the_reader_selects_the_audit_tables_and_nothing_else(scratch: Scratch) 
     reader = scratch.dsn(scratch.db.reader)
     assert fetch(reader, "SELECT session_id FROM user_sessions")[0]["session_id"] == "s1"
     assert fetch(reader, "SELECT count(*) AS n FROM conversation_log")[0]["n"] == 0
+    assert fetch(reader, "SELECT user_id, latency_ms, trace_id FROM conversation_log") == []
+    # Message text is read in /admin by its admin role, never by Grafana's users.
+    for column in ("user_message", "agent_response", "feedback_comment", "*"):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            fetch(reader, f"SELECT {column} FROM conversation_log")
     # Neither the migrator's bookkeeping nor who-did-what in /admin is Grafana's to read.
     for table in ("schema_migrations", "admin_audit"):
         with pytest.raises(asyncpg.InsufficientPrivilegeError):

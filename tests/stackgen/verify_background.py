@@ -36,13 +36,17 @@ class BackgroundVerify:
     # Progress lines, kept rather than printed: a print from this thread lands in
     # whichever test is capturing output at that moment (and fails one asserting it).
     logs: list[str] = field(default_factory=list)
+    # Set when the session is interrupted: every stack of both runs is closed at once.
+    cancel: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         quick = [s for s in SCENARIOS if s.quick]
         runs = {
-            "main": VerifyOptions(scenarios=quick),
+            "main": VerifyOptions(scenarios=quick, cancel=self.cancel),
             "renamed": VerifyOptions(
-                scenarios=(), agent_argv=[sys.executable, str(RENAMED_SERVICE)]
+                scenarios=(),
+                agent_argv=[sys.executable, str(RENAMED_SERVICE)],
+                cancel=self.cancel,
             ),
         }
         for name, options in runs.items():
