@@ -1,5 +1,10 @@
 """One chat turn: route, run the agent's tools, stream the LLM's answer; record metrics,
-spans and the audit row. The request path never awaits the database: the audit row goes
+spans and the audit row.
+
+Spans (OpenTelemetry GenAI conventions; never message text unless explicitly enabled,
+never the user id): ``chat_turn`` (the request) holds ``route`` and ``invoke_agent
+<agent>``; the agent span holds one ``execute_tool <tool>`` per tool call and the
+``chat <model>`` LLM call. The request path never awaits the database: the audit row goes
 to the writer, and the turn's last event (so the response's final chunk) waits only
 until the row is in the local spool (an fsync shared with concurrent turns)."""
 
@@ -14,9 +19,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from opentelemetry.trace import Span, Status, StatusCode, Tracer, format_trace_id
+from opentelemetry.trace import (
+    Span,
+    Status,
+    StatusCode,
+    Tracer,
+    format_trace_id,
+    set_span_in_context,
+)
 
-from agent_service.agents.orchestrator import Orchestrator
+from agent_service.agents.orchestrator import KB_TOOL, Orchestrator
 from agent_service.domain import Rating, TurnContext, TurnRecord, Usage
 from agent_service.llm.base import ChatModel, LLMError
 from agent_service.store.writer import AuditWriter
@@ -119,10 +131,11 @@ class ChatEngine:
             error: str | None = None
             ttft_s: float | None = None
             context: TurnContext | None = None
+            agent_span: Span | None = None
             durable: asyncio.Future[bool] | None = None
             finished = False
             try:
-                context = await self._prepare(message)
+                context, agent_span = await self._prepare(message)
                 agent = context.decision.agent
                 span.set_attribute("gen_ai.agent.name", agent)
                 yield TurnStart(
@@ -133,9 +146,11 @@ class ChatEngine:
                     trace_id,
                     self.model.name,
                 )
-                with self.tracer.start_as_current_span(f"chat {self.model.name}") as llm_span:
-                    llm_span.set_attribute("gen_ai.operation.name", "chat")
-                    llm_span.set_attribute("gen_ai.request.model", self.model.name)
+                with self.tracer.start_as_current_span(
+                    f"chat {self.model.name}", context=set_span_in_context(agent_span)
+                ) as llm_span:
+                    self._model_attributes(llm_span, "chat")
+                    llm_span.set_attribute("gen_ai.response.model", self.model.name)
                     try:
                         async for chunk in self.model.stream(context.messages):
                             if chunk.usage is not None:
@@ -150,6 +165,7 @@ class ChatEngine:
                             yield Delta(chunk.text)
                     except LLMError as llm_error:
                         error = str(llm_error)
+                        llm_span.set_attribute("error.type", type(llm_error).__name__)
                         llm_span.set_status(Status(StatusCode.ERROR, error))
                     llm_span.set_attribute("gen_ai.usage.input_tokens", usage.prompt_tokens)
                     llm_span.set_attribute("gen_ai.usage.output_tokens", usage.completion_tokens)
@@ -171,6 +187,10 @@ class ChatEngine:
                 if not finished and error is None:
                     error = "the client disconnected before the answer was complete"
                 latency_s = time.perf_counter() - started
+                if agent_span is not None:
+                    if error:
+                        agent_span.set_status(Status(StatusCode.ERROR, error))
+                    agent_span.end()
                 if error:
                     span.set_status(Status(StatusCode.ERROR, error))
                 agent = context.decision.agent if context else "general"
@@ -212,14 +232,13 @@ class ChatEngine:
                 self.ack_timeout_s,
             )
 
-    async def _prepare(self, message: str) -> TurnContext:
-        with self.tracer.start_as_current_span("invoke_agent") as agent_span:
-            agent_start = time.time_ns()
-            context = await self.orchestrator.prepare(message)
-            decision = context.decision
-            agent_span.set_attribute("gen_ai.operation.name", "invoke_agent")
-            agent_span.set_attribute("gen_ai.agent.name", decision.agent)
-            self._spans_for_work_done(context, agent_start)
+    async def _prepare(self, message: str) -> tuple[TurnContext, Span]:
+        """Route and run the tools; returns the agent span, still open: the LLM call
+        that follows is part of the agent's work (the caller ends it)."""
+        start_ns = time.time_ns()
+        context = await self.orchestrator.prepare(message)
+        decision = context.decision
+        agent_span = self._spans_for_work_done(context, start_ns)
         self._safely(self.metrics.routed, decision.agent, context.router_s, decision.confidence)
         for call in context.tool_calls:
             self._safely(self.metrics.tool, call.name, call.error is None)
@@ -230,25 +249,44 @@ class ChatEngine:
                 retrieval.embedding_s,
                 retrieval.scores,
             )
-        return context
+        return context, agent_span
 
-    def _spans_for_work_done(self, context: TurnContext, start_ns: int) -> None:
-        """Router and tool spans, laid out from the timings the orchestrator measured
-        (it stays free of telemetry): router first, then the tools one after another."""
+    def _model_attributes(self, span: Span, operation: str) -> None:
+        span.set_attribute("gen_ai.operation.name", operation)
+        span.set_attribute("gen_ai.provider.name", self.model.provider)
+        span.set_attribute("gen_ai.request.model", self.model.name)
+
+    def _spans_for_work_done(self, context: TurnContext, start_ns: int) -> Span:
+        """Router, agent and tool spans, laid out from the timings the orchestrator
+        measured (it stays free of telemetry): the router first, then the agent span,
+        inside it the tools one after another. The agent span is returned open."""
         cursor = start_ns
+        decision = context.decision
         router = self.tracer.start_span("route", start_time=cursor)
-        router.set_attribute("bestbox.route.agent", context.decision.agent)
-        router.set_attribute("bestbox.route.confidence", context.decision.confidence)
+        router.set_attribute("bestbox.route.agent", decision.agent)
+        router.set_attribute("bestbox.route.confidence", decision.confidence)
         cursor += int(context.router_s * 1e9)
         router.end(end_time=cursor)
+        agent_span = self.tracer.start_span(f"invoke_agent {decision.agent}", start_time=cursor)
+        self._model_attributes(agent_span, "invoke_agent")
+        agent_span.set_attribute("gen_ai.agent.name", decision.agent)
+        inside = set_span_in_context(agent_span)
         for call in context.tool_calls:
-            tool: Span = self.tracer.start_span(f"execute_tool {call.name}", start_time=cursor)
+            tool: Span = self.tracer.start_span(
+                f"execute_tool {call.name}", context=inside, start_time=cursor
+            )
             tool.set_attribute("gen_ai.operation.name", "execute_tool")
             tool.set_attribute("gen_ai.tool.name", call.name)
+            # The knowledge-base search reads a store; the others are functions.
+            tool.set_attribute(
+                "gen_ai.tool.type", "datastore" if call.name == KB_TOOL else "function"
+            )
             if call.error:
+                tool.set_attribute("error.type", call.error.split(":", 1)[0])
                 tool.set_status(Status(StatusCode.ERROR, call.error))
             cursor += int(call.latency_ms * 1e6)
             tool.end(end_time=cursor)
+        return agent_span
 
     def _audit(
         self,

@@ -226,7 +226,9 @@ def _add_verify_parser(commands: Any, common: Callable[[argparse.ArgumentParser]
         "--scenarios",
         default="all",
         metavar="all|quick|none|NAME,...",
-        help="fault scenarios to run (quick: agent-down and tool-errors; names: "
+        help="fault scenarios to run (quick: "
+        + ", ".join(s.name for s in SCENARIOS if s.quick)
+        + "; names: "
         + ", ".join(s.name for s in SCENARIOS)
         + ")",
     )

@@ -16,6 +16,8 @@ class LLMError(Exception):
 
 class ChatModel(Protocol):
     name: str
+    # Who serves the model (the GenAI conventions' gen_ai.provider.name).
+    provider: str
 
     def stream(self, messages: Sequence[Mapping[str, str]]) -> AsyncIterator[Chunk]:
         """Text chunks as they are generated, then exactly one final ``Chunk(usage=...)``.

@@ -26,7 +26,8 @@ def _seconds(env: Mapping[str, str], key: str, default: float) -> float:
 
 def model_from_env(env: Mapping[str, str]) -> ChatModel:
     """``LLM_BASE_URL`` set -> OpenAIChatModel(LLM_BASE_URL, LLM_MODEL or "default")
-    (optional LLM_API_KEY, LLM_TIMEOUT_S, LLM_CONNECT_TIMEOUT_S); otherwise the
+    (optional LLM_API_KEY, LLM_TIMEOUT_S, LLM_CONNECT_TIMEOUT_S, LLM_PROVIDER for the
+    spans' gen_ai.provider.name, default llama.cpp); otherwise the
     ScriptedModel paced by SCRIPTED_FIRST_TOKEN_DELAY_S / SCRIPTED_TOKEN_DELAY_S."""
     base_url = env.get("LLM_BASE_URL", "").strip()
     if base_url:
@@ -36,6 +37,7 @@ def model_from_env(env: Mapping[str, str]) -> ChatModel:
             timeout_s=_seconds(env, "LLM_TIMEOUT_S", 60.0),
             connect_timeout_s=_seconds(env, "LLM_CONNECT_TIMEOUT_S", 5.0),
             api_key=env.get("LLM_API_KEY", "").strip() or None,
+            provider=env.get("LLM_PROVIDER", "").strip() or "llama.cpp",
         )
     return ScriptedModel(
         first_token_delay_s=_seconds(env, "SCRIPTED_FIRST_TOKEN_DELAY_S", 0.05),

@@ -40,8 +40,12 @@ class OpenAIChatModel:
         timeout_s: float = 60.0,
         connect_timeout_s: float = 5.0,
         api_key: str | None = None,
+        provider: str = "llama.cpp",
     ) -> None:
         self.name = model
+        # The server behind the OpenAI-compatible API (BestBox runs llama-server), not
+        # "openai": the GenAI conventions name the actual provider.
+        self.provider = provider
         self.model = model
         self.url = chat_completions_url(base_url)
         self.timeout_s = timeout_s

@@ -25,6 +25,7 @@ class ScriptedModel:
         self.first_token_delay_s = first_token_delay_s
         self.token_delay_s = token_delay_s
         self.name = name
+        self.provider = "bestbox.scripted"
 
     def answer(self, messages: Sequence[Mapping[str, str]]) -> str:
         return answer_from_messages(messages)

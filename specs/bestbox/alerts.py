@@ -375,6 +375,86 @@ service_down = Alert(
     ),
 )
 
+# The collector is scraped (its own telemetry and its exporter) but not critical: while
+# it is down chat answers as usual, only traces (and OTLP metrics) are lost. ServiceDown
+# pages for critical jobs only, so it has its own warning.
+collector_jobs = sorted(s.name for s in SERVICES if s.host == "otel-collector" and s.scrape)
+COLLECTOR_UP = 'up{job="otel-collector",instance="otel-collector:8888"}'
+collector_down = Alert(
+    name="CollectorDown",
+    group=INFRA,
+    expr=f'up{{job=~"{"|".join(collector_jobs)}"}} == 0',
+    for_="1m",
+    severity=Severity.WARNING,
+    summary="The OpenTelemetry collector is down ({{ $labels.job }})",
+    description=(
+        "Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }}: traces "
+        "are not collected (the agent service drops its spans; chat is not affected)."
+    ),
+    runbook="collector-down",
+    dashboard=SYSTEM_HEALTH,
+    labels={"component": "telemetry"},
+    test=AlertTest(
+        interval="15s",
+        series={COLLECTOR_UP: gauge(1, 0, FAULT, FAULT + 12)},
+        fault_at="10m",
+        # `for: 1m`, then a scrape, an evaluation and the 30 s warning group wait.
+        fires_within="2m30s",
+        labels={"job": "otel-collector", "instance": "otel-collector:8888"},
+        value=0,
+        near_miss={COLLECTOR_UP: "1x39 0x1 1x9"},
+    ),
+)
+
+JAEGER_EXPORT = (
+    'job="otel-collector",instance="otel-collector:8888",exporter="otlp_grpc/jaeger",'
+    'server_address="jaeger",server_port="4317"'
+)
+trace_export_failing = Alert(
+    name="TraceExportFailing",
+    group=INFRA,
+    # The failure counter exists only from the collector's first dropped batch (an
+    # OpenTelemetry counter appears at its first increment): `or` the sent counter
+    # times 0, so the expression has a value, 0, while nothing fails.
+    expr=(
+        "sum by (exporter) ("
+        "increase(otelcol_exporter_send_failed_spans_total[5m])"
+        " or increase(otelcol_exporter_sent_spans_total[5m]) * 0"
+        ") > 0"
+    ),
+    severity=Severity.WARNING,
+    summary="The collector is dropping spans ({{ $labels.exporter }})",
+    description=(
+        "The collector's {{ $labels.exporter }} exporter dropped spans in the last 5 "
+        "minutes after a minute of retries: Jaeger is unreachable or refuses them. "
+        "Those traces are lost; chat is not affected."
+    ),
+    runbook="trace-export-failing",
+    dashboard=SYSTEM_HEALTH,
+    labels={"component": "telemetry"},
+    test=AlertTest(
+        interval="15s",
+        series={
+            # Jaeger gone at the fault: nothing is delivered any more, and the first
+            # batches are dropped when their minute of retries runs out.
+            f"otelcol_exporter_sent_spans_total{{{JAEGER_EXPORT}}}": counter(
+                20, 0, FAULT, FAULT + 20
+            ),
+            f"otelcol_exporter_send_failed_spans_total{{{JAEGER_EXPORT}}}": "_x44 20+20x15",
+        },
+        fault_at="10m",
+        # The minute of retries, two scrapes, an evaluation and the warning group wait.
+        fires_within="3m",
+        labels={"exporter": "otlp_grpc/jaeger"},
+        value=1,
+        # A batch dropped long ago: the counter exists but does not grow.
+        near_miss={
+            f"otelcol_exporter_sent_spans_total{{{JAEGER_EXPORT}}}": "0+20x59",
+            f"otelcol_exporter_send_failed_spans_total{{{JAEGER_EXPORT}}}": "5x59",
+        },
+    ),
+)
+
 memory_limit = agent_api.memory_limit_bytes or 0
 high_memory = Alert(
     name="HighMemoryUsage",
@@ -669,6 +749,8 @@ ALERTS = (
     high_tool_error_rate,
     low_satisfaction,
     service_down,
+    collector_down,
+    trace_export_failing,
     high_memory,
     high_sessions,
     system_overload,

@@ -2,7 +2,7 @@
 
 Only what the rest of the spec cannot say lives here: images, published ports, data
 volumes, health checks and start-up order. Prometheus' command and retention, the
-collector's and Grafana's images, the mounts of the generated files, Grafana's login
+collector's, Jaeger's and Grafana's images, the mounts of the generated files, Grafana's login
 settings and the audit database's connection are derived by stackgen.
 """
 
@@ -51,10 +51,8 @@ postgres = ComposeService(
 )
 jaeger = ComposeService(
     name="jaeger",
-    # Jaeger v2 (a collector distribution): its default configuration receives OTLP and
-    # keeps traces in memory (the UI is for recent requests). The version of the jaeger
-    # the tests run (tools/versions.env).
-    image="jaegertracing/jaeger:2.13.0",
+    # Image and configuration from Stack.jaeger (generated/jaeger/config.yaml: OTLP in,
+    # traces in memory, the UI is for recent requests).
     ports=(PublishedPort(container=16686),),
     # No healthcheck: the image is built FROM scratch (no shell, no HTTP client to probe
     # with), so dependants wait for it to start.

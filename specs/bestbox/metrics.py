@@ -343,6 +343,49 @@ scrape_metrics = (
     ),
 )
 
+# The collector's own telemetry (its `otel-collector` job), with the type and unit
+# suffixes its telemetry reader is configured to add.
+COLLECTOR = "otel-collector"
+exporter_label = Label(
+    name="exporter",
+    description="The collector exporter (otlp_grpc/jaeger, debug...).",
+    max_cardinality=10,
+)
+server_labels = (
+    Label(name="server_address", description="Where the exporter sends.", max_cardinality=10),
+    Label(name="server_port", description="The port it sends to.", max_cardinality=10),
+)
+collector_metrics = (
+    Metric(
+        name="otelcol_receiver_accepted_spans",
+        type=MetricType.COUNTER,
+        help="Spans the collector's receivers accepted.",
+        labels=(
+            Label(name="receiver", description="The receiver (otlp).", max_cardinality=10),
+            Label(name="transport", description="grpc or http.", max_cardinality=5),
+        ),
+        source=MetricSource.EXTERNAL,
+        service=COLLECTOR,
+    ),
+    Metric(
+        name="otelcol_exporter_sent_spans",
+        type=MetricType.COUNTER,
+        help="Spans an exporter delivered (to Jaeger: stored).",
+        labels=(exporter_label, *server_labels),
+        source=MetricSource.EXTERNAL,
+        service=COLLECTOR,
+    ),
+    Metric(
+        name="otelcol_exporter_send_failed_spans",
+        type=MetricType.COUNTER,
+        help="Spans an exporter dropped after its retries ran out (Jaeger unreachable).",
+        labels=(exporter_label, *server_labels),
+        source=MetricSource.EXTERNAL,
+        service=COLLECTOR,
+        first_event_only=True,
+    ),
+)
+
 APP_METRICS = (
     agent_requests,
     agent_latency_seconds,
@@ -370,4 +413,4 @@ APP_METRICS = (
     agent_alert_notifications,
 )
 
-CATALOG = APP_METRICS + process_metrics + scrape_metrics
+CATALOG = APP_METRICS + process_metrics + scrape_metrics + collector_metrics

@@ -274,6 +274,64 @@ RUNBOOKS = (
         escalation="Immediate; escalate if the outage lasts more than 5 minutes.",
     ),
     Runbook(
+        anchor="collector-down",
+        title="The OpenTelemetry collector is down",
+        meaning=(
+            "Prometheus cannot scrape the collector: traces (and OTLP metrics) are not "
+            "collected. Chat is not affected: the agent service drops spans it cannot "
+            "export and never waits for them."
+        ),
+        causes=(
+            "The collector container stopped or is restarting (crash, out of memory: its "
+            "memory_limiter refuses data first, so a crash is rare).",
+            "A configuration it refuses after a change (it exits at start-up).",
+        ),
+        steps=(
+            f"`{COMPOSE} ps otel-collector` and `{COMPOSE} logs --tail=200 otel-collector`.",
+            "A configuration error names the key: fix the spec, `make generate`, redeploy "
+            "(never edit generated/ by hand).",
+            f"Restart it: `{COMPOSE} restart otel-collector`.",
+            "Traces of the outage are lost; conversations are still in the audit log "
+            "(/admin) with their trace ids.",
+        ),
+        queries=(
+            RunbookQuery(
+                title="Collector targets",
+                promql='up{job=~"otel-collector|otel-collector-exporter"}',
+            ),
+        ),
+        escalation="Business hours; it pages nobody, users are not affected.",
+    ),
+    Runbook(
+        anchor="trace-export-failing",
+        title="The collector drops spans (Jaeger unreachable)",
+        meaning=(
+            "The collector could not deliver batches of spans within a minute of retries "
+            "and dropped them: those traces are missing from Jaeger. Chat is not affected."
+        ),
+        causes=(
+            "Jaeger stopped or is restarting (its memory store starts empty).",
+            "Jaeger refuses the spans (out of memory, a configuration change).",
+        ),
+        steps=(
+            f"`{COMPOSE} ps jaeger` and `{COMPOSE} logs --tail=200 jaeger`.",
+            f"Restart it: `{COMPOSE} restart jaeger` (in-memory traces are lost anyway).",
+            f"The collector's log says why it drops: `{COMPOSE} logs --tail=200 otel-collector`.",
+            "The alert clears 5 minutes after the last dropped batch.",
+        ),
+        queries=(
+            RunbookQuery(
+                title="Spans dropped per second, by exporter",
+                promql="sum by (exporter) (rate(otelcol_exporter_send_failed_spans_total[5m]))",
+            ),
+            RunbookQuery(
+                title="Spans delivered per second, by exporter",
+                promql="sum by (exporter) (rate(otelcol_exporter_sent_spans_total[5m]))",
+            ),
+        ),
+        escalation="Business hours; it pages nobody, users are not affected.",
+    ),
+    Runbook(
         anchor="high-memory-usage",
         title="Agent service memory above 90 % of its limit",
         meaning=(

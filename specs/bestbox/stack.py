@@ -18,6 +18,7 @@ from stackgen.spec import (
     DatasourceType,
     DebugExporter,
     Grafana,
+    Jaeger,
     MemoryLimiter,
     PrometheusExporter,
     PrometheusSettings,
@@ -52,10 +53,20 @@ stack = Stack(
         },
         traces_endpoint="jaeger:4317",
         traces_tls_insecure=True,
+        traces_retry_max_elapsed="1m",
         # Sampled, basic: the debug exporter only shows that data flows.
         debug=DebugExporter(sampling_initial=5, sampling_thereafter=200),
         prometheus=PrometheusExporter(port=8889, namespace="bestbox"),
         telemetry_metrics_port=8888,
+    ),
+    jaeger=Jaeger(
+        # The version of the jaeger the tests run (tools/versions.env).
+        image="jaegertracing/jaeger:2.13.0",
+        host="jaeger",
+        otlp_grpc_port=4317,
+        query_http_port=16686,
+        query_grpc_port=16685,
+        max_traces=100_000,
     ),
     alerting=ALERTING,
     grafana=Grafana(

@@ -2,7 +2,7 @@
 
 Each compose service is its spec (image, ports, health check, start-up order...) plus
 what the rest of the stack already says: Prometheus' command and retention, the
-collector's and Grafana's images, the mounts of the generated files, Grafana's login
+collector's, Jaeger's and Grafana's images, the mounts of the generated files, Grafana's login
 settings and the audit database's roles and connection. Secrets are never written: a
 container variable holding one reads ``${VAR:?...}``, which compose substitutes from the
 env file (``stackgen secrets`` writes it; ``stackgen apply`` passes it as --env-file) and
@@ -23,6 +23,8 @@ from stackgen.conventions import (
     GRAFANA_CONTAINER_DASHBOARDS,
     GRAFANA_CONTAINER_PROVISIONING,
     GRAFANA_DASHBOARDS_DIR,
+    JAEGER_CONFIG_PATH,
+    JAEGER_CONTAINER_CONFIG,
     OTEL_COLLECTOR_CONFIG_PATH,
     OTEL_COLLECTOR_CONTAINER_CONFIG,
     POSTGRES_CONTAINER_INITDB,
@@ -80,6 +82,13 @@ def _collector(stack: Stack, out: Derived) -> None:
     out.image = stack.collector.image
     out.command = [f"--config={OTEL_COLLECTOR_CONTAINER_CONFIG}"]
     out.mounts.append(_bind(OTEL_COLLECTOR_CONFIG_PATH, OTEL_COLLECTOR_CONTAINER_CONFIG))
+
+
+def _jaeger(stack: Stack, out: Derived) -> None:
+    assert stack.jaeger is not None
+    out.image = stack.jaeger.image
+    out.command = [f"--config={JAEGER_CONTAINER_CONFIG}"]
+    out.mounts.append(_bind(JAEGER_CONFIG_PATH, JAEGER_CONTAINER_CONFIG))
 
 
 def _grafana(stack: Stack, out: Derived) -> None:
@@ -161,6 +170,8 @@ def derived(stack: Stack, service: ComposeService) -> Derived:
         _alertmanager(out)
     if stack.collector is not None and service.name == stack.collector.host:
         _collector(stack, out)
+    if stack.jaeger is not None and service.name == stack.jaeger.host:
+        _jaeger(stack, out)
     if stack.grafana is not None and service.name == stack.grafana.service:
         _grafana(stack, out)
     if compose.database is not None and service.name == compose.database.service:

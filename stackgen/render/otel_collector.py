@@ -22,15 +22,13 @@ PROCESSORS = ("memory_limiter", "resource", "batch")
 JAEGER_EXPORTER = "otlp_grpc/jaeger"
 
 
-# Inside the container: listen on every interface, compose maps the ports.
-LISTEN_HOST = "0.0.0.0"
-
-
-def _listen(port: int) -> str:
-    return f"{LISTEN_HOST}:{port}"
-
-
 def collector_config(collector: Collector) -> dict[str, Any]:
+    """Every listener on ``collector.listen_host``: every interface inside the
+    container (compose maps the ports), 127.0.0.1 in the local profile."""
+
+    def _listen(port: int) -> str:
+        return f"{collector.listen_host}:{port}"
+
     limiter = collector.memory_limiter
     attributes = [
         {"key": key, "value": value, "action": str(collector.resource_action)}
@@ -65,6 +63,7 @@ def collector_config(collector: Collector) -> dict[str, Any]:
             JAEGER_EXPORTER: {
                 "endpoint": collector.traces_endpoint,
                 "tls": {"insecure": collector.traces_tls_insecure},
+                "retry_on_failure": {"max_elapsed_time": collector.traces_retry_max_elapsed},
             },
             "debug": {
                 "verbosity": str(debug.verbosity),
@@ -83,6 +82,9 @@ def collector_config(collector: Collector) -> dict[str, Any]:
             "extensions": ["health_check"],
             # The collector's own metrics, pulled by Prometheus (the `address` key of
             # older releases is gone: a reader with a Prometheus exporter serves them).
+            # With the type and unit suffixes (`otelcol_exporter_sent_spans_total`): the
+            # collector leaves them out by default, and then a counter's name would
+            # depend on the exposition format Prometheus negotiates.
             "telemetry": {
                 "metrics": {
                     "level": "normal",
@@ -91,8 +93,10 @@ def collector_config(collector: Collector) -> dict[str, Any]:
                             "pull": {
                                 "exporter": {
                                     "prometheus": {
-                                        "host": LISTEN_HOST,
+                                        "host": collector.listen_host,
                                         "port": collector.telemetry_metrics_port,
+                                        "without_type_suffix": False,
+                                        "without_units": False,
                                     }
                                 }
                             }

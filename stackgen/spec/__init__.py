@@ -35,6 +35,7 @@ from stackgen.spec.dashboards import (
     alert_threshold,
 )
 from stackgen.spec.grafana import Datasource, DatasourceType, Grafana
+from stackgen.spec.jaeger import Jaeger
 from stackgen.spec.metrics import Label, Metric, MetricSource, MetricType
 from stackgen.spec.rules import Alert, AlertTest, RecordingRule, RecordingTest, Sample, Severity
 from stackgen.spec.runbooks import Runbook, RunbookQuery
@@ -56,6 +57,7 @@ __all__ = [
     "DebugVerbosity",
     "Duration",
     "Grafana",
+    "Jaeger",
     "Label",
     "LatencySLI",
     "MemoryLimiter",

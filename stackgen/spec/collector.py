@@ -13,7 +13,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from stackgen.spec.base import Duration, SpecModel
+from stackgen.spec.base import Duration, SpecModel, duration_seconds
 
 __all__ = [
     "Batch",
@@ -28,6 +28,9 @@ __all__ = [
 # An image pinned by version: "otel/opentelemetry-collector-contrib:0.165.1" (no `latest`).
 PINNED_IMAGE = r"^[a-z0-9][a-z0-9./_-]*:v?[0-9]+(\.[0-9]+)+([.-][A-Za-z0-9]+)*$"
 Port = int
+# The exporter's retry_on_failure.max_interval default; the collector refuses a
+# max_elapsed_time below it.
+RETRY_MAX_INTERVAL_S = 30.0
 
 
 class DebugVerbosity(StrEnum):
@@ -107,6 +110,8 @@ class Collector(SpecModel):
     image: str = Field(default="otel/opentelemetry-collector-contrib:0.165.1", pattern=PINNED_IMAGE)
     # The compose service name other containers reach it by.
     host: str = Field(default="otel-collector", pattern=r"^[a-z][a-z0-9-]*$")
+    # Inside the container every interface; the local profile binds 127.0.0.1.
+    listen_host: str = Field(default="0.0.0.0", pattern=r"^[0-9.]+$")
     otlp_grpc_port: Port = Field(default=4317, ge=1, le=65535)
     otlp_http_port: Port = Field(default=4318, ge=1, le=65535)
     health_check_port: Port = Field(default=13133, ge=1, le=65535)
@@ -120,6 +125,10 @@ class Collector(SpecModel):
     # Traces go to Jaeger over OTLP gRPC (Jaeger >= 1.35 receives OTLP natively).
     traces_endpoint: str = Field(default="jaeger:4317", pattern=r"^[a-z0-9.-]+:[0-9]+$")
     traces_tls_insecure: bool = True
+    # How long a batch Jaeger refuses is retried before it is dropped and counted in
+    # otelcol_exporter_send_failed_spans_total (upstream's 5 minutes would hide an
+    # outage that long); at least the retry's 30 s maximum interval.
+    traces_retry_max_elapsed: Duration = "1m"
     debug: DebugExporter = DebugExporter()
     prometheus: PrometheusExporter = PrometheusExporter()
 
@@ -137,6 +146,11 @@ class Collector(SpecModel):
             if port in seen:
                 raise ValueError(f"{field} and {seen[port]} both use port {port}")
             seen[port] = field
+        if duration_seconds(self.traces_retry_max_elapsed) < RETRY_MAX_INTERVAL_S:
+            raise ValueError(
+                f"traces_retry_max_elapsed ({self.traces_retry_max_elapsed}) must be >= the "
+                f"retry's maximum interval ({RETRY_MAX_INTERVAL_S:g}s)"
+            )
         return self
 
     def metrics_ports(self) -> dict[str, int]:

@@ -3,7 +3,7 @@
 A ``ComposeService`` adds to a stack Service (same name) the container details: image
 pinned by version (or a build of this repository), command, published ports, mounts,
 health check, start-up order and environment. What the rest of the spec already says is
-derived by the renderer, never restated here: the collector's and Grafana's images,
+derived by the renderer, never restated here: the collector's, Jaeger's and Grafana's images,
 Prometheus' retention, the configuration mounts of the generated files, Grafana's
 login settings and the audit database's connection.
 

@@ -85,6 +85,11 @@ class Metric(SpecModel):
     source: MetricSource = MetricSource.APP
     # The scrape job that exposes it (a Service name); None for scrape-synthetic series.
     service: str | None = "agent-api"
+    # The series exists only after its first event: OpenTelemetry SDK counters (the
+    # collector's own metrics) export no point before their first increment, so a run
+    # without failures has no failure counter at all. Rules read such a counter with
+    # `or` on a series that always exists, and a live run does not require it.
+    first_event_only: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -19,6 +19,7 @@ from stackgen.spec.collector import Collector
 from stackgen.spec.compose import Compose
 from stackgen.spec.dashboards import Dashboard
 from stackgen.spec.grafana import Grafana
+from stackgen.spec.jaeger import Jaeger
 from stackgen.spec.metrics import Metric, MetricType
 from stackgen.spec.rules import Alert, RecordingRule, Severity
 from stackgen.spec.runbooks import Runbook
@@ -50,6 +51,8 @@ class Stack(SpecModel):
     prometheus: PrometheusSettings = PrometheusSettings()
     # The OpenTelemetry collector; None: the stack runs none.
     collector: Collector | None = None
+    # Jaeger v2, where the collector sends traces; None: the stack runs none.
+    jaeger: Jaeger | None = None
     # Alertmanager routing; None: no Alertmanager configuration is generated.
     alerting: AlertRouting | None = None
     # Grafana and its datasources; None: the stack runs no Grafana.
@@ -101,6 +104,7 @@ class Stack(SpecModel):
                 f"prometheus.alertmanager: {self.prometheus.alertmanager!r} is not a service"
             )
         problems += self._grafana_problems(services)
+        problems += self._trace_problems()
         problems += self._compose_problems()
         problems += self._dashboard_problems()
         if problems:
@@ -120,6 +124,18 @@ class Stack(SpecModel):
                 )
         return problems
 
+    def _trace_problems(self) -> list[str]:
+        if self.collector is None or self.jaeger is None:
+            return []
+        if not (is_valid(self.collector) and is_valid(self.jaeger)):
+            return []
+        if self.collector.traces_endpoint != self.jaeger.otlp_address:
+            return [
+                f"collector.traces_endpoint: {self.collector.traces_endpoint!r} is not "
+                f"Jaeger's OTLP gRPC address {self.jaeger.otlp_address!r}"
+            ]
+        return []
+
     def _compose_problems(self) -> list[str]:
         """Compose services without an image must get one from the spec: the collector's
         or Grafana's image, or a build."""
@@ -128,11 +144,13 @@ class Stack(SpecModel):
         derived = set()
         if self.collector is not None:
             derived.add(self.collector.host)
+        if self.jaeger is not None:
+            derived.add(self.jaeger.host)
         if self.grafana is not None:
             derived.add(self.grafana.service)
         return [
-            f"compose.services[{s.name}].image: needed (only the collector's and Grafana's "
-            "images come from their own spec)"
+            f"compose.services[{s.name}].image: needed (only the collector's, Jaeger's and "
+            "Grafana's images come from their own spec)"
             for s in self.compose.services
             if s.image is None and s.build is None and s.name not in derived
         ]

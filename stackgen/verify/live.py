@@ -1,7 +1,8 @@
 """One live stack on 127.0.0.1: the agent service (its own fresh PostgreSQL database),
-Prometheus and Alertmanager with the local profile, and the webhook they alert to.
-Alertmanager also delivers to the agent's own webhook, with a token of the run (its
-file in the run's directory, the same value in the agent's environment).
+Prometheus and Alertmanager with the local profile, the webhook they alert to, and the
+OpenTelemetry collector and Jaeger the service's traces go through. Alertmanager also
+delivers to the agent's own webhook, with a token of the run (its file in the run's
+directory, the same value in the agent's environment).
 
 Everything it starts is stopped by PID (process groups) and the database dropped on
 exit, also when the run fails or is interrupted.
@@ -27,7 +28,9 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 
-from stackgen.render.local_profile import LOCAL_HOST, LocalProfile, render_local
+from stackgen.conventions import JAEGER_CONFIG_PATH, OTEL_COLLECTOR_CONFIG_PATH
+from stackgen.render.jaeger import HEALTH_PATH as JAEGER_HEALTH_PATH
+from stackgen.render.local_profile import LOCAL_HOST, LocalProfile, TracePorts, render_local
 from stackgen.spec import Stack
 from stackgen.spec.alerting import token_variable
 from stackgen.tools import ToolMissing, find_tool
@@ -42,6 +45,7 @@ __all__ = [
     "VerifyEnvironmentError",
     "agent_command",
     "free_port",
+    "free_ports",
 ]
 
 DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -69,6 +73,28 @@ def free_port() -> int:
         probe.bind((LOCAL_HOST, 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports (each probe held until all are chosen)."""
+    probes = []
+    try:
+        for _ in range(count):
+            probe = socket.socket()
+            probes.append(probe)
+            probe.bind((LOCAL_HOST, 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
+def _collector_jobs(stack: Stack) -> list[str]:
+    """The scrape jobs that are the collector (its own telemetry, its exporter)."""
+    collector = stack.collector
+    if collector is None:
+        return []
+    return [s.name for s in stack.services if s.host == collector.host and s.scrape is not None]
 
 
 def _binary(name: str) -> str:
@@ -111,7 +137,12 @@ class LiveStack:
         self.dir = Path(tempfile.mkdtemp(prefix=f"stackgen-verify-{name}-"))
         self.processes = ProcessSet(self.dir)
         self.webhook = WebhookReceiver()
-        self.ports = {"agent-api": 0, "prometheus": 0, "alertmanager": 0}
+        self.ports = dict.fromkeys(
+            ("agent-api", "prometheus", "alertmanager", *_collector_jobs(stack)), 0
+        )
+        # The collector and Jaeger run when the stack has both (traces end to end).
+        self.traces = bool(_collector_jobs(stack)) and stack.jaeger is not None
+        self.trace_ports = TracePorts()
         self.database = f"stackgen_verify_{uuid.uuid4().hex[:12]}"
         self._database_created = False
         self.agent: Child | None = None
@@ -134,6 +165,20 @@ class LiveStack:
     @property
     def alertmanager_url(self) -> str:
         return f"http://{LOCAL_HOST}:{self.ports['alertmanager']}"
+
+    @property
+    def database_url(self) -> str:
+        """The run's own audit database."""
+        return _with_database(self.admin_dsn, self.database)
+
+    @property
+    def jaeger_url(self) -> str:
+        """Jaeger's query API (``/api/traces/<trace id>``) and UI."""
+        return f"http://{LOCAL_HOST}:{self.trace_ports.jaeger_query_http}"
+
+    @property
+    def otlp_http_url(self) -> str:
+        return f"http://{LOCAL_HOST}:{self.trace_ports.otlp_http}"
 
     @property
     def api(self) -> PrometheusAPI:
@@ -161,10 +206,21 @@ class LiveStack:
         prometheus_bin = _binary("prometheus")
         alertmanager_bin = _binary("alertmanager")
         self.webhook.__enter__()
-        self.ports = {name: free_port() for name in self.ports}
+        trace_names = list(TracePorts.__dataclass_fields__) if self.traces else []
+        chosen = iter(free_ports(len(self.ports) + len(trace_names)))
+        self.ports = {name: next(chosen) for name in self.ports}
+        if self.traces:
+            self.trace_ports = TracePorts(**{name: next(chosen) for name in trace_names})
+        else:
+            # Without trace ports the collector's jobs would be scraped but never started.
+            for name in _collector_jobs(self.stack):
+                self.ports.pop(name, None)
         secrets_dir = self._write_token_files()
         profile = LocalProfile(
-            ports=dict(self.ports), webhook_url=self.webhook.url, secrets_dir=str(secrets_dir)
+            ports=dict(self.ports),
+            webhook_url=self.webhook.url,
+            secrets_dir=str(secrets_dir),
+            traces=self.trace_ports,
         )
         for path, text in render_local(self.stack, profile).items():
             target = self.dir / "config" / path
@@ -189,6 +245,9 @@ class LiveStack:
                 "--cluster.listen-address=",  # no gossip port on 0.0.0.0:9094
             ],
         )
+        if self.traces:
+            self.start_jaeger()
+            self.start_collector()
         self.start_agent()
         self._started(
             "prometheus",
@@ -256,15 +315,34 @@ class LiveStack:
             {
                 "AGENT_HOST": LOCAL_HOST,
                 "AGENT_PORT": str(self.ports["agent-api"]),
-                "DATABASE_URL": _with_database(self.admin_dsn, self.database),
+                "DATABASE_URL": self.database_url,
                 # A spool of its own: concurrent stacks must not share one (the writer
                 # locks it), and a restarted agent replays what it left.
                 "AUDIT_SPOOL_DIR": str(self.dir / "audit-spool"),
             }
         )
+        if self.traces:
+            env["OTEL_EXPORTER_OTLP_ENDPOINT"] = self.otlp_http_url
         env.update({token_variable(name): self.alert_token for name in self.token_secrets})
         env.update(extra or {})
         return env
+
+    def start_jaeger(self) -> None:
+        config = self.dir / "config" / JAEGER_CONFIG_PATH
+        self._started("jaeger", [_binary("jaeger"), f"--config={config}"])
+        health = f"http://{LOCAL_HOST}:{self.trace_ports.jaeger_health}{JAEGER_HEALTH_PATH}"
+        self._wait_ready(health, "jaeger")
+
+    def start_collector(self) -> None:
+        config = self.dir / "config" / OTEL_COLLECTOR_CONFIG_PATH
+        self._started("otelcol", [_binary("otelcol"), f"--config={config}"])
+        self._wait_ready(f"http://{LOCAL_HOST}:{self.trace_ports.collector_health}/", "otelcol")
+
+    def stop(self, name: str) -> None:
+        """Stop one program of the stack (a fault); its process group, by PID."""
+        for child in self.processes.children:
+            if child.name == name:
+                child.stop()
 
     def start_agent(self, extra_env: Mapping[str, str] | None = None) -> None:
         self.agent = self._started("agent-service", self.agent_argv, self.agent_env(extra_env))

@@ -54,10 +54,32 @@ def _detection_rows(results: list[ScenarioResult]) -> list[Sequence[str]]:
                 problems.append("too slow")
             if r.unexpected:
                 problems.append(f"also fired: {sorted(r.unexpected)}")
+            if r.failed_requests:
+                problems.append(f"requests failed: {r.failed_requests}")
             verdict = "FAIL: " + "; ".join(problems)
         seed = "-" if r.detected_s is None else ("yes" if r.detected_s < SEED_DETECTION_S else "no")
         rows.append((r.scenario.title, r.scenario.alert, detected, seed, r.criterion, verdict))
     return rows
+
+
+# Enough to see what is wrong; the rest repeats it.
+_TRACE_PROBLEMS_SHOWN = 10
+
+
+def _trace_lines(report: VerifyReport) -> list[str]:
+    traces = report.traces
+    assert traces is not None
+    lines = [traces.summary()]
+    if traces.error:
+        lines += [f"  {traces.error}"]
+    bad = [r for r in traces.results if not r.ok]
+    for result in bad[:_TRACE_PROBLEMS_SHOWN]:
+        turn = result.turn
+        what = result.leaks + result.problems if result.found else ["not found in Jaeger"]
+        lines += [f"  turn {turn.message_id} (trace {turn.trace_id}): {'; '.join(what)}"]
+    if len(bad) > _TRACE_PROBLEMS_SHOWN:
+        lines += [f"  ... and {len(bad) - _TRACE_PROBLEMS_SHOWN} more"]
+    return [*lines, ""]
 
 
 def format_report(report: VerifyReport) -> str:
@@ -83,6 +105,8 @@ def format_report(report: VerifyReport) -> str:
             kind = "dashboard" if e.expression.kind == "panel" else "rule"
             lines += [f"  {kind} {e.expression.source}: {e.status} ({e.detail})"]
         lines += [""]
+    if report.traces is not None:
+        lines += _trace_lines(report)
     if report.scenarios:
         lines += ["Fault scenarios (fault onset to Alertmanager webhook)", ""]
         lines += _table(

@@ -1,7 +1,8 @@
 """``stackgen verify``: the generated stack, live. Starts the real agent service,
-Prometheus and Alertmanager on 127.0.0.1 with the local profile, drives traffic,
-evaluates every dashboard and rule expression, and runs the fault scenarios, each on
-its own stack so they run concurrently without disturbing each other.
+Prometheus, Alertmanager, the OpenTelemetry collector and Jaeger on 127.0.0.1 with the
+local profile, drives traffic, evaluates every dashboard and rule expression, checks
+the traces of audited turns in Jaeger, and runs the fault scenarios, each on its own
+stack so they run concurrently without disturbing each other.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from stackgen.verify.live import (
     VerifyEnvironmentError,
 )
 from stackgen.verify.scenarios import SCENARIOS, Scenario, ScenarioResult, run_scenario
+from stackgen.verify.trace_check import TraceReport, check_traces
 from stackgen.verify.traffic import FULL_MIX, Traffic
 
 __all__ = ["VerifyOptions", "VerifyReport", "run_verify"]
@@ -52,6 +54,8 @@ class VerifyReport:
     evaluations: list[Evaluation] = field(default_factory=list)
     missing_metrics: list[str] = field(default_factory=list)
     scenarios: list[ScenarioResult] = field(default_factory=list)
+    # Turns of the expression run's audit log checked in Jaeger (None: not run).
+    traces: TraceReport | None = None
     environment_error: str | None = None
     elapsed_s: float = 0.0
     # Every process the run started (all stopped when run_verify returns).
@@ -64,6 +68,7 @@ class VerifyReport:
             self.environment_error is None
             and not self.missing_metrics
             and not any(e.failed for e in self.evaluations)
+            and (self.traces is None or self.traces.passed)
             and all(s.passed for s in self.scenarios)
         )
 
@@ -134,7 +139,8 @@ def _expression_run(stacks: _Stacks, report: VerifyReport) -> None:
             exercised = exercised_metrics(stack)
             present = live.api.metric_names()
             for metric in exercised.values():
-                if metric.service is None:
+                # A counter that appears at its first failure is absent while all is well.
+                if metric.service is None or metric.first_event_only:
                     continue
                 missing = [n for n in _exposed_names(metric) if n not in present]
                 if missing:
@@ -147,6 +153,10 @@ def _expression_run(stacks: _Stacks, report: VerifyReport) -> None:
         finally:
             traffic.stop()
         log(f"[expressions] traffic: {dict(sorted(traffic.outcomes.items()))}")
+        if live.traces:
+            log("[expressions] checking the traces of audited turns in Jaeger")
+            report.traces = check_traces(live.database_url, live.jaeger_url, live.sleep)
+            log(f"[expressions] {report.traces.summary()}")
 
 
 def _scenario_run(stacks: _Stacks, scenario: Scenario) -> ScenarioResult:

@@ -17,6 +17,7 @@ from stackgen.verify.traffic import (
     NEGATIVE_FEEDBACK_MIX,
     TOOL_ERROR_MIX,
     Traffic,
+    failed_outcomes,
 )
 
 __all__ = ["SCENARIOS", "Scenario", "ScenarioResult", "run_scenario"]
@@ -38,6 +39,15 @@ Fault = Callable[[LiveStack, Traffic], None]
 
 def _agent_down(live: LiveStack, traffic: Traffic) -> None:
     live.stop_agent()  # traffic keeps trying: clients see connection errors
+
+
+def _stop(program: str) -> Fault:
+    """A program of the stack stopped (the collector, Jaeger): chat must not notice."""
+
+    def fault(live: LiveStack, traffic: Traffic) -> None:
+        live.stop(program)
+
+    return fault
 
 
 def _tool_errors(live: LiveStack, traffic: Traffic) -> None:
@@ -82,6 +92,8 @@ class Scenario:
     quick: bool = False  # part of the pytest subset
     # Cap on the wait after the fault (None: the promise plus OVERSHOOT_S).
     max_wait_s: float | None = None
+    # Users must not notice the fault: no request may fail during the whole scenario.
+    requests_must_succeed: bool = False
     # The agent service is up when the alert fires, so it must record it.
     agent_records: bool = True
 
@@ -131,6 +143,22 @@ SCENARIOS: tuple[Scenario, ...] = (
         # window fills with thumbs down at once, leaving its `for: 5m` plus delivery.
         max_wait_s=9 * 60,
     ),
+    Scenario(
+        "collector-down",
+        "the OpenTelemetry collector down (spans cannot be exported)",
+        "CollectorDown",
+        lambda: _stop("otelcol"),
+        quick=True,
+        requests_must_succeed=True,
+    ),
+    Scenario(
+        "jaeger-down",
+        "Jaeger down (the collector cannot deliver spans)",
+        "TraceExportFailing",
+        lambda: _stop("jaeger"),
+        quick=True,
+        requests_must_succeed=True,
+    ),
 )
 
 
@@ -142,6 +170,8 @@ class ScenarioResult:
     detected_s: float | None = None
     unexpected: set[str] = field(default_factory=set)
     error: str | None = None
+    # Requests that failed where users must not notice the fault (outcome -> count).
+    failed_requests: dict[str, int] = field(default_factory=dict)
     # Seconds from the timing webhook's arrival to the agent's row (None: not checked).
     recorded_s: float | None = None
 
@@ -152,6 +182,7 @@ class ScenarioResult:
             and self.detected_s is not None
             and self.detected_s <= self.budget_s
             and not self.unexpected
+            and not self.failed_requests
         )
 
 
@@ -163,7 +194,8 @@ def criterion_of(stack: Stack, alertname: str) -> tuple[str, float]:
         budget = stack.critical_detection_budget
         return f"< {budget} (critical)", duration_seconds(budget)
     within = alert.test.fires_within if alert.test else "10m"
-    return f"<= {within} (spec, for {alert.for_})", duration_seconds(within)
+    held = f"for {alert.for_}" if alert.for_ else "no for"
+    return f"<= {within} (spec, {held})", duration_seconds(within)
 
 
 def _allowed(scenario: Scenario, labels: dict[str, str]) -> bool:
@@ -255,4 +287,6 @@ def run_scenario(live: LiveStack, scenario: Scenario, log: Callable[[str], None]
                 result.unexpected.add(f"{_describe(alert['labels'])} ({alert['state']})")
     finally:
         traffic.stop()
+    if scenario.requests_must_succeed:
+        result.failed_requests = failed_outcomes(traffic.outcomes)
     return result

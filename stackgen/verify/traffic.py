@@ -8,10 +8,11 @@ reproducible.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -23,6 +24,7 @@ __all__ = [
     "TOOL_ERROR_MIX",
     "Action",
     "Traffic",
+    "failed_outcomes",
 ]
 
 # Questions the router sends to each agent; the multi-part ones make "complex" turns
@@ -82,6 +84,20 @@ NEGATIVE_FEEDBACK_MIX: Sequence[Action] = tuple(
 )
 
 
+_SERVER_ERROR = re.compile(r"\b5\d\d\b")
+
+
+def failed_outcomes(outcomes: Mapping[str, int]) -> dict[str, int]:
+    """Outcomes a user would see as a failure: no answer at all (a client error) or a
+    server error (5xx) of the turn, its feedback or an endpoint. The mix's deliberate
+    404 and a failing tool call inside an answered turn are not failures."""
+    return {
+        outcome: count
+        for outcome, count in sorted(outcomes.items())
+        if outcome.startswith("client error") or _SERVER_ERROR.search(outcome)
+    }
+
+
 class Traffic:
     """Worker threads sending the current mix to ``base_url`` until stopped."""
 
@@ -121,7 +137,9 @@ class Traffic:
 
     def _run(self, worker: int) -> None:
         step = worker
-        with httpx.Client(base_url=self.base_url, timeout=30) as client:
+        # One user id per worker: the trace check proves no span carries it.
+        user = {"X-User-Id": f"verify-user-{worker + 1}"}
+        with httpx.Client(base_url=self.base_url, timeout=30, headers=user) as client:
             while not self._stop.is_set():
                 with self._lock:
                     mix = self._mix

@@ -50,6 +50,7 @@ class FailingOnMarker:
     def __init__(self, inner: ChatModel) -> None:
         self.inner = inner
         self.name = inner.name
+        self.provider = inner.provider
 
     async def stream(self, messages: Sequence[Mapping[str, str]]) -> AsyncIterator[Chunk]:
         fail = any(FAIL_MARKER in m.get("content", "") for m in messages)

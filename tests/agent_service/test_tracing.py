@@ -33,12 +33,41 @@ def _recorded_spans(settings: Settings) -> tuple[dict[str, object], list[object]
 def test_a_turn_has_request_router_agent_llm_and_tool_spans(tmp_path: Path) -> None:
     reply, spans = _recorded_spans(Settings(sqlite_path=tmp_path / "a.sqlite3"))
     by_name = {span.name: span for span in spans}
-    assert {"chat_turn", "route", "invoke_agent", "chat bestbox-scripted"} <= set(by_name)
+    assert set(by_name) == {
+        "chat_turn",
+        "route",
+        "invoke_agent it_ops",
+        "execute_tool server_status",
+        "chat bestbox-scripted",
+    }
+    # The tree: the request holds the router and the agent; the agent its tool calls
+    # and its LLM call.
+    parent = {
+        span.name: next(
+            (p.name for p in spans if span.parent and p.context.span_id == span.parent.span_id),
+            None,
+        )
+        for span in spans
+    }
+    assert parent == {
+        "chat_turn": None,
+        "route": "chat_turn",
+        "invoke_agent it_ops": "chat_turn",
+        "execute_tool server_status": "invoke_agent it_ops",
+        "chat bestbox-scripted": "invoke_agent it_ops",
+    }
     tool = by_name["execute_tool server_status"]
+    assert tool.attributes["gen_ai.operation.name"] == "execute_tool"
     assert tool.attributes["gen_ai.tool.name"] == "server_status"
+    assert tool.attributes["error.type"] == "TimeoutError"
     assert not tool.status.is_ok
+    agent = by_name["invoke_agent it_ops"]
+    assert agent.attributes["gen_ai.agent.name"] == "it_ops"
+    assert agent.attributes["gen_ai.provider.name"] == "bestbox.scripted"
     llm = by_name["chat bestbox-scripted"]
+    assert llm.attributes["gen_ai.operation.name"] == "chat"
     assert llm.attributes["gen_ai.request.model"] == "bestbox-scripted"
+    assert llm.attributes["gen_ai.provider.name"] == "bestbox.scripted"
     assert llm.attributes["gen_ai.usage.output_tokens"] > 0
     trace_ids = {format(s.context.trace_id, "032x") for s in spans}
     assert trace_ids == {reply["trace_id"]}

@@ -95,14 +95,14 @@ def test_invalid_compose_spec(build: Callable[[], object], message: str) -> None
 def test_a_service_needs_an_image_unless_the_stack_has_one(stack: Stack) -> None:
     assert stack.compose is not None
     services = tuple(
-        s.model_copy(update={"image": None}) if s.name == "jaeger" else s
+        s.model_copy(update={"image": None}) if s.name == "alertmanager" else s
         for s in stack.compose.services
     )
     data = stack.model_dump()
     data["compose"]["services"] = [s.model_dump() for s in services]
     with pytest.raises(SpecError) as error:
         Stack.model_validate(data)
-    assert "compose.services[jaeger].image: needed" in str(error.value)
+    assert "compose.services[alertmanager].image: needed" in str(error.value)
 
 
 def test_ports_default_to_loopback() -> None:

@@ -39,6 +39,7 @@ from stackgen.spec import (
 )
 from stackgen.spec.alerting import Receiver
 from tests.conftest import REPO_ROOT
+from tests.stackgen.stack_variants import without_jobs
 
 DASHBOARD = REPO_ROOT / "tests/data/external/dashboard.json"
 
@@ -138,7 +139,8 @@ def with_metric_of_unscraped_service(stack: Stack) -> dict[str, Any]:
 
 def without_collector_exporter_job(stack: Stack) -> dict[str, Any]:
     """The seed: Prometheus scraped the collector's 8888 but never its exporter on 8889."""
-    return {"services": tuple(s for s in stack.services if s.name != "otel-collector-exporter")}
+    variant = without_jobs(stack, "otel-collector-exporter")
+    return {key: getattr(variant, key) for key in ("services", "metrics", "alerts", "runbooks")}
 
 
 def without_service_down_runbook(stack: Stack) -> dict[str, Any]:

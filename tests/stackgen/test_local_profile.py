@@ -11,16 +11,40 @@ import pytest
 import yaml
 
 from stackgen.cli import main
-from stackgen.conventions import ALERTMANAGER_CONFIG_PATH, PROMETHEUS_CONFIG_PATH
+from stackgen.conventions import (
+    ALERTMANAGER_CONFIG_PATH,
+    JAEGER_CONFIG_PATH,
+    OTEL_COLLECTOR_CONFIG_PATH,
+    PROMETHEUS_CONFIG_PATH,
+)
 from stackgen.output import write_tree
-from stackgen.render.local_profile import LocalProfile, ProfileError, localize, render_local
+from stackgen.render.local_profile import (
+    LocalProfile,
+    ProfileError,
+    TracePorts,
+    localize,
+    render_local,
+)
 from stackgen.spec import Stack
 from stackgen.spec.alerting import SlackSettings
 from stackgen.verify.expressions import collect_expressions, signal_of
-from tests.conftest import run_tool
+from tests.conftest import run_tool, tool_path
 
 PORTS = {"agent-api": 28000, "prometheus": 29090, "alertmanager": 29093}
 PROFILE = LocalProfile(ports=PORTS, webhook_url="http://127.0.0.1:25001")
+COLLECTOR_PORTS = {"otel-collector": 28888, "otel-collector-exporter": 28889}
+TRACES = TracePorts(
+    otlp_grpc=24317,
+    otlp_http=24318,
+    collector_health=24133,
+    jaeger_otlp_grpc=24417,
+    jaeger_query_http=26686,
+    jaeger_query_grpc=26685,
+    jaeger_health=24134,
+)
+WITH_TRACES = LocalProfile(
+    ports={**PORTS, **COLLECTOR_PORTS}, webhook_url="http://127.0.0.1:25001", traces=TRACES
+)
 
 
 def _targets(prometheus_yml: str) -> dict[str, list[str]]:
@@ -91,6 +115,62 @@ def test_services_that_do_not_run_here_are_omitted_with_a_reason(stack: Stack) -
     assert set(omitted) == {"llm-server", "embeddings", "otel-collector", "otel-collector-exporter"}
     assert "external" in omitted["llm-server"]
     assert "does not call it" in omitted["llm-server"]
+
+
+def _endpoints(node: object) -> list[str]:
+    """Every listen address of a collector-format config (``endpoint``, host:port)."""
+    if isinstance(node, dict):
+        found = [str(v) for k, v in node.items() if k == "endpoint"]
+        if "host" in node and "port" in node:
+            found.append(f"{node['host']}:{node['port']}")
+        return found + [e for v in node.values() for e in _endpoints(v)]
+    if isinstance(node, list):
+        return [e for item in node for e in _endpoints(item)]
+    return []
+
+
+def test_the_collector_and_jaeger_run_locally_on_loopback(stack: Stack) -> None:
+    local = render_local(stack, WITH_TRACES)
+    assert {OTEL_COLLECTOR_CONFIG_PATH, JAEGER_CONFIG_PATH} <= set(local)
+    assert "otel-collector" not in localize(stack, WITH_TRACES).omitted
+    collector = yaml.safe_load(local[OTEL_COLLECTOR_CONFIG_PATH])
+    jaeger = yaml.safe_load(local[JAEGER_CONFIG_PATH])
+    # Listeners, and where the collector sends traces: all on 127.0.0.1.
+    assert sorted(_endpoints(collector)) == sorted(
+        [
+            "127.0.0.1:24133",  # health_check
+            "127.0.0.1:24317",  # OTLP gRPC
+            "127.0.0.1:24318",  # OTLP HTTP
+            "127.0.0.1:24417",  # traces to the local Jaeger
+            "127.0.0.1:28889",  # prometheus exporter
+            "127.0.0.1:28888",  # own telemetry
+        ]
+    )
+    assert sorted(_endpoints(jaeger)) == [
+        "127.0.0.1:24134",
+        "127.0.0.1:24417",
+        "127.0.0.1:26685",
+        "127.0.0.1:26686",
+    ]
+    assert _targets(local[PROMETHEUS_CONFIG_PATH])["otel-collector-exporter"] == ["127.0.0.1:28889"]
+
+
+def test_the_real_collector_and_jaeger_accept_the_local_profile(
+    stack: Stack, tmp_path: Path
+) -> None:
+    write_tree(tmp_path, render_local(stack, WITH_TRACES))
+    for tool, path in (("otelcol", OTEL_COLLECTOR_CONFIG_PATH), ("jaeger", JAEGER_CONFIG_PATH)):
+        result = run_tool(tool_path(tool), "validate", f"--config={tmp_path / path}")
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_collectors_ports_come_together(stack: Stack) -> None:
+    half = LocalProfile(ports={**PORTS, "otel-collector": 28888})
+    with pytest.raises(ProfileError, match=r"no port for \['otel-collector-exporter'\]"):
+        localize(stack, half)
+    clash = LocalProfile(ports={**PORTS, **COLLECTOR_PORTS}, traces=TracePorts(otlp_grpc=28000))
+    with pytest.raises(ProfileError, match=r"profile.traces.otlp_grpc and .*agent-api"):
+        localize(stack, clash)
 
 
 def test_slack_and_email_are_dropped(stack: Stack) -> None:

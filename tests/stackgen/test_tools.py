@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from stackgen.conventions import COMPOSE_FILE, OTEL_COLLECTOR_CONFIG_PATH
+from stackgen.conventions import COMPOSE_FILE, JAEGER_CONFIG_PATH, OTEL_COLLECTOR_CONFIG_PATH
 from tests.conftest import GENERATED, REPO_ROOT, run_tool, tool_path
 
 # The program, the argument that prints its version, and the image it must equal.
@@ -96,6 +96,23 @@ def test_collector_rejects_what_it_cannot_run(tmp_path: Any) -> None:
     result = run_tool(tool_path("otelcol"), "validate", f"--config={path}")
     assert result.returncode != 0
     assert "logging" in result.stdout + result.stderr
+
+
+def test_jaeger_validates_the_generated_config() -> None:
+    result = run_tool(tool_path("jaeger"), "validate", f"--config={GENERATED / JAEGER_CONFIG_PATH}")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_jaeger_rejects_what_it_cannot_run(tmp_path: Any) -> None:
+    # Jaeger v2 is a collector distribution without the `resource` processor.
+    config = yaml.safe_load((GENERATED / JAEGER_CONFIG_PATH).read_text())
+    config["processors"]["resource"] = {"attributes": []}
+    config["service"]["pipelines"]["traces"]["processors"].insert(0, "resource")
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = run_tool(tool_path("jaeger"), "validate", f"--config={path}")
+    assert result.returncode != 0
+    assert "resource" in result.stdout + result.stderr
 
 
 def test_builder_manifest_pins_one_collector_release() -> None:

@@ -1,8 +1,10 @@
 """`stackgen verify`, live: the real agent service (PostgreSQL audit log), the real
-Prometheus and Alertmanager (Debian packages) on 127.0.0.1 with the local profile.
+Prometheus, Alertmanager, OpenTelemetry collector and Jaeger on 127.0.0.1 with the local
+profile.
 
-One run covers the whole expression table and the outage and tool-error-burst fault
-scenarios (each on its own stack, concurrently); a second run, at the same time, uses
+One run covers the whole expression table, the traces of audited turns in Jaeger and
+the quick fault scenarios (the agent service, the collector or Jaeger down, a tool-error
+burst; each on its own stack, concurrently); a second run, at the same time, uses
 a test variant of the service with one metric renamed and must fail naming every panel
 and rule that lost its data. Nothing here is a test double: the only stand-in is the
 agent service's built-in scripted model for the GPU LLM, which cannot run here.
@@ -39,23 +41,26 @@ from stackgen.verify.expressions import base_metrics, collect_expressions, rule_
 from stackgen.verify.live import DEFAULT_ADMIN_DSN
 from stackgen.verify.report import format_report
 from stackgen.verify.scenarios import SCENARIOS
+from stackgen.verify.trace_check import TRACE_TURNS
 from stackgen.verify.traffic import FULL_MIX
 from tests.conftest import REPO_ROOT
 from tests.stackgen.verify_background import RUNS, BackgroundVerify
 
 RENAMED_METRIC = "user_feedback"
+QUICK = {"agent-down", "tool-errors", "collector-down", "jaeger-down"}
 
 
 @pytest.fixture(scope="module")
 def reports(stack: Stack) -> tuple[VerifyReport, VerifyReport]:
     """The runs started in the background when collection finished (see
     verify_background.py); started here when this module runs on its own."""
-    assert {s.name for s in SCENARIOS if s.quick} == {"agent-down", "tool-errors"}
+    assert {s.name for s in SCENARIOS if s.quick} == QUICK
     if not RUNS:
         run = BackgroundVerify(stack)
         run.start()
         RUNS.append(run)
     main_report, variant = RUNS[0].result("main"), RUNS[0].result("renamed")
+    print("\n".join(RUNS[0].logs))
     print(format_report(main_report))
     print(format_report(variant))
     return main_report, variant
@@ -79,16 +84,34 @@ def test_every_expression_evaluates_with_data(
     assert report.missing_metrics == []
 
 
-def test_outage_and_tool_error_burst_reach_the_webhook(
+def test_audited_turns_are_complete_traces_in_jaeger_without_message_text(
     reports: tuple[VerifyReport, VerifyReport],
 ) -> None:
+    # Real spans through the real collector into the real Jaeger, checked against the
+    # run's audit log: the tree, the GenAI attributes, no message text or user id.
+    for report in reports:
+        traces = report.traces
+        assert traces is not None
+        print(traces.summary())
+        assert traces.error is None
+        assert traces.checked == TRACE_TURNS
+        assert traces.found == traces.complete == TRACE_TURNS
+        assert traces.leaking == 0
+        assert traces.passed
+
+
+def test_the_quick_faults_reach_the_webhook(
+    reports: tuple[VerifyReport, VerifyReport],
+) -> None:
+    # The agent service down, a tool-error burst, the collector down, Jaeger down.
     report, _ = reports
     by_name = {r.scenario.name: r for r in report.scenarios}
-    assert set(by_name) == {"agent-down", "tool-errors"}
+    assert set(by_name) == QUICK
     for result in by_name.values():
         assert result.error is None, result.error
         assert result.detected_s is not None
         assert result.unexpected == set(), result.unexpected
+        assert result.failed_requests == {}, result.failed_requests
         print(f"{result.scenario.alert}: detected in {result.detected_s:.0f}s ({result.criterion})")
 
 
@@ -121,8 +144,9 @@ def test_every_process_and_database_is_gone(
 ) -> None:
     pids = [pid for report in reports for pid in report.pids]
     databases = [name for report in reports for name in report.databases]
-    # agent service (twice where restarted), Prometheus, Alertmanager per stack.
-    assert len(pids) >= 3 * len(databases) >= 3 * 4
+    # Per stack: the agent service (twice where restarted), Prometheus, Alertmanager,
+    # Jaeger and the collector.
+    assert len(pids) >= 5 * len(databases) >= 5 * 4
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
@@ -200,7 +224,8 @@ def test_sigterm_stops_every_process_it_started() -> None:
             pids += [int(pid) for pid in re.findall(r", pid (\d+) ", line)]
             if "targets up" in line:
                 break
-        assert len(pids) == 3, pids  # alertmanager, agent service, prometheus
+        # alertmanager, jaeger, the collector, the agent service, prometheus
+        assert len(pids) == 5, pids
         verify.send_signal(signal.SIGTERM)
         assert verify.wait(timeout=90) == 128 + signal.SIGTERM
     finally:

@@ -4,7 +4,8 @@ background threads while the rest of the suite runs.
 They spend most of their ~3 minutes waiting for Prometheus to evaluate rules and for
 alerts to reach the webhook (wall time, not CPU), so starting them first and collecting
 their reports when test_verify_live runs saves that wait from the suite's wall time.
-Each run starts real processes (agent service, Prometheus, Alertmanager) and stops
+Each run starts real processes (agent service, Prometheus, Alertmanager, the collector,
+Jaeger) and stops
 them by PID in its own `finally`; the session waits for the threads before it ends.
 """
 
@@ -32,6 +33,9 @@ class BackgroundVerify:
     reports: dict[str, VerifyReport] = field(default_factory=dict)
     errors: dict[str, BaseException] = field(default_factory=dict)
     threads: list[threading.Thread] = field(default_factory=list)
+    # Progress lines, kept rather than printed: a print from this thread lands in
+    # whichever test is capturing output at that moment (and fails one asserting it).
+    logs: list[str] = field(default_factory=list)
     # Set when the session is interrupted: every stack of both runs is closed at once.
     cancel: threading.Event = field(default_factory=threading.Event)
 
@@ -55,7 +59,7 @@ class BackgroundVerify:
     def _run(self, name: str, options: VerifyOptions) -> None:
         try:
             self.reports[name] = run_verify(
-                self.stack, options, log=lambda m: print(f"[verify {name}] {m}", flush=True)
+                self.stack, options, log=lambda m: self.logs.append(f"[verify {name}] {m}")
             )
         except BaseException as error:  # reported by the test that reads it
             self.errors[name] = error
