@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from agent_service.domain import AlertRecord, FeedbackRecord, TurnRecord
 from agent_service.store.base import (
@@ -146,40 +146,18 @@ class SqliteStore:
         if not letters:
             return
         rows = [dead_letter_row(letter, iso) for letter in letters]
-
-        def insert(connection: sqlite3.Connection) -> None:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                connection.executemany(_INSERT_DEAD_LETTER, rows)
-                connection.execute("COMMIT")
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise
-
         if not self._migrated:
             await self.migrate()
-        await self._run(insert)
+        await self._run(lambda connection: _insert_all(connection, _INSERT_DEAD_LETTER, rows))
 
     async def record_alerts(self, alerts: Sequence[AlertRecord]) -> None:
         if not alerts:
             return
         rows = [alert_row(a, iso) for a in alerts]
-
-        def insert(connection: sqlite3.Connection) -> None:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                connection.executemany(_INSERT_ALERT, rows)
-                connection.execute("COMMIT")
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise
-
         try:
             if not self._migrated:
                 await self.migrate()
-            await self._run(insert)
+            await self._run(lambda connection: _insert_all(connection, _INSERT_ALERT, rows))
         except (sqlite3.Error, OSError) as error:
             raise StoreUnavailable(f"SQLite unavailable: {error}") from error
 
@@ -194,6 +172,18 @@ class SqliteStore:
             connection, self._connection = self._connection, None
             if connection is not None:
                 await asyncio.to_thread(connection.close)
+
+
+def _insert_all(connection: sqlite3.Connection, sql: str, rows: Sequence[Any]) -> None:
+    """Every row in one transaction, or none."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.executemany(sql, rows)
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
 
 
 def _write(
