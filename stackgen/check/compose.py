@@ -48,8 +48,8 @@ def check_scrape_hosts(stack: Stack) -> list[Finding]:
 
 def check_receiver_hosts(stack: Stack) -> list[Finding]:
     """Every Alertmanager webhook reaches a compose service, or is an operator's
-    external endpoint over https with its token in a secret file (the seed posted to an
-    alert relay that no part of the stack ran: no alert reached anyone)."""
+    external endpoint over https with its token in a secret file: a webhook to a host
+    that no part of the stack runs delivers no alert to anyone."""
     if stack.compose is None or stack.alerting is None:
         return []
     names = {s.name for s in stack.compose.services}

@@ -269,7 +269,7 @@ def _receivers(stack: Stack, *receivers: Receiver) -> dict[str, Any]:
 
 
 def alerts_to_the_seed_relay(stack: Stack) -> dict[str, Any]:
-    """The seed's alert-relay, which no part of the stack runs: alerts reached nobody."""
+    """An alert relay that no part of the stack runs: alerts would reach nobody."""
     assert stack.alerting is not None
     pager, tickets = stack.alerting.receivers
     relay = pager.model_copy(update={"webhook_url": "http://alert-relay:5001/alerts/critical"})
