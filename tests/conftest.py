@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +28,23 @@ def stack() -> Stack:
 @pytest.fixture(scope="session")
 def rendered(stack: Stack) -> dict[str, str]:
     return render_all(stack)
+
+
+SHARED_SCHEMAS = REPO_ROOT.parent / "shared" / "schemas"
+
+
+def shared_schema(relative: str) -> dict[str, Any]:
+    """A JSON schema of ../shared/schemas (beside the repository). Missing, it is a skip
+    on a developer's machine but a failure under CI (CI=true), where a skip would hide
+    that nothing was validated."""
+    path = SHARED_SCHEMAS / relative
+    if not path.is_file():
+        message = f"{path} is not available (../shared/schemas beside the repository)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    schema: dict[str, Any] = json.loads(path.read_text())
+    return schema
 
 
 def tool_path(name: str) -> str:

@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from agent_service.app import create_app
 from agent_service.llm.scripted import ScriptedModel
@@ -44,6 +45,8 @@ from tests.agent_service.databases import AuditDatabase, audit_database
 from tests.agent_service.proxy import proxy_to
 from tests.agent_service.servers import free_port, serving, stand_in_collector
 from tests.agent_service.traffic import Traffic, one_turn
+
+pytestmark = pytest.mark.slow
 
 SCRIPT = Path(sys.executable).parent / "agent-service"
 OUTAGE_S = 30.0

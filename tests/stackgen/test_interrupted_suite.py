@@ -16,9 +16,12 @@ import time
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from stackgen.verify.live import DEFAULT_ADMIN_DSN
 from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.live
 
 _STARTED = re.compile(r"started (\S+), pid (\d+)")
 _DATABASE = re.compile(r"created database (stackgen_verify_\w+)")

@@ -21,9 +21,7 @@ from stackgen.render.slo_dashboard import dashboard
 from stackgen.render.slo_tests import burn_ratios
 from stackgen.spec import SLO, LatencySLI, RatioSLI, SpecError, Stack
 from stackgen.spec.slo import le_regex
-from tests.conftest import REPO_ROOT, run_tool
-
-SCHEMAS = REPO_ROOT.parent / "shared" / "schemas" / "grafana"
+from tests.conftest import run_tool, shared_schema
 
 
 def slo(**overrides: Any) -> SLO:
@@ -329,11 +327,7 @@ def test_dashboard_has_a_stable_uid_and_pinned_schema_version(stack: Stack) -> N
 
 
 def _schema(name: str) -> dict[str, Any]:
-    path = SCHEMAS / f"{name}.jsonschema.json"
-    if not path.is_file():
-        pytest.skip(f"{path} is not available")
-    schema: dict[str, Any] = json.loads(path.read_text())
-    return schema
+    return shared_schema(f"grafana/{name}.jsonschema.json")
 
 
 def test_dashboard_matches_the_grafana_dashboard_schema(rendered: dict[str, str]) -> None:

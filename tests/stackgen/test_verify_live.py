@@ -46,6 +46,8 @@ from stackgen.verify.traffic import FULL_MIX
 from tests.conftest import REPO_ROOT
 from tests.stackgen.verify_background import RUNS, BackgroundVerify
 
+pytestmark = pytest.mark.live
+
 RENAMED_METRIC = "user_feedback"
 QUICK = {"agent-down", "tool-errors", "collector-down", "jaeger-down"}
 
