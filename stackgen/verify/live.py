@@ -14,7 +14,6 @@ import asyncio
 import os
 import secrets
 import shutil
-import socket
 import sys
 import tempfile
 import threading
@@ -34,6 +33,7 @@ from stackgen.render.local_profile import LOCAL_HOST, LocalProfile, TracePorts, 
 from stackgen.spec import Stack
 from stackgen.spec.alerting import token_variable
 from stackgen.tools import ToolMissing, find_tool
+from stackgen.verify.ports import PortsExhausted, free_port, free_ports
 from stackgen.verify.processes import Child, ProcessSet, ProcessSetClosed
 from stackgen.verify.prometheus_api import PrometheusAPI
 from stackgen.verify.webhook import WebhookReceiver
@@ -66,27 +66,6 @@ class VerifyCancelled(RuntimeError):
 def agent_command() -> list[str]:
     """The real agent service; it reads AGENT_HOST/AGENT_PORT and the rest from env."""
     return [sys.executable, "-m", "agent_service.cli", "serve", "--log-level", "warning"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOCAL_HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct free ports (each probe held until all are chosen)."""
-    probes = []
-    try:
-        for _ in range(count):
-            probe = socket.socket()
-            probes.append(probe)
-            probe.bind((LOCAL_HOST, 0))
-        return [int(probe.getsockname()[1]) for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
 
 
 def _collector_jobs(stack: Stack) -> list[str]:
@@ -207,7 +186,10 @@ class LiveStack:
         alertmanager_bin = _binary("alertmanager")
         self.webhook.__enter__()
         trace_names = list(TracePorts.__dataclass_fields__) if self.traces else []
-        chosen = iter(free_ports(len(self.ports) + len(trace_names)))
+        try:
+            chosen = iter(free_ports(len(self.ports) + len(trace_names)))
+        except PortsExhausted as exhausted:
+            raise VerifyEnvironmentError(str(exhausted)) from exhausted
         self.ports = {name: next(chosen) for name in self.ports}
         if self.traces:
             self.trace_ports = TracePorts(**{name: next(chosen) for name in trace_names})
