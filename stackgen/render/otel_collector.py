@@ -73,9 +73,12 @@ def collector_config(collector: Collector) -> dict[str, Any]:
             "prometheus": {
                 "endpoint": _listen(prometheus.port),
                 "namespace": prometheus.namespace,
-                "resource_to_telemetry_conversion": {
-                    "enabled": prometheus.resource_to_telemetry_conversion
-                },
+                # `resource_to_telemetry_conversion` is deprecated in its favour.
+                **(
+                    {"resource_constant_labels": {"included": list(prometheus.resource_labels)}}
+                    if prometheus.resource_labels
+                    else {}
+                ),
             },
         },
         "service": {

@@ -9,7 +9,7 @@ collector refuses to start with.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
@@ -98,8 +98,9 @@ class PrometheusExporter(SpecModel):
 
     port: Port = Field(default=8889, ge=1, le=65535)
     namespace: str = Field(default="bestbox", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-    # Resource attributes (service.name, service.namespace...) become metric labels.
-    resource_to_telemetry_conversion: bool = True
+    # Resource attributes (service.name, service.namespace...) that become metric labels:
+    # wildcard patterns of their keys ("*": all); empty, none does.
+    resource_labels: tuple[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.*-]+$")], ...] = ("*",)
 
 
 class Collector(SpecModel):

@@ -140,7 +140,10 @@ def test_prometheus_exporter_port_is_scraped(
 ) -> None:
     assert stack.collector is not None
     exporter = config["exporters"]["prometheus"]
-    assert exporter["resource_to_telemetry_conversion"] == {"enabled": True}
+    # Every resource attribute a label, with the key that replaced the deprecated
+    # resource_to_telemetry_conversion.
+    assert exporter["resource_constant_labels"] == {"included": ["*"]}
+    assert "resource_to_telemetry_conversion" not in exporter
     assert exporter["namespace"] == "bestbox"
     port = exporter["endpoint"].rsplit(":", 1)[1]
     assert port == "8889"
