@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 
 from stackgen.spec import Stack
-from stackgen.spec.base import collecting_issues
+from stackgen.spec.base import SpecModel, collecting_issues, recording_members
 
 __all__ = ["LoadError", "ProjectSettings", "find_settings", "load_stack"]
 
@@ -117,7 +117,7 @@ def _load_stack(reference: str, root: Path) -> Stack:
         raise LoadError([f'spec reference {reference!r} is not "module:attribute"'])
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    with collecting_issues() as issues:
+    with collecting_issues() as issues, recording_members() as created:
         try:
             module = _import(target, root)
         except LoadError:
@@ -141,4 +141,26 @@ def _load_stack(reference: str, root: Path) -> Stack:
         raise LoadError(
             [f"{target}:{attribute} is {type(stack).__name__}, not a stackgen.spec.Stack"]
         )
+    orphans = _left_out(stack, created)
+    if orphans:
+        raise LoadError(orphans)
     return stack
+
+
+def _left_out(stack: Stack, created: list[tuple[SpecModel, str]]) -> list[str]:
+    """Every stack member the spec created but did not put in the stack: an alert left
+    out of ALERTS would otherwise vanish from the rule files without a word."""
+    stackgen_dir = str(Path(__file__).resolve().parent)
+    problems = []
+    for member, location in created:
+        field = member.stack_field
+        assert field is not None
+        if os.path.abspath(location.rsplit(":", 1)[0]).startswith(stackgen_dir):
+            continue  # made by stackgen itself (defaults, derived objects)
+        if any(item is member for item in getattr(stack, field)):
+            continue
+        problems.append(
+            f"{location}: {member.spec_name()}: defined but not in the stack: add it to "
+            f"Stack.{field} (or remove it)"
+        )
+    return problems

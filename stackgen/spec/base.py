@@ -24,6 +24,7 @@ __all__ = [
     "collecting_issues",
     "duration_seconds",
     "is_valid",
+    "recording_members",
 ]
 
 
@@ -53,6 +54,11 @@ class SpecError(Exception):
 # When set, invalid objects record their issues here instead of raising, so a spec
 # module imports to the end and the loader reports every broken object at once.
 _collector: ContextVar[list[SpecIssue] | None] = ContextVar("stackgen_spec_issues", default=None)
+# While a spec loads: every stack member it creates, with the line that created it, so an
+# object defined but never put in the stack is an error instead of silently missing.
+_created: ContextVar[list[tuple[SpecModel, str]] | None] = ContextVar(
+    "stackgen_spec_created", default=None
+)
 
 
 @contextmanager
@@ -63,6 +69,18 @@ def collecting_issues() -> Iterator[list[SpecIssue]]:
         yield issues
     finally:
         _collector.reset(token)
+
+
+@contextmanager
+def recording_members() -> Iterator[list[tuple[SpecModel, str]]]:
+    """The stack members (models with a ``stack_field``) created meanwhile, each with the
+    file:line that created it."""
+    created: list[tuple[SpecModel, str]] = []
+    token = _created.set(created)
+    try:
+        yield created
+    finally:
+        _created.reset(token)
 
 
 def _caller_location() -> str:
@@ -90,6 +108,8 @@ class SpecModel(BaseModel):
 
     # The field whose value names an object in messages: Metric[agent_requests].
     spec_key: ClassVar[str] = "name"
+    # The Stack field that must hold every object of this kind a spec defines.
+    stack_field: ClassVar[str | None] = None
 
     def __init__(self, /, **data: Any) -> None:
         collector = _collector.get()
@@ -114,6 +134,10 @@ class SpecModel(BaseModel):
             if collector is None or not _holds_stand_in(data):
                 raise
             self._become_stand_in(data)
+        else:
+            created = _created.get()
+            if created is not None and self.stack_field is not None:
+                created.append((self, _caller_location()))
 
     def _become_stand_in(self, data: dict[str, Any]) -> None:
         """Hold the raw data (plus defaults) so the spec module imports to the end; the

@@ -226,6 +226,7 @@ class Variable(SpecModel):
 
 
 class Dashboard(SpecModel):
+    stack_field = "dashboards"
     spec_key = "uid"
 
     uid: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")

@@ -76,6 +76,8 @@ class Metric(SpecModel):
     """One metric family. ``name`` is the family name: a counter ``agent_requests`` is
     exposed as ``agent_requests_total``, a histogram as ``_bucket``/``_sum``/``_count``."""
 
+    stack_field = "metrics"
+
     name: str = Field(pattern=METRIC_NAME)
     type: MetricType
     help: str = Field(min_length=1)

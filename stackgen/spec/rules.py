@@ -73,6 +73,8 @@ class RecordingTest(SpecModel):
 class RecordingRule(SpecModel):
     """``record`` follows the level:metric:operations convention."""
 
+    stack_field = "recording_rules"
+
     spec_key = "record"
 
     record: str = Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*(:[a-zA-Z0-9_]+){2}$")
@@ -108,6 +110,7 @@ class AlertTest(SpecModel):
 
 
 class Alert(SpecModel):
+    stack_field = "alerts"
     name: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$")
     group: str = Field(pattern=GROUP_NAME)
     expr: str = Field(min_length=1)

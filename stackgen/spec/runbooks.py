@@ -30,6 +30,7 @@ class RunbookQuery(SpecModel):
 
 
 class Runbook(SpecModel):
+    stack_field = "runbooks"
     spec_key = "anchor"
 
     anchor: str = Field(pattern=ANCHOR)

@@ -184,6 +184,7 @@ class SLORule:
 
 
 class SLO(SpecModel):
+    stack_field = "slos"
     name: str = Field(pattern=SLO_NAME)
     description: str = Field(min_length=1)
     # Percent of good events, e.g. 99.0; strictly between 0 and 100.

@@ -42,6 +42,19 @@ class BadSpec:
 
 CASES: list[BadSpec | pytest.ParameterSet] = [
     BadSpec(
+        "objects_left_out_of_the_stack.py",
+        (
+            Report(
+                "Metric[agent_errors]",
+                ("Metric[agent_errors]: defined but not in the stack: add it to Stack.metrics",),
+            ),
+            Report(
+                "Alert[ApiDown]",
+                ("Alert[ApiDown]: defined but not in the stack: add it to Stack.alerts",),
+            ),
+        ),
+    ),
+    BadSpec(
         "unknown_metric_type.py",
         (
             Report(
