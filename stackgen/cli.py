@@ -23,7 +23,7 @@ from stackgen.check import check_dashboard_file, check_rule_file, check_stack
 from stackgen.check.live import check_live
 from stackgen.conventions import COMPOSE_FILE
 from stackgen.findings import Finding, format_finding, has_errors
-from stackgen.load import LoadError, find_settings, load_stack
+from stackgen.load import DEFAULT_OUTPUT, LoadError, ProjectSettings, find_settings, load_stack
 from stackgen.operate import (
     Action,
     ComposeTarget,
@@ -335,8 +335,24 @@ def _generate_local(args: argparse.Namespace, stack: Stack) -> int:
     return EXIT_OK
 
 
+def _settings(spec: str | None) -> ProjectSettings:
+    """The project's settings; with an explicit --spec, the current directory stands in
+    for a project without a pyproject (output: ./generated)."""
+    try:
+        return find_settings(Path.cwd())
+    except LoadError:
+        if spec is None:
+            raise
+        return ProjectSettings(Path.cwd(), spec, Path.cwd() / DEFAULT_OUTPUT)
+
+
 def _load(spec: str | None) -> tuple[Stack, Path]:
-    settings = find_settings(Path.cwd())
+    settings = _settings(spec)
+    if spec is not None:
+        target, _, attribute = spec.rpartition(":")
+        if target.endswith(".py"):
+            # A path given on the command line is relative to where it was typed.
+            spec = f"{Path(target).resolve()}:{attribute}"
     return load_stack(spec or settings.spec, settings.root), settings.output
 
 
@@ -401,7 +417,7 @@ def _env_file(args: argparse.Namespace, stack: Stack) -> Path:
     if args.env_file:
         return Path(args.env_file)
     name = stack.compose.env_file if stack.compose else ".env"
-    return find_settings(Path.cwd()).root / name
+    return _settings(args.spec).root / name
 
 
 def _token_dir(args: argparse.Namespace, stack: Stack, env_file: Path) -> Path | None:
@@ -413,7 +429,7 @@ def _token_dir(args: argparse.Namespace, stack: Stack, env_file: Path) -> Path |
     source = secrets_mount_source(stack)
     if source is None:
         return None
-    settings = find_settings(Path.cwd())
+    settings = _settings(args.spec)
     from_root = os.path.normpath(settings.output.relative_to(settings.root) / source)
     return env_file.parent / from_root
 

@@ -20,7 +20,7 @@ from types import ModuleType
 from stackgen.spec import Stack
 from stackgen.spec.base import SpecModel, collecting_issues, recording_members
 
-__all__ = ["LoadError", "ProjectSettings", "find_settings", "load_stack"]
+__all__ = ["DEFAULT_OUTPUT", "LoadError", "ProjectSettings", "find_settings", "load_stack"]
 
 DEFAULT_OUTPUT = "generated"
 

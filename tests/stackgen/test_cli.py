@@ -146,3 +146,24 @@ def test_installed_entry_point_checks_the_committed_tree() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_spec_path_works_from_any_directory_without_a_pyproject(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "demo.py").write_text(
+        "from stackgen.spec import Label, Metric, Service, Stack\n"
+        'api = Service(name="api", description="The API.", host="api", port=8000)\n'
+        'kind = Label(name="kind", description="Kind.", values=("a", "b"))\n'
+        'requests = Metric(name="demo_requests", type="counter", help="Requests.",'
+        " labels=(kind,))\n"
+        'stack = Stack(name="demo", metrics=(requests,), services=(api,),'
+        ' prometheus={"alertmanager": None}, runbook_url="http://localhost:8000/runbooks")\n'
+    )
+    monkeypatch.chdir(tmp_path / "specs")  # no pyproject here or above
+    # The path is relative to the current directory; the spec loads and is checked.
+    assert main(["check", "--spec", "demo.py:stack"]) == 1
+    assert "(spec: Metric[demo_requests])" in capsys.readouterr().err
+    assert main(["check"]) == 2  # without --spec there is no project to find
+    assert "no pyproject.toml with a [tool.stackgen] section" in capsys.readouterr().err
