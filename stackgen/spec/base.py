@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -22,6 +22,7 @@ __all__ = [
     "SpecIssue",
     "SpecModel",
     "collecting_issues",
+    "distinct_ports",
     "duration_seconds",
     "is_valid",
     "recording_members",
@@ -94,6 +95,15 @@ def _caller_location() -> str:
     except ValueError:  # another drive on Windows
         pass
     return f"{path}:{frame.f_lineno}"
+
+
+def distinct_ports(ports: Mapping[str, int]) -> None:
+    """ValueError naming the first two fields (field -> port) that share a port."""
+    seen: dict[int, str] = {}
+    for field, port in ports.items():
+        if port in seen:
+            raise ValueError(f"{field} and {seen[port]} both use port {port}")
+        seen[port] = field
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

@@ -13,7 +13,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
-from stackgen.spec.base import Duration, SpecModel, duration_seconds
+from stackgen.spec.base import Duration, SpecModel, distinct_ports, duration_seconds
 
 __all__ = [
     "Batch",
@@ -142,11 +142,7 @@ class Collector(SpecModel):
             "telemetry_metrics_port": self.telemetry_metrics_port,
             "prometheus.port": self.prometheus.port,
         }
-        seen: dict[int, str] = {}
-        for field, port in ports.items():
-            if port in seen:
-                raise ValueError(f"{field} and {seen[port]} both use port {port}")
-            seen[port] = field
+        distinct_ports(ports)
         if duration_seconds(self.traces_retry_max_elapsed) < RETRY_MAX_INTERVAL_S:
             raise ValueError(
                 f"traces_retry_max_elapsed ({self.traces_retry_max_elapsed}) must be >= the "

@@ -12,7 +12,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from stackgen.spec.base import SpecModel
+from stackgen.spec.base import SpecModel, distinct_ports
 from stackgen.spec.collector import PINNED_IMAGE, Port
 
 __all__ = ["Jaeger"]
@@ -45,11 +45,7 @@ class Jaeger(SpecModel):
             "query_grpc_port": self.query_grpc_port,
             "health_check_port": self.health_check_port,
         }
-        seen: dict[int, str] = {}
-        for field, port in ports.items():
-            if port in seen:
-                raise ValueError(f"{field} and {seen[port]} both use port {port}")
-            seen[port] = field
+        distinct_ports(ports)
         return self
 
     @property
