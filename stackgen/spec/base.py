@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -60,6 +61,17 @@ _collector: ContextVar[list[SpecIssue] | None] = ContextVar("stackgen_spec_issue
 _created: ContextVar[list[tuple[SpecModel, str]] | None] = ContextVar(
     "stackgen_spec_created", default=None
 )
+
+
+# file:line of the spec code that built each object, by id (models are frozen and compare
+# by value, so the location cannot be a field; the entry goes when the object does).
+_locations: dict[int, str] = {}
+
+
+def _remember_location(obj: object, location: str) -> None:
+    key = id(obj)
+    _locations[key] = location
+    weakref.finalize(obj, _locations.pop, key, None)
 
 
 @contextmanager
@@ -145,9 +157,11 @@ class SpecModel(BaseModel):
                 raise
             self._become_stand_in(data)
         else:
+            location = _caller_location()
+            _remember_location(self, location)
             created = _created.get()
             if created is not None and self.stack_field is not None:
-                created.append((self, _caller_location()))
+                created.append((self, location))
 
     def _become_stand_in(self, data: dict[str, Any]) -> None:
         """Hold the raw data (plus defaults) so the spec module imports to the end; the
@@ -166,6 +180,10 @@ class SpecModel(BaseModel):
 
     def spec_name(self) -> str:
         return f"{type(self).__name__}[{getattr(self, self.spec_key)}]"
+
+    def spec_location(self) -> str:
+        """``file:line`` of the spec code that built this object ("" for copies)."""
+        return _locations.get(id(self), "")
 
 
 _STAND_IN = "__stackgen_stand_in__"
