@@ -11,6 +11,7 @@ from specs.bestbox.recording import RECORDING_RULES
 from specs.bestbox.runbooks import RUNBOOKS
 from specs.bestbox.services import SERVICES
 from specs.bestbox.slos import SLOS
+from specs.bestbox.verify import LOCAL_PORTS, VERIFY
 from stackgen.spec import (
     Batch,
     Collector,
@@ -104,4 +105,8 @@ stack = Stack(
     runbooks=RUNBOOKS,
     dashboards=DASHBOARDS,
     audit_schema=AUDIT_SCHEMA,
+    # The repository's Makefile sets up the virtual environment first.
+    regenerate_command="make generate",
+    local_ports=LOCAL_PORTS,
+    verify=VERIFY,
 )

@@ -43,7 +43,7 @@ def _panels(panels: list[Any]) -> Iterator[dict[str, Any]]:
 
 def _is_prometheus(datasource: Any) -> bool:
     if datasource is None:
-        return True  # the default datasource; BestBox's is Prometheus
+        return True  # the default datasource (a Prometheus one, the stack's rule)
     if isinstance(datasource, dict):
         return bool(datasource.get("type", "prometheus") == "prometheus")
     return "prom" in str(datasource).lower()

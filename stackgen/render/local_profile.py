@@ -47,25 +47,17 @@ from stackgen.spec import Collector, Jaeger, Service, Stack
 from stackgen.spec.alerting import Receiver, Webhook
 
 __all__ = [
-    "DEFAULT_LOCAL_PORTS",
     "LOCAL_HOST",
     "LocalProfile",
     "LocalStack",
     "ProfileError",
     "TracePorts",
     "localize",
+    "profile_ports",
     "render_local",
 ]
 
 LOCAL_HOST = "127.0.0.1"
-# Away from the production ports so a local run never collides with a real stack.
-DEFAULT_LOCAL_PORTS: Mapping[str, int] = {
-    "agent-api": 18000,
-    "prometheus": 19090,
-    "alertmanager": 19093,
-    "otel-collector": 18888,
-    "otel-collector-exporter": 18889,
-}
 DEFAULT_WEBHOOK_URL = "http://127.0.0.1:15001"
 
 
@@ -92,8 +84,9 @@ class TracePorts:
 
 @dataclass(frozen=True)
 class LocalProfile:
-    # Service name -> port on 127.0.0.1; only these services are scraped.
-    ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_LOCAL_PORTS))
+    # Service name -> port on 127.0.0.1; only these services are scraped (the stack's
+    # local_ports, with the command line's overrides: see ``profile_ports``).
+    ports: Mapping[str, int] = field(default_factory=dict)
     # Base URL of the webhook every receiver posts to (its path is kept).
     webhook_url: str = DEFAULT_WEBHOOK_URL
     # Used when the collector runs locally (its scraped services have ports).
@@ -112,12 +105,16 @@ class LocalStack:
     traces: bool = False
 
 
+def profile_ports(stack: Stack, overrides: Mapping[str, int]) -> dict[str, int]:
+    """The stack's local ports with ``overrides`` (the command line's) on top."""
+    return {**stack.local_ports, **overrides}
+
+
 def _why_omitted(service: Service) -> str:
     if service.external:
         return (
-            f"external: runs on {service.host} (the GPU host), not on this machine; the "
-            "local agent service does not call it (its built-in scripted model and "
-            "hashing embedding stand in)"
+            f"external: runs on {service.host}, not on this machine; the local profile "
+            "leaves it out (give it a local port to scrape a stand-in)"
         )
     return "does not run on this host in the local profile (no local port given)"
 
