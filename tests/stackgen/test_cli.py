@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from stackgen.cli import main
-from stackgen.conventions import GENERATED_NOTICE
+from stackgen.conventions import GENERATED_NOTICE_PREFIX
 from tests.conftest import REPO_ROOT
 
 WITH_FINDINGS = str(REPO_ROOT / "tests/data/specs/with_findings.py") + ":stack"
@@ -54,7 +54,7 @@ def test_check_mode_reports_missing_and_stale_files(
 ) -> None:
     (out / "prometheus/prometheus.yml").unlink()
     stale = out / "prometheus/rules/old.yml"
-    stale.write_text(f"# {GENERATED_NOTICE}\ngroups: []\n")
+    stale.write_text(f"# {GENERATED_NOTICE_PREFIX}; run `make generate`\ngroups: []\n")
     foreign = out / "prometheus/rules/handwritten.yml"
     foreign.write_text("groups: []\n")
     capsys.readouterr()
@@ -157,7 +157,7 @@ def test_a_spec_path_works_from_any_directory_without_a_pyproject(
         'api = Service(name="api", description="The API.", host="api", port=8000)\n'
         'kind = Label(name="kind", description="Kind.", values=("a", "b"))\n'
         'requests = Metric(name="demo_requests", type="counter", help="Requests.",'
-        " labels=(kind,))\n"
+        ' labels=(kind,), service="api")\n'
         'stack = Stack(name="demo", metrics=(requests,), services=(api,),'
         ' prometheus={"alertmanager": None}, runbook_url="http://localhost:8000/runbooks")\n'
     )

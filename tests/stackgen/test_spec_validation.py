@@ -51,6 +51,7 @@ def metric(**overrides: Any) -> Metric:
         "name": "agent_requests",
         "type": MetricType.COUNTER,
         "help": "Chat turns handled.",
+        "service": "agent-api",
     }
     return Metric(**{**data, **overrides})
 
@@ -62,6 +63,7 @@ def histogram_metric(**overrides: Any) -> Metric:
         "unit": "seconds",
         "help": "End-to-end latency of a turn.",
         "buckets": (0.5, 1.0, 2.0),
+        "service": "agent-api",
     }
     return Metric(**{**data, **overrides})
 
@@ -265,7 +267,13 @@ INVALID: dict[str, Invalid] = {
         lambda: metric(name="up", type=MetricType.GAUGE, source=MetricSource.SCRAPE),
         "Metric[up]",
         "",
-        "`service` is None exactly for scrape-synthetic metrics",
+        "a scrape-synthetic series belongs to every job: no `service`",
+    ),
+    "app-metric-without-a-service": Invalid(
+        lambda: metric(service=None),
+        "Metric[agent_requests]",
+        "",
+        "`service` is required: the scrape job (a Service name) that exposes it",
     ),
     "alert-for-bare-number": Invalid(
         lambda: alert(for_="5"),

@@ -4,6 +4,7 @@ from specs.bestbox import stack as bestbox
 from stackgen.spec import Label, Metric, MetricType
 
 seed_requests = Metric(
+    service="agent-api",
     name="seed_agent_requests",
     type=MetricType.COUNTER,
     help="The seed's request counter, labelled by user.",
