@@ -43,6 +43,7 @@ from stackgen.render.local_profile import (
     profile_ports,
     render_local,
 )
+from stackgen.scaffold import InitError, Project, write_project
 from stackgen.secrets import (
     SecretsError,
     secrets_mount_source,
@@ -165,7 +166,48 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print findings as JSON on stdout")
     _operator_commands(commands, common)
     _add_verify_parser(commands, common)
+    _add_init_parser(commands)
     return parser
+
+
+def _add_init_parser(commands: Any) -> None:
+    init = commands.add_parser(
+        "init",
+        help="create a new project with a minimal working stack",
+        description="Write a new project: pyproject.toml with a [tool.stackgen] section and "
+        "a spec package <NAME>_stack/ holding one service (<NAME>-api) with three metrics, "
+        "an alert with its fault test, an SLO, a dashboard and their runbooks. Then, in "
+        "its directory: stackgen generate && stackgen check.",
+        epilog="Example: stackgen init payments --dir ~/src/payments-monitoring",
+    )
+    init.add_argument(
+        "name",
+        metavar="NAME",
+        help="the stack's name: lower-case words joined by '-' (payments, order-api)",
+    )
+    init.add_argument(
+        "--dir",
+        type=Path,
+        metavar="DIR",
+        help="where to create the project (default ./NAME); it must not exist or be empty",
+    )
+
+
+def _init(args: argparse.Namespace) -> int:
+    try:
+        project = Project.named(args.name)
+        directory: Path = args.dir or Path(args.name)
+        written = write_project(directory, project)
+    except (InitError, OSError) as error:
+        _log(f"stackgen init: {error}")
+        return EXIT_INVALID
+    for path in written:
+        _log(f"created {path}")
+    _log(
+        f"stackgen: the {project.name} stack is in {directory}; next: cd {directory} && "
+        "stackgen generate && stackgen check"
+    )
+    return EXIT_OK
 
 
 def _operator_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -497,6 +539,8 @@ def _operate(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "init":
+        return _init(args)
     try:
         if args.command == "generate":
             return _generate(args)

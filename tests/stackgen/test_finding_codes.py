@@ -175,7 +175,9 @@ def without_rag_relevance(stack: Stack) -> dict[str, Any]:
 
 
 def with_extra_metric(stack: Stack) -> dict[str, Any]:
-    cache_hits = Metric(name="cache_hits", type=MetricType.COUNTER, help="Cache hits.")
+    cache_hits = Metric(
+        name="cache_hits", type=MetricType.COUNTER, help="Cache hits.", service="agent-api"
+    )
     return {"metrics": (*stack.metrics, cache_hits)}
 
 
