@@ -70,6 +70,18 @@ def test_check_mode_reports_missing_and_stale_files(
     assert foreign.read_text() == "groups: []\n"
 
 
+def test_a_file_stamped_with_another_regenerate_command_is_still_generated(
+    out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The writer knows its files by the notice's prefix: a stack whose regenerate
+    # command changed still finds the files it wrote before.
+    stale = out / "prometheus/rules/old.yml"
+    stale.write_text(f"# {GENERATED_NOTICE_PREFIX}; run `tox -e generate`\ngroups: []\n")
+    capsys.readouterr()
+    assert main(["generate", "--out", str(out)]) == 0
+    assert not stale.exists()
+
+
 def test_generate_refuses_a_spec_with_error_findings(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
