@@ -18,7 +18,7 @@ from stackgen.conventions import GRAFANA_SCHEMA_VERSION, SLO_DASHBOARD_FILE, SLO
 from stackgen.output import write_tree
 from stackgen.render import render_all
 from stackgen.render.slo_dashboard import dashboard
-from stackgen.render.slo_tests import burn_ratios
+from stackgen.rules_model import burn_ratios
 from stackgen.spec import SLO, LatencySLI, RatioSLI, SpecError, Stack
 from stackgen.spec.slo import le_regex
 from tests.conftest import run_tool, shared_schema
