@@ -370,7 +370,7 @@ def _generate(args: argparse.Namespace) -> int:
     if args.profile == "local":
         return _generate_local(args, stack)
     files = render_all(stack)
-    findings = check_stack(stack)
+    findings = check_stack(stack, files)
     if has_errors(findings):
         _print_findings(findings)
         _log("stackgen: not writing: fix the error findings above")

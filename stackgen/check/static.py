@@ -213,10 +213,11 @@ def check_runbooks(stack: Stack, index: CatalogIndex) -> list[Finding]:
     return findings
 
 
-def check_stack(stack: Stack) -> list[Finding]:
-    """Every static finding of a stack, sorted."""
+def check_stack(stack: Stack, files: Mapping[str, str] | None = None) -> list[Finding]:
+    """Every static finding of a stack, sorted; ``files`` are its rendered files when the
+    caller has them already (rendering is the costly part)."""
     index = build_index(stack)
-    files = render_all(stack)
+    files = render_all(stack) if files is None else files
     findings = [
         *check_catalog(stack),
         *check_scrape_jobs(stack),

@@ -9,8 +9,12 @@ from pathlib import Path
 
 import pytest
 
+import stackgen.check.static
+import stackgen.cli
+from stackgen import render
 from stackgen.cli import main
 from stackgen.conventions import GENERATED_NOTICE
+from stackgen.spec import Stack
 from tests.conftest import REPO_ROOT
 
 WITH_FINDINGS = str(REPO_ROOT / "tests/data/specs/with_findings.py") + ":stack"
@@ -167,3 +171,17 @@ def test_a_spec_path_works_from_any_directory_without_a_pyproject(
     assert "(spec: Metric[demo_requests])" in capsys.readouterr().err
     assert main(["check"]) == 2  # without --spec there is no project to find
     assert "no pyproject.toml with a [tool.stackgen] section" in capsys.readouterr().err
+
+
+def test_generate_renders_the_stack_once(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The checks reuse the files generate writes instead of rendering them again.
+    calls: list[Stack] = []
+
+    def counting(stack: Stack) -> dict[str, str]:
+        calls.append(stack)
+        return render.render_all(stack)
+
+    monkeypatch.setattr(stackgen.cli, "render_all", counting)
+    monkeypatch.setattr(stackgen.check.static, "render_all", counting)
+    assert main(["generate", "--check", "--out", str(out)]) == 0
+    assert len(calls) == 1
