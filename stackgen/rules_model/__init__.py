@@ -45,7 +45,6 @@ from stackgen.rules_model.spec_tests import alert_tests, recording_test
 from stackgen.spec import Stack
 
 __all__ = [
-    "SLO_EVALUATION_INTERVAL",
     "AlertRuleTest",
     "AlertingRule",
     "ExpectedAlert",
@@ -162,9 +161,10 @@ def build_rules(stack: Stack) -> PrometheusRules:
             RuleFile(SLO_RULES_FILE, SLO_RULES_COMMENT.format(stack=stack.name), groups)
         )
     # Tests of the spec's rules load the spec's rule files (an alert may read a recording
-    # rule) but not the SLO rules, which promtool would otherwise evaluate at every
-    # 15-second step. SLO tests load every rule file: slo.yml gives every SLO's burn alert
-    # the same name, and each test proves that only its own SLO's alert fires.
+    # rule) but not the SLO rules, which promtool would otherwise evaluate at every step
+    # of those tests' fine evaluation interval. SLO tests load every rule file: slo.yml
+    # gives every SLO's burn alert the same name, and each test proves that only its own
+    # SLO's alert fires.
     test_files = [
         *_spec_test_files(stack, alerts, records, tuple(sorted(f.path for f in spec_files))),
         *_slo_test_files(stack, slo_alerts, tuple(sorted(f.path for f in rule_files))),
