@@ -104,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=("production", "local"),
         default="production",
         help="local: prometheus.yml, rules and alertmanager.yml for processes on "
-        "127.0.0.1 (needs --out; see README 'Local profile')",
+        "127.0.0.1 (needs --out; see docs/operating.md, 'Local profile')",
     )
     generate.add_argument(
         "--port",
