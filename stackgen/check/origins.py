@@ -15,7 +15,7 @@ from stackgen.render.slo_rules import slo_dashboard_uid
 from stackgen.spec import Dashboard, Panel, Stack
 from stackgen.spec.base import SpecModel
 
-__all__ = ["Origin", "dashboard_origin", "panel_origin", "target_origin", "variable_origin"]
+__all__ = ["Origin", "dashboard_spec", "panel_origin", "target_origin", "variable_origin"]
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,6 @@ def _location(*objects: SpecModel | None) -> str:
 
 def dashboard_spec(stack: Stack, dashboard: DashboardArtifact) -> Dashboard | None:
     return next((d for d in stack.dashboards if d.uid == dashboard.uid), None)
-
-
-def dashboard_origin(stack: Stack, dashboard: DashboardArtifact) -> Origin:
-    spec = dashboard_spec(stack, dashboard)
-    return Origin(f"dashboard {dashboard.uid}", spec, _location(spec))
 
 
 def _slo_of_row(stack: Stack, dashboard: DashboardArtifact, row: str) -> SpecModel | None:
