@@ -10,6 +10,7 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
 generate: $(STAMP)
 	$(BIN)/stackgen generate
+	$(BIN)/python -m stackgen.check.documentation docs/finding-codes.md
 
 test: $(STAMP) tools
 	$(BIN)/ruff check stackgen specs agent_service tests bench

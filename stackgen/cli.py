@@ -106,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=("production", "local"),
         default="production",
         help="local: prometheus.yml, rules and alertmanager.yml for processes on "
-        "127.0.0.1 (needs --out; see README 'Local profile')",
+        "127.0.0.1 (needs --out; see docs/operating.md, 'Local profile')",
     )
     generate.add_argument(
         "--port",
@@ -413,7 +413,7 @@ def _generate(args: argparse.Namespace) -> int:
     if args.profile == "local":
         return _generate_local(args, stack)
     files = render_all(stack)
-    findings = check_stack(stack)
+    findings = check_stack(stack, files)
     if has_errors(findings):
         _print_findings(findings)
         _log("stackgen: not writing: fix the error findings above")

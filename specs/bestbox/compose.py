@@ -75,7 +75,7 @@ alertmanager = ComposeService(
     mounts=(
         Mount(source="alertmanager-data", target="/alertmanager"),
         # The agent webhook's bearer token (`stackgen secrets` writes it), Slack webhook
-        # URL / SMTP password files (see README, Alertmanager).
+        # URL / SMTP password files (see docs/operating.md, Alert routing).
         Mount(source="../secrets/alertmanager", target="/etc/alertmanager/secrets", read_only=True),
     ),
     ports=(PublishedPort(container=9093),),

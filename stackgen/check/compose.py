@@ -7,13 +7,22 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from stackgen.check.codes import finding
+from stackgen.check.codes import FindingCode, finding
+from stackgen.check.context import CheckContext
 from stackgen.findings import Finding
 from stackgen.render.compose import derived
-from stackgen.spec import HOST_GATEWAY, DatasourceType, Stack
+from stackgen.spec import HOST_GATEWAY, DatasourceType
 from stackgen.spec.compose import memory_bytes
 
-__all__ = ["check_compose"]
+__all__ = [
+    "check_grafana_database",
+    "check_host_gateway",
+    "check_inline_secrets",
+    "check_memory_limits",
+    "check_public_ports",
+    "check_receiver_hosts",
+    "check_scrape_hosts",
+]
 
 # Variable names that hold credentials; their values belong in the env file.
 _SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIAL")
@@ -21,9 +30,10 @@ _URL_CREDENTIAL = re.compile(r"//[^/@\s:]+:[^/@\s]+@")
 _ALL_INTERFACES = frozenset({"0.0.0.0", "::", ""})
 
 
-def check_scrape_hosts(stack: Stack) -> list[Finding]:
+def check_scrape_hosts(context: CheckContext) -> list[Finding]:
     """Every scrape target is a compose service or a declared external host (the seed's
     Prometheus scraped `localhost`, which inside its container is Prometheus itself)."""
+    stack = context.stack
     compose = stack.compose
     if compose is None:
         return []
@@ -34,22 +44,23 @@ def check_scrape_hosts(stack: Stack) -> list[Finding]:
             continue
         findings.append(
             finding(
-                "unknown-scrape-host",
+                FindingCode.UNKNOWN_SCRAPE_HOST,
                 f"scrape job {service.name}",
                 f"target host {service.host!r} is not a compose service and the service is "
                 "not declared external: Prometheus cannot resolve it",
                 f"set host to a compose service ({', '.join(sorted(names))}) or mark "
                 f"Service[{service.name}] external=True",
-                service.spec_name(),
+                service,
             )
         )
     return findings
 
 
-def check_receiver_hosts(stack: Stack) -> list[Finding]:
+def check_receiver_hosts(context: CheckContext) -> list[Finding]:
     """Every Alertmanager webhook reaches a compose service, or is an operator's
     external endpoint over https with its token in a secret file: a webhook to a host
     that no part of the stack runs delivers no alert to anyone."""
+    stack = context.stack
     if stack.compose is None or stack.alerting is None:
         return []
     names = {s.name for s in stack.compose.services}
@@ -63,22 +74,23 @@ def check_receiver_hosts(stack: Stack) -> list[Finding]:
                 continue  # an operator-configured external endpoint
             findings.append(
                 finding(
-                    "unknown-receiver-host",
+                    FindingCode.UNKNOWN_RECEIVER_HOST,
                     f"alertmanager receiver {receiver.name}",
                     f"webhook {hook.url} names host {url.hostname!r}, which is not a compose "
                     "service: its notifications reach nobody",
                     f"post to a compose service ({', '.join(sorted(names))}); an external "
                     "endpoint is allowed only over https with bearer_token_secret (its "
                     "token in a secret file)",
-                    receiver.spec_name(),
+                    receiver,
                 )
             )
     return findings
 
 
-def check_host_gateway(stack: Stack) -> list[Finding]:
+def check_host_gateway(context: CheckContext) -> list[Finding]:
     """A container that reaches host.docker.internal needs extra_hosts host-gateway:
     Docker on Linux does not define the name otherwise (the seed's mistake)."""
+    stack = context.stack
     compose = stack.compose
     if compose is None:
         return []
@@ -102,20 +114,21 @@ def check_host_gateway(stack: Stack) -> list[Finding]:
         if reasons:
             findings.append(
                 finding(
-                    "missing-host-gateway",
+                    FindingCode.MISSING_HOST_GATEWAY,
                     f"compose service {service.name}",
                     f"reaches {HOST_GATEWAY} ({'; '.join(reasons)}) without extra_hosts "
                     "host-gateway: the name does not resolve on Linux",
                     "set host_gateway=True on the compose service",
-                    service.spec_name(),
+                    service,
                 )
             )
     return findings
 
 
-def check_grafana_database(stack: Stack) -> list[Finding]:
+def check_grafana_database(context: CheckContext) -> list[Finding]:
     """Grafana's PostgreSQL datasource logs in to the compose database as the read-only
     role its init script creates, with that role's password variable."""
+    stack = context.stack
     if stack.grafana is None or stack.compose is None:
         return []
     db = stack.compose.database
@@ -127,11 +140,11 @@ def check_grafana_database(stack: Stack) -> list[Finding]:
         if db is None:
             findings.append(
                 finding(
-                    "grafana-db-mismatch",
+                    FindingCode.GRAFANA_DB_MISMATCH,
                     where,
                     "the compose deployment declares no audit database",
                     "give Compose a `database` (AuditDatabase)",
-                    ds.spec_name(),
+                    ds,
                 )
             )
             continue
@@ -146,18 +159,19 @@ def check_grafana_database(stack: Stack) -> list[Finding]:
                 continue
             findings.append(
                 finding(
-                    "grafana-db-mismatch",
+                    FindingCode.GRAFANA_DB_MISMATCH,
                     where,
                     f"{field} is {value!r} but the compose database's {db_field} is "
                     f"{expected!r}: Grafana could not log in (or not as the read-only role)",
                     f"set Datasource[{ds.uid}].{field}={expected!r}",
-                    ds.spec_name(),
+                    ds,
                 )
             )
     return findings
 
 
-def check_public_ports(stack: Stack) -> list[Finding]:
+def check_public_ports(context: CheckContext) -> list[Finding]:
+    stack = context.stack
     if stack.compose is None:
         return []
     findings = []
@@ -167,20 +181,21 @@ def check_public_ports(stack: Stack) -> list[Finding]:
                 continue
             findings.append(
                 finding(
-                    "public-port",
+                    FindingCode.PUBLIC_PORT,
                     f"compose service {service.name} port {port.host_port}",
                     f"published on every interface ({port.host_ip}:{port.host_port}): "
                     "anyone on the network reaches it",
                     "keep host_ip='127.0.0.1' and put a TLS reverse proxy in front",
-                    service.spec_name(),
+                    service,
                 )
             )
     return findings
 
 
-def check_inline_secrets(stack: Stack) -> list[Finding]:
+def check_inline_secrets(context: CheckContext) -> list[Finding]:
     """Secrets belong in the env file, referenced through ``secrets``; a literal in
     ``environment`` would be committed in generated/docker-compose.yml."""
+    stack = context.stack
     if stack.compose is None:
         return []
     findings = []
@@ -190,21 +205,22 @@ def check_inline_secrets(stack: Stack) -> list[Finding]:
                 continue
             findings.append(
                 finding(
-                    "inline-secret",
+                    FindingCode.INLINE_SECRET,
                     f"compose service {service.name} environment {name}",
                     "a credential written in the spec would be committed in the compose file",
                     f"use secrets={{{name!r}: 'ENV_FILE_VARIABLE'}} (the env file holds the "
                     "value; `stackgen secrets` writes it)",
-                    service.spec_name(),
+                    service,
                 )
             )
     return findings
 
 
-def check_memory_limits(stack: Stack) -> list[Finding]:
+def check_memory_limits(context: CheckContext) -> list[Finding]:
     """Every container has a memory limit, and the collector's lies above its
     memory_limiter's: below it the kernel kills the collector before the limiter
     refuses any data."""
+    stack = context.stack
     compose = stack.compose
     if compose is None:
         return []
@@ -214,12 +230,12 @@ def check_memory_limits(stack: Stack) -> list[Finding]:
         if service.memory_limit is None:
             findings.append(
                 finding(
-                    "no-memory-limit",
+                    FindingCode.NO_MEMORY_LIMIT,
                     where,
                     "no memory limit: a runaway process can take the memory of every other "
                     "service on the host",
                     'set memory_limit (e.g. memory_limit="512m")',
-                    service.spec_name(),
+                    service,
                 )
             )
             continue
@@ -230,26 +246,14 @@ def check_memory_limits(stack: Stack) -> list[Finding]:
         if memory_bytes(service.memory_limit) <= limiter_bytes:
             findings.append(
                 finding(
-                    "memory-limit-below-limiter",
+                    FindingCode.MEMORY_LIMIT_BELOW_LIMITER,
                     where,
                     f"memory_limit {service.memory_limit} is not above the collector's "
                     f"memory_limiter limit_mib {collector.memory_limiter.limit_mib}: the "
                     "container is killed before the limiter refuses data",
                     "raise memory_limit above limit_mib (with room for the Go runtime), or "
                     "lower limit_mib",
-                    service.spec_name(),
+                    service,
                 )
             )
     return findings
-
-
-def check_compose(stack: Stack) -> list[Finding]:
-    return [
-        *check_memory_limits(stack),
-        *check_scrape_hosts(stack),
-        *check_receiver_hosts(stack),
-        *check_host_gateway(stack),
-        *check_grafana_database(stack),
-        *check_public_ports(stack),
-        *check_inline_secrets(stack),
-    ]

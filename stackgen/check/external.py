@@ -8,10 +8,11 @@ from pathlib import Path
 
 import yaml
 
-from stackgen.check.codes import finding
+from stackgen.artifacts import read_rule_groups
+from stackgen.check.codes import FindingCode, finding
+from stackgen.check.context import build_index
 from stackgen.check.dashboards import check_dashboard, grafana_to_promql
 from stackgen.check.promql import Subject, check_expression, infer_labels
-from stackgen.check.static import build_index
 from stackgen.findings import Finding
 from stackgen.spec import Stack
 
@@ -19,7 +20,7 @@ __all__ = ["check_dashboard_file", "check_rule_file", "grafana_to_promql"]
 
 
 def _unreadable(path: Path, reason: str) -> list[Finding]:
-    return [finding("unreadable-file", str(path), reason, "fix or remove the file")]
+    return [finding(FindingCode.UNREADABLE_FILE, str(path), reason, "fix or remove the file")]
 
 
 def check_rule_file(stack: Stack, path: Path) -> list[Finding]:
@@ -30,27 +31,19 @@ def check_rule_file(stack: Stack, path: Path) -> list[Finding]:
         return _unreadable(path, f"cannot read a rule file: {error}")
     if not isinstance(document, dict) or not isinstance(document.get("groups"), list):
         return _unreadable(path, "not a Prometheus rule file (no top-level `groups` list)")
-    rules = [
-        (group.get("name", "?"), rule)
-        for group in document["groups"]
-        if isinstance(group, dict)
-        for rule in group.get("rules") or []
-        if isinstance(rule, dict) and isinstance(rule.get("expr"), str | int | float)
-    ]
+    rules = read_rule_groups(document, str(path))
     index = build_index(stack)
-    for _, rule in rules:
-        if "record" in rule:
-            labels = infer_labels(str(rule["expr"]), index)
-            extra = rule.get("labels")
-            if labels is not None and isinstance(extra, dict):
-                labels = labels | {str(key) for key in extra}
-            index.add_rule(str(rule["record"]), labels)
+    for rule in rules:
+        if rule.kind == "record":
+            labels = infer_labels(rule.expr, index)
+            if labels is not None:
+                labels = labels | set(rule.labels)
+            index.add_rule(rule.name, labels)
     findings: list[Finding] = []
-    for group, rule in rules:
-        name = rule.get("alert") or rule.get("record") or "?"
-        kind = "alert" if "alert" in rule else "recording rule"
-        subject = Subject(f"{path}: group {group}, {kind} {name}", f"{path}")
-        findings += check_expression(str(rule["expr"]), index, subject)
+    for rule in rules:
+        kind = "alert" if rule.kind == "alert" else "recording rule"
+        subject = Subject(f"{path}: group {rule.group}, {kind} {rule.name}", str(path))
+        findings += check_expression(rule.expr, index, subject)
     return sorted(set(findings))
 
 

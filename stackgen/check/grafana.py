@@ -5,136 +5,124 @@ generated dashboard."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-import yaml
-
-from stackgen.check.codes import finding
+from stackgen.artifacts import DashboardArtifact, PanelArtifact, TargetArtifact
+from stackgen.check.codes import FindingCode, finding
+from stackgen.check.context import CheckContext
 from stackgen.check.grafana_sql import MacroError, expand_sql
+from stackgen.check.origins import Origin, panel_origin, target_origin, variable_origin
 from stackgen.check.sql import check_sql
-from stackgen.conventions import GRAFANA_DASHBOARDS_DIR, RULES_DIR
 from stackgen.findings import Finding
 from stackgen.spec import DatasourceType, Stack
 from stackgen.spec.sql_schema import parse_schema
 
 __all__ = [
+    "SQLSource",
     "check_alert_dashboard_links",
     "check_datasources",
     "check_sql_queries",
     "check_trace_links",
-    "dashboard_documents",
     "sql_queries",
 ]
 
 
-def dashboard_documents(files: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    """The rendered dashboards, by path."""
-    return {
-        path: json.loads(text)
-        for path, text in files.items()
-        if path.startswith(f"{GRAFANA_DASHBOARDS_DIR}/") and path.endswith(".json")
-    }
+@dataclass(frozen=True)
+class SQLSource:
+    """A SQL target of a panel, or a SQL query variable, of one dashboard."""
+
+    dashboard: DashboardArtifact
+    sql: str
+    panel: PanelArtifact | None = None
+    target: TargetArtifact | None = None
+    variable: str = ""
+
+    @property
+    def label(self) -> str:
+        """``panel 'T', target A`` or ``variable $name``: its place in the dashboard."""
+        if self.panel is not None and self.target is not None:
+            return f"panel {self.panel.label!r}, target {self.target.ref_id}"
+        return f"variable ${self.variable}"
+
+    def origin(self, stack: Stack) -> Origin:
+        if self.panel is not None and self.target is not None:
+            return target_origin(stack, self.dashboard, self.panel, self.target)
+        origin = variable_origin(stack, self.dashboard, self.variable)
+        return Origin(origin.where, origin.spec, origin.location, self.sql)
 
 
-def _panels(panels: list[Any]) -> Iterator[dict[str, Any]]:
-    for panel in panels:
-        if isinstance(panel, dict):
-            yield panel
-            yield from _panels(panel.get("panels") or [])
-
-
-def _title(panel: dict[str, Any]) -> str:
-    return str(panel.get("title") or f"panel {panel.get('id', '?')}")
-
-
-def sql_queries(document: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """(where, raw SQL) of every SQL target and SQL query variable of a dashboard."""
-    for panel in _panels(document.get("panels") or []):
-        for target in panel.get("targets") or []:
-            if isinstance(target, dict) and isinstance(target.get("rawSql"), str):
-                yield (
-                    f"panel {_title(panel)!r}, target {target.get('refId', '?')}",
-                    target["rawSql"],
-                )
-    for variable in document.get("templating", {}).get("list", []):
+def sql_queries(dashboard: DashboardArtifact) -> Iterator[SQLSource]:
+    """Every SQL target and SQL query variable of a dashboard."""
+    for panel in dashboard.panels:
+        for target in panel.targets:
+            if target.raw_sql is not None:
+                yield SQLSource(dashboard, target.raw_sql, panel, target)
+    for variable in dashboard.variables:
         source = variable.get("datasource")
         query = variable.get("query")
         if isinstance(source, dict) and source.get("type") == DatasourceType.POSTGRES:
             if isinstance(query, str):
-                yield f"variable ${variable.get('name')}", query
+                yield SQLSource(dashboard, query, variable=str(variable.get("name")))
 
 
-def _spec_name(stack: Stack, document: dict[str, Any]) -> str:
-    uid = document.get("uid")
-    spec = next((d for d in stack.dashboards if d.uid == uid), None)
-    return spec.spec_name() if spec else str(uid)
-
-
-def check_datasources(stack: Stack, files: Mapping[str, str]) -> list[Finding]:
+def check_datasources(context: CheckContext) -> list[Finding]:
     """Panels, targets and variables name provisioned datasources by UID, and each query
     goes to a datasource of its language (PromQL to Prometheus, SQL to PostgreSQL)."""
+    stack = context.stack
     provisioned = {d.uid: d.type for d in stack.grafana.datasources} if stack.grafana else {}
     hint = f"provisioned datasources: {sorted(provisioned)}"
     findings: list[Finding] = []
 
-    def check(source: Any, where: str, spec: str, language: DatasourceType | None) -> None:
+    def check(source: object, origin: Origin, language: DatasourceType | None) -> None:
         if not isinstance(source, dict) or "uid" not in source:
             return  # Grafana's default datasource
         uid = source["uid"]
         if uid not in provisioned:
-            findings.append(
-                finding("unknown-datasource", where, f"datasource {uid!r} is not provisioned",
-                        hint, spec)
-            )  # fmt: skip
+            message, fix = f"datasource {uid!r} is not provisioned", hint
         elif language is not None and provisioned[uid] is not language:
-            findings.append(
-                finding(
-                    "unknown-datasource",
-                    where,
-                    f"a {language} query sent to {uid!r}, a {provisioned[uid]} datasource",
-                    f"use a {language} datasource ({hint})",
-                    spec,
-                )
-            )
+            message = f"a {language} query sent to {uid!r}, a {provisioned[uid]} datasource"
+            fix = f"use a {language} datasource ({hint})"
         elif source.get("type") not in (None, provisioned[uid]):
-            findings.append(
-                finding(
-                    "unknown-datasource",
-                    where,
-                    f"datasource {uid!r} is written with type {source.get('type')!r}, "
-                    f"but it is a {provisioned[uid]} datasource",
-                    "reference it with its provisioned type",
-                    spec,
-                )
+            message = (
+                f"datasource {uid!r} is written with type {source.get('type')!r}, "
+                f"but it is a {provisioned[uid]} datasource"
             )
+            fix = "reference it with its provisioned type"
+        else:
+            return
+        findings.append(
+            finding(
+                FindingCode.UNKNOWN_DATASOURCE,
+                origin.where,
+                message,
+                fix,
+                spec=origin.spec_name,
+                location=origin.location,
+            )
+        )
 
-    for path, document in dashboard_documents(files).items():
-        spec = _spec_name(stack, document)
-        for panel in _panels(document.get("panels") or []):
-            where = f"{path}: panel {_title(panel)!r}"
-            check(panel.get("datasource"), where, spec, None)
-            for target in panel.get("targets") or []:
-                if not isinstance(target, dict):
-                    continue
+    for dashboard in context.artifacts.dashboards:
+        for panel in dashboard.panels:
+            check(panel.datasource, panel_origin(stack, dashboard, panel), None)
+            for target in panel.targets:
                 language = (
                     DatasourceType.POSTGRES
-                    if "rawSql" in target
+                    if target.raw_sql is not None
                     else DatasourceType.PROMETHEUS
-                    if "expr" in target
+                    if target.expr is not None
                     else None
                 )
-                source = target.get("datasource", panel.get("datasource"))
-                check(source, f"{where}, target {target.get('refId', '?')}", spec, language)
-        for variable in document.get("templating", {}).get("list", []):
-            where = f"{path}: variable ${variable.get('name')}"
-            check(variable.get("datasource"), where, spec, None)
+                check(target.datasource, target_origin(stack, dashboard, panel, target), language)
+        for variable in dashboard.variables:
+            origin = variable_origin(stack, dashboard, str(variable.get("name")))
+            check(variable.get("datasource"), origin, None)
     return findings
 
 
-def check_trace_links(stack: Stack) -> list[Finding]:
+def check_trace_links(context: CheckContext) -> list[Finding]:
     """A trace link opens its trace with a provisioned Jaeger datasource."""
+    stack = context.stack
     findings = []
     for dashboard in stack.dashboards:
         for panel in dashboard.panels:
@@ -147,18 +135,23 @@ def check_trace_links(stack: Stack) -> list[Finding]:
             what = "is not provisioned" if source is None else f"is a {source.type} datasource"
             findings.append(
                 finding(
-                    "unknown-datasource",
+                    FindingCode.UNKNOWN_DATASOURCE,
                     f"dashboard {dashboard.uid}: panel {panel.title!r}, trace link",
                     f"the trace link's datasource {link.datasource!r} {what}, not Jaeger",
                     "point TraceLink.datasource at the Jaeger datasource's UID",
-                    dashboard.spec_name(),
+                    panel,
+                    spec=dashboard.spec_name(),
+                    location=link.spec_location()
+                    or panel.spec_location()
+                    or dashboard.spec_location(),
                 )
             )
     return findings
 
 
-def check_sql_queries(stack: Stack, files: Mapping[str, str]) -> list[Finding]:
+def check_sql_queries(context: CheckContext) -> list[Finding]:
     """Every SQL query, macros and variables expanded, against the audit schema."""
+    stack = context.stack
     schema = parse_schema(stack.audit_schema) if stack.audit_schema else {}
     if stack.compose is not None and stack.compose.database is not None:
         # Grafana reads as the read-only role: only the tables and columns granted to it
@@ -166,47 +159,55 @@ def check_sql_queries(stack: Stack, files: Mapping[str, str]) -> list[Finding]:
         # theirs to read).
         schema = stack.compose.database.reader_schema(schema)
     findings: list[Finding] = []
-    for path, document in dashboard_documents(files).items():
-        spec = _spec_name(stack, document)
-        variables = document.get("templating", {}).get("list", [])
-        for where, sql in sql_queries(document):
+    for dashboard in context.artifacts.dashboards:
+        for query in sql_queries(dashboard):
+            origin = query.origin(stack)
             try:
-                expanded = expand_sql(sql, variables)
+                expanded = expand_sql(query.sql, dashboard.variables)
             except MacroError as error:
                 findings.append(
-                    finding("sql-syntax", f"{path}: {where}", str(error),
-                            "see Grafana's PostgreSQL macros", spec)
-                )  # fmt: skip
+                    finding(
+                        FindingCode.SQL_SYNTAX,
+                        origin.where,
+                        str(error),
+                        "see Grafana's PostgreSQL macros",
+                        spec=origin.spec_name,
+                        location=origin.location,
+                        expr=origin.written,
+                    )
+                )
                 continue
-            findings += check_sql(expanded, schema, f"{path}: {where}", spec)
+            findings += check_sql(
+                expanded,
+                schema,
+                origin.where,
+                origin.spec_name,
+                location=origin.location,
+                written=origin.written,
+            )
     return findings
 
 
-def check_alert_dashboard_links(stack: Stack, files: Mapping[str, str]) -> list[Finding]:
+def check_alert_dashboard_links(context: CheckContext) -> list[Finding]:
     """The `dashboard` annotation of every generated alert (``<grafana_url>/d/<uid>``)
     names a dashboard stackgen generates."""
-    uids = {d.get("uid") for d in dashboard_documents(files).values()}
-    alerts = {a.name: a for a in stack.alerts}
+    uids = {d.uid for d in context.artifacts.dashboards}
+    alerts = {a.name: a for a in context.stack.alerts}
     findings = []
-    for path, text in sorted(files.items()):
-        if not (path.startswith(f"{RULES_DIR}/") and path.endswith(".yml")):
+    for rule in context.artifacts.rules:
+        link = rule.annotations.get("dashboard")
+        if link is None or rule.kind != "alert":
             continue
-        for group in (yaml.safe_load(text) or {}).get("groups", []):
-            for rule in group.get("rules", []):
-                link = (rule.get("annotations") or {}).get("dashboard")
-                if not isinstance(link, str) or "alert" not in rule:
-                    continue
-                uid = link.rstrip("/").rsplit("/d/", 1)[-1].split("/")[0]
-                if uid in uids:
-                    continue
-                spec = alerts.get(rule["alert"])
-                findings.append(
-                    finding(
-                        "unknown-dashboard",
-                        f"{path}: group {group.get('name')}, alert {rule['alert']}",
-                        f"its dashboard link {link} names no generated dashboard ({uid!r})",
-                        f"generated dashboard UIDs: {sorted(u for u in uids if u)}",
-                        spec.spec_name() if spec else "",
-                    )
-                )
+        uid = link.rstrip("/").rsplit("/d/", 1)[-1].split("/")[0]
+        if uid in uids:
+            continue
+        findings.append(
+            finding(
+                FindingCode.UNKNOWN_DASHBOARD,
+                f"alert {rule.name} (group {rule.group})",
+                f"its dashboard link {link} names no generated dashboard ({uid!r})",
+                f"generated dashboard UIDs: {sorted(u for u in uids if u)}",
+                alerts.get(rule.name),
+            )
+        )
     return findings

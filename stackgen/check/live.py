@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from prometheus_client.metrics_core import Metric as Family
 from prometheus_client.parser import text_string_to_metric_families
 
-from stackgen.check.codes import finding
+from stackgen.check.codes import FindingCode, finding
 from stackgen.conventions import BUCKET_LABEL, SCRAPE_LABELS
 from stackgen.findings import Finding
 from stackgen.spec import Metric, MetricSource, Stack
@@ -46,22 +46,22 @@ def _family_labels(family: Family) -> set[str]:
 def _check_family(family: Family, metric: Metric, where: str) -> Iterable[Finding]:
     if family.type != metric.type:
         yield finding(
-            "live-type-mismatch",
+            FindingCode.LIVE_TYPE_MISMATCH,
             where,
             f"emitted as a {family.type}, declared a {metric.type}",
             "create the metric from the catalog (stackgen.runtime)",
-            metric.spec_name(),
+            metric,
         )
         return
     declared = set(metric.label_names())
     emitted = _family_labels(family)
     if family.samples and emitted != declared:
         yield finding(
-            "live-label-mismatch",
+            FindingCode.LIVE_LABEL_MISMATCH,
             where,
             f"emitted labels {sorted(emitted)}, declared {sorted(declared)}",
             "emit exactly the declared labels",
-            metric.spec_name(),
+            metric,
         )
     for label in metric.labels:
         if label.values is None:
@@ -69,11 +69,11 @@ def _check_family(family: Family, metric: Metric, where: str) -> Iterable[Findin
         seen = {s.labels[label.name] for s in family.samples if label.name in s.labels}
         for value in sorted(seen - set(label.values)):
             yield finding(
-                "live-label-value",
+                FindingCode.LIVE_LABEL_VALUE,
                 where,
                 f'{label.name}="{value}" is not one of {list(label.values)}',
                 "emit only declared values, or declare the value",
-                metric.spec_name(),
+                metric,
             )
 
 
@@ -89,7 +89,7 @@ def check_exposition(stack: Stack, text: str, *, service: str = "agent-api") -> 
         if metric is None:
             findings.append(
                 finding(
-                    "live-uncatalogued-metric",
+                    FindingCode.LIVE_UNCATALOGUED_METRIC,
                     where,
                     f"{name} ({family.type}) is emitted but not in the catalog",
                     "declare it in the metric catalog or stop emitting it",
@@ -102,11 +102,11 @@ def check_exposition(stack: Stack, text: str, *, service: str = "agent-api") -> 
         metric = expected[name]
         findings.append(
             finding(
-                "live-missing-metric",
+                FindingCode.LIVE_MISSING_METRIC,
                 f"live {service}: {name}",
                 f"{name} is in the catalog but the service does not emit it",
                 "emit it (stackgen.runtime creates it), or drive traffic that records it",
-                metric.spec_name(),
+                metric,
             )
         )
     return sorted(findings)
@@ -118,7 +118,7 @@ def check_live(stack: Stack, url: str, *, service: str = "agent-api") -> list[Fi
     except (urllib.error.URLError, OSError, ValueError) as error:
         return [
             finding(
-                "live-unreachable",
+                FindingCode.LIVE_UNREACHABLE,
                 url,
                 f"cannot scrape {url}: {error}",
                 "start the service, or pass its /metrics URL",

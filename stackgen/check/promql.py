@@ -10,14 +10,14 @@ checks below it rather than guessing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
 import promql_parser as pp
 
 from stackgen.check.catalog import CatalogIndex, SeriesRef
-from stackgen.check.codes import finding
+from stackgen.check.codes import FindingCode, finding
 from stackgen.conventions import (
     BUCKET_LABEL,
     COUNTER_RANGE_FUNCTIONS,
@@ -26,6 +26,7 @@ from stackgen.conventions import (
 )
 from stackgen.findings import Finding
 from stackgen.spec import MetricType
+from stackgen.spec.base import SpecModel
 
 __all__ = ["GRAFANA_VARIABLE", "Subject", "check_expression", "infer_labels"]
 
@@ -42,10 +43,18 @@ _SIMPLE_ALTERNATION = re.compile(r"^[A-Za-z0-9_.:-]+(\|[A-Za-z0-9_.:-]+)*$")
 
 @dataclass(frozen=True)
 class Subject:
-    """What is being checked: shown as ``where``; ``spec`` is the spec object behind it."""
+    """What is being checked: shown as ``where``; ``spec`` names the spec object behind
+    it and ``location`` is its file:line; ``expr`` is the expression as written there
+    (when the checked text differs: Grafana's variables substituted)."""
 
     where: str
     spec: str = ""
+    location: str = ""
+    expr: str = ""
+
+    @classmethod
+    def of(cls, where: str, origin: SpecModel, expr: str = "") -> Subject:
+        return cls(where, origin.spec_name(), origin.spec_location(), expr)
 
 
 @dataclass
@@ -54,9 +63,20 @@ class _Walk:
     subject: Subject
     findings: list[Finding] = field(default_factory=list)
 
-    def report(self, code: str, message: str, hint: str = "", spec: str = "") -> None:
+    def report(self, code: FindingCode, message: str, hint: str = "", spec: str = "") -> None:
+        # The line is the subject's (the alert, rule or panel to edit) even when the
+        # finding names a metric as its spec object.
+        subject = self.subject
         self.findings.append(
-            finding(code, self.subject.where, message, hint, spec or self.subject.spec)
+            finding(
+                code,
+                subject.where,
+                message,
+                hint,
+                spec=spec or subject.spec,
+                location=subject.location,
+                expr=subject.expr,
+            )
         )
 
     # -- selectors -------------------------------------------------------------------
@@ -75,7 +95,7 @@ class _Walk:
         if range_function is None and in_value_use and ref.cumulative:
             assert ref.metric is not None
             self.report(
-                "raw-counter",
+                FindingCode.RAW_COUNTER,
                 f"{name} is a {ref.metric.type} series used raw in arithmetic or a "
                 "comparison: its value only grows and resets on restart",
                 f"wrap it: rate({name}[5m]) or increase({name}[1h])",
@@ -89,14 +109,14 @@ class _Walk:
         metric = self.index.misnamed(name)
         if metric is None:
             self.report(
-                "unknown-metric",
+                FindingCode.UNKNOWN_METRIC,
                 f"{name} is not in the metric catalog nor a recording rule",
                 "add it to the catalog (and emit it) or fix the name",
             )
             return
         expected = " or ".join(metric.series_names())
         self.report(
-            "metric-suffix",
+            FindingCode.METRIC_SUFFIX,
             f"{name} does not exist: {metric.name} is a {metric.type}, exposed as {expected}",
             f"query {expected}",
             metric.spec_name(),
@@ -120,7 +140,7 @@ class _Walk:
         declared = ref.metric.label(label)
         if declared is not None and declared.values is not None and value not in declared.values:
             self.report(
-                "unknown-label-value",
+                FindingCode.UNKNOWN_LABEL_VALUE,
                 f'{ref.name}{{{label}="{value}"}} never matches: {label} is one of '
                 f"{list(declared.values)}",
                 f"use one of {list(declared.values)}",
@@ -137,7 +157,7 @@ class _Walk:
         for job in names:
             if job not in self.index.jobs:
                 self.report(
-                    "unknown-job",
+                    FindingCode.UNKNOWN_JOB,
                     f'job "{job}" is not a scrape job of the stack',
                     f"scrape jobs: {sorted(self.index.jobs)}",
                 )
@@ -145,14 +165,14 @@ class _Walk:
     def _missing_label(self, label: str, series: str, spec: str, role: str) -> None:
         if label in self.index.unbounded:
             self.report(
-                "unbounded-label",
+                FindingCode.UNBOUNDED_LABEL,
                 f"{label} ({role}) is an unbounded identity label: no metric may carry it",
                 "per-user and per-session data lives in the PostgreSQL audit log",
                 spec,
             )
             return
         self.report(
-            "undeclared-label",
+            FindingCode.UNDECLARED_LABEL,
             f"{series} has no label {label!r} ({role})",
             "declare the label on the metric or drop it from the query",
             spec,
@@ -162,19 +182,25 @@ class _Walk:
         assert ref.metric is not None
         if function in COUNTER_RANGE_FUNCTIONS and ref.metric.type is MetricType.GAUGE:
             self.report(
-                "rate-on-gauge",
+                FindingCode.RATE_ON_GAUGE,
                 f"{function}() over {ref.name}, a gauge: it is only meaningful for counters",
                 f"use avg_over_time/max_over_time or deriv() on {ref.name}",
                 ref.spec(),
             )
         elif function in GAUGE_RANGE_FUNCTIONS and ref.cumulative:
             self.report(
-                "delta-on-counter",
+                FindingCode.DELTA_ON_COUNTER,
                 f"{function}() over {ref.name}, a {ref.metric.type} series: counter resets "
                 "make it wrong",
                 f"use rate() or increase() on {ref.name}",
                 ref.spec(),
             )
+
+    def _reads(self, node: Any) -> str:
+        """A sub-expression named by the series it reads (the printed tree would show
+        Grafana's variables substituted, not the expression as written)."""
+        refs, _ = _underlying(node, self.index)
+        return _names(refs) if refs else "the expression"
 
     # -- tree walk -------------------------------------------------------------------
 
@@ -205,7 +231,7 @@ class _Walk:
             if window < MIN_SCRAPES_PER_RANGE * interval:
                 minimum = pp.display_duration(timedelta(seconds=MIN_SCRAPES_PER_RANGE * interval))
                 self.report(
-                    "short-range",
+                    FindingCode.SHORT_RANGE,
                     f"[{pp.display_duration(node.range)}] over {ref.name} spans fewer than "
                     f"{MIN_SCRAPES_PER_RANGE} samples ({interval:g}s apart): it returns "
                     "nothing or jumps after one missed scrape",
@@ -284,14 +310,15 @@ class _Walk:
         self.visit(node.args[0])
         labels = self.visit(argument)
         refs, aggregated = _underlying(argument, self.index)
-        where = f"histogram_quantile({_short(argument)})"
+        # Named by the series it reads: the expression itself is shown as written.
+        where = f"histogram_quantile over {_names(refs)}" if refs else "histogram_quantile"
         if not refs:
             return None if labels is None else labels - {BUCKET_LABEL}
         for ref in refs:
             is_histogram_rule = ref.is_rule and (ref.labels is None or BUCKET_LABEL in ref.labels)
             if not (ref.is_bucket or is_histogram_rule):
                 self.report(
-                    "quantile-not-bucket",
+                    FindingCode.QUANTILE_NOT_BUCKET,
                     f"{where} reads {ref.name}, not the _bucket series of a histogram",
                     "histogram_quantile(0.95, sum by (le) (rate(NAME_bucket[5m])))",
                     ref.spec(),
@@ -299,13 +326,13 @@ class _Walk:
                 return None
         if labels is not None and BUCKET_LABEL not in labels:
             self.report(
-                "quantile-le-dropped",
+                FindingCode.QUANTILE_LE_DROPPED,
                 f"{where}: the aggregation drops the le label, so no buckets are left",
                 "keep le: sum by (le, ...) (rate(NAME_bucket[5m]))",
             )
         elif not aggregated and all(ref.is_bucket for ref in refs):
             self.report(
-                "quantile-unaggregated",
+                FindingCode.QUANTILE_UNAGGREGATED,
                 f"{where} computes one quantile per series (per instance and label set)",
                 "aggregate first: sum by (le) (rate(NAME_bucket[5m]))",
             )
@@ -322,7 +349,7 @@ class _Walk:
         if inner is not None:
             for label in grouping:
                 if label not in inner:
-                    self._missing_label(label, _short(node.expr), "", f"{op} grouping")
+                    self._missing_label(label, self._reads(node.expr), "", f"{op} grouping")
         if op in ("topk", "bottomk", "limitk", "limit_ratio"):
             return inner
         if modifier is None:
@@ -440,18 +467,18 @@ def _underlying(node: Any, index: CatalogIndex) -> tuple[list[SeriesRef], bool]:
     return refs, aggregated
 
 
-def _short(node: Any, limit: int = 60) -> str:
-    text = str(node)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _names(refs: list[SeriesRef]) -> str:
+    return ", ".join(sorted({ref.name for ref in refs}))
 
 
 def check_expression(expr: str, index: CatalogIndex, subject: Subject) -> list[Finding]:
-    """Every problem of one PromQL expression against the catalog."""
-    walk = _Walk(index, subject)
+    """Every problem of one PromQL expression against the catalog; findings show the
+    subject's expression as written, else ``expr`` itself."""
+    walk = _Walk(index, subject if subject.expr else replace(subject, expr=expr))
     try:
         tree = pp.parse(expr)
     except ValueError as error:
-        walk.report("promql-syntax", f"does not parse: {error}", "fix the PromQL syntax")
+        walk.report(FindingCode.PROMQL_SYNTAX, f"does not parse: {error}", "fix the PromQL syntax")
         return walk.findings
     walk.visit(tree)
     return walk.findings

@@ -12,7 +12,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
-from stackgen.check.codes import finding
+from stackgen.check.codes import FindingCode, finding
 from stackgen.findings import Finding
 from stackgen.spec.sql_schema import SQL_DIALECT
 
@@ -61,16 +61,26 @@ def _scope_names(scope: Scope, schema: Schema) -> tuple[set[str], bool]:
     return names, unknown
 
 
-def check_sql(sql: str, schema: Schema, where: str, spec: str = "") -> list[Finding]:
-    """Findings for one (macro-expanded) SQL query."""
+def check_sql(
+    sql: str, schema: Schema, where: str, spec: str = "", *, location: str = "", written: str = ""
+) -> list[Finding]:
+    """Findings for one (macro-expanded) SQL query; ``written`` is the query as the spec
+    writes it (before Grafana's macros), ``location`` the spec's file:line."""
+
+    def report(code: FindingCode, message: str, hint: str) -> Finding:
+        return finding(code, where, message, hint, spec=spec, location=location, expr=written)
+
     try:
         tree = sqlglot.parse_one(sql, read=SQL_DIALECT)
     except SqlglotError as error:
         message = str(error).splitlines()[0]
         return [
-            finding("sql-syntax", where, f"the SQL does not parse: {message}",
-                    "fix the query; Grafana macros are $__timeFilter(col) and friends", spec)
-        ]  # fmt: skip
+            report(
+                FindingCode.SQL_SYNTAX,
+                f"the SQL does not parse: {message}",
+                "fix the query; Grafana macros are $__timeFilter(col) and friends",
+            )
+        ]
     findings: list[Finding] = []
     ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
     tables = sorted(schema)
@@ -79,12 +89,10 @@ def check_sql(sql: str, schema: Schema, where: str, spec: str = "") -> list[Find
             continue
         if table.name not in schema:
             findings.append(
-                finding(
-                    "sql-unknown-table",
-                    where,
+                report(
+                    FindingCode.SQL_UNKNOWN_TABLE,
                     f"table {table.name!r} is not in the audit schema",
                     f"tables: {tables}" if tables else "the stack declares no audit_schema",
-                    spec,
                 )
             )
     for scope in traverse_scope(tree):
@@ -93,9 +101,7 @@ def check_sql(sql: str, schema: Schema, where: str, spec: str = "") -> list[Find
             problem = _column_problem(column, scope, schema, names, unknown)
             if problem:
                 findings.append(
-                    finding(
-                        "sql-unknown-column", where, problem, _hint(column, scope, schema), spec
-                    )
+                    report(FindingCode.SQL_UNKNOWN_COLUMN, problem, _hint(column, scope, schema))
                 )
     return sorted(set(findings))
 

@@ -22,8 +22,6 @@ from stackgen.render import (
     rules,
     runbooks,
     slo_dashboard,
-    slo_rules,
-    slo_tests,
 )
 from stackgen.spec import Stack
 
@@ -36,8 +34,6 @@ RENDERERS: tuple[tuple[str, Renderer], ...] = (
     ("prometheus-config", prometheus_config.render),
     ("prometheus-rules", rules.render),
     ("prometheus-rule-tests", rule_tests.render),
-    ("slo-rules", slo_rules.render),
-    ("slo-rule-tests", slo_tests.render),
     ("slo-dashboard", slo_dashboard.render),
     ("otel-collector", otel_collector.render),
     ("jaeger", jaeger.render),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
-from stackgen.conventions import PROMETHEUS_CONFIG_PATH, RULES_DIR
+from stackgen.conventions import PROMETHEUS_CONFIG_PATH
 from stackgen.output import dump_yaml
+from stackgen.rules_model import build_rules
 from stackgen.spec import Service, Stack
 
 __all__ = ["render"]
@@ -20,6 +22,14 @@ def _scrape_job(stack: Stack, service: Service) -> dict[str, Any]:
     job["scheme"] = service.scrape.scheme
     job["static_configs"] = [{"targets": [service.address]}]
     return job
+
+
+def _rule_files(stack: Stack) -> list[str]:
+    """A glob per directory of the stack's rule files, relative to prometheus.yml so the
+    same tree works in compose and for promtool."""
+    here = posixpath.dirname(PROMETHEUS_CONFIG_PATH)
+    directories = {posixpath.dirname(path) for path in build_rules(stack).rule_file_paths}
+    return [f"{posixpath.relpath(d, here)}/*.yml" for d in sorted(directories)]
 
 
 def render(stack: Stack) -> dict[str, str]:
@@ -37,9 +47,7 @@ def render(stack: Stack) -> dict[str, str]:
         config["alerting"] = {
             "alertmanagers": [{"static_configs": [{"targets": [alertmanager.address]}]}]
         }
-    # Relative to this file, so the same tree works in compose and for promtool.
-    rules_dir = RULES_DIR.removeprefix("prometheus/")
-    config["rule_files"] = [f"{rules_dir}/*.yml"]
+    config["rule_files"] = _rule_files(stack)
     config["scrape_configs"] = [_scrape_job(stack, s) for s in stack.scraped_services()]
     comment = f"Prometheus configuration of the {stack.name} stack."
     return {PROMETHEUS_CONFIG_PATH: dump_yaml(config, comment=comment)}

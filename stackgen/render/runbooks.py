@@ -14,7 +14,7 @@ import jinja2
 
 from stackgen.conventions import RUNBOOKS_FILE
 from stackgen.output import generated_notice
-from stackgen.render.slo_rules import slo_dashboard_uid
+from stackgen.rules_model import AlertingRule, build_rules
 from stackgen.spec import Runbook, Stack
 from stackgen.templating import placeholders_named
 
@@ -63,42 +63,25 @@ class _Section:
         return list(dict.fromkeys(a.dashboard for a in self.alerts if a.dashboard))
 
 
+def _link(rule: AlertingRule) -> RunbookLink:
+    return RunbookLink(
+        anchor=rule.runbook,
+        name=rule.alert,
+        severity=rule.labels["severity"],
+        expr=rule.expr,
+        for_=rule.for_,
+        # A code span: a bare <job> would be read as an HTML tag and vanish.
+        summary=placeholders_named(rule.annotations["summary"], "`<{}>`").rstrip("."),
+        labels=", ".join(f"{key}={rule.labels[key]}" for key in rule.distinguishing_labels),
+        dashboard=rule.annotations.get("dashboard"),
+        spec=rule.spec,
+    )
+
+
 def runbook_links(stack: Stack) -> list[RunbookLink]:
-    """Every alert the stack generates, with the runbook anchor it links, in spec order."""
-    links = [
-        RunbookLink(
-            anchor=alert.runbook,
-            name=alert.name,
-            severity=str(alert.severity),
-            expr=alert.expr,
-            for_=alert.for_,
-            # A code span: a bare <job> would be read as an HTML tag and vanish.
-            summary=placeholders_named(alert.summary, "`<{}>`").rstrip("."),
-            dashboard=f"{stack.grafana_url}/d/{alert.dashboard}" if alert.dashboard else None,
-            spec=alert.spec_name(),
-        )
-        for alert in stack.alerts
-    ]
-    slo_dashboard = f"{stack.grafana_url}/d/{slo_dashboard_uid(stack)}"
-    for slo in stack.slos:
-        for tier in slo.burn_tiers():
-            links.append(
-                RunbookLink(
-                    anchor=slo.runbook_anchor,
-                    name=tier.alert_name,
-                    severity=tier.severity,
-                    expr=slo.alert_expr(tier),
-                    for_=None,
-                    summary=(
-                        f"SLO {slo.name}: error budget burning {tier.factor:g}x too fast "
-                        f"over {tier.window}"
-                    ),
-                    labels=f"slo={slo.name}, tier={tier.tier}",
-                    dashboard=slo_dashboard,
-                    spec=slo.spec_name(),
-                )
-            )
-    return links
+    """Every alerting rule the stack generates, with the runbook anchor it links, in spec
+    order (the stack's alerts, then each SLO's burn tiers)."""
+    return [_link(rule) for rule in build_rules(stack).alerts]
 
 
 def _sections(stack: Stack) -> list[_Section]:

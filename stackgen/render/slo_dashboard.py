@@ -34,7 +34,7 @@ from stackgen.render.grafana_json import (
     datasource_ref,
     prometheus_datasource,
 )
-from stackgen.render.slo_rules import slo_dashboard_uid
+from stackgen.rules_model import slo_dashboard_uid
 from stackgen.spec import SLO, Stack
 
 __all__ = ["dashboard", "render"]

@@ -27,6 +27,7 @@ __all__ = [
     "collecting_issues",
     "distinct_ports",
     "duration_seconds",
+    "duration_text",
     "is_valid",
     "recording_members",
 ]
@@ -278,6 +279,12 @@ def _check_duration(value: str) -> str:
 def duration_seconds(value: str) -> float:
     parsed: timedelta = promql_parser.parse_duration(value)
     return parsed.total_seconds()
+
+
+def duration_text(seconds: float) -> str:
+    """Seconds as a Prometheus duration, the way Prometheus prints one (90 -> "1m30s")."""
+    text: str = promql_parser.display_duration(timedelta(seconds=seconds))
+    return text
 
 
 # A Prometheus duration kept as written ("5m"), validated on construction.

@@ -8,21 +8,22 @@ covered as soon as it is rendered.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import promql_parser as pp
-import yaml
 
+from stackgen.artifacts import (
+    DashboardArtifact,
+    RuleArtifact,
+    rate_window,
+    read_artifacts,
+    substitute_grafana_variables,
+)
 from stackgen.check.catalog import CatalogIndex
-
-# One definition of which dashboard targets are Prometheus queries, and of Grafana's
-# variables: the static dashboard check's.
-from stackgen.check.dashboards import _INTERVAL_VARIABLE, _VARIABLE, _is_prometheus, _panels
-from stackgen.conventions import GRAFANA_DASHBOARDS_DIR, MIN_SCRAPES_PER_RANGE, RULES_DIR
-from stackgen.spec import Metric, Stack, duration_seconds
+from stackgen.conventions import GRAFANA_DASHBOARDS_DIR, RULES_DIR
+from stackgen.spec import Metric, Stack
 from stackgen.verify.prometheus_api import PrometheusAPI
 
 __all__ = [
@@ -61,57 +62,41 @@ class Evaluation:
         return self.status in ("error", "no data")
 
 
-def _live_promql(expr: str, stack: Stack) -> str:
-    """Grafana's variables as a viewer's default would set them: interval variables
-    become 4 scrape intervals of the slowest job, others the "All" regex."""
-    slowest = max(
-        (duration_seconds(stack.scrape_interval_of(s)) for s in stack.scraped_services()),
-        default=duration_seconds(stack.prometheus.scrape_interval),
-    )
-    expr = _INTERVAL_VARIABLE.sub(f"{int(MIN_SCRAPES_PER_RANGE * slowest)}s", expr)
-    return _VARIABLE.sub(".*", expr)
-
-
-def _dashboard_expressions(path: str, text: str, stack: Stack) -> list[Expression]:
-    document = json.loads(text)
-    dashboard = document.get("dashboard", document)
+def _dashboard_expressions(dashboard: DashboardArtifact, stack: Stack) -> list[Expression]:
+    # Grafana's variables as a viewer's default would set them: interval variables
+    # become 4 scrape intervals of the slowest job, others the "All" regex.
+    window = rate_window(stack)
     found = []
-    for panel in _panels(dashboard.get("panels") or []):
-        for target in panel.get("targets") or []:
-            if not isinstance(target, dict) or not isinstance(target.get("expr"), str):
+    for panel in dashboard.panels:
+        for target in panel.targets:
+            if not target.is_promql:
                 continue
-            if not _is_prometheus(target.get("datasource", panel.get("datasource"))):
-                continue
+            assert target.expr is not None
             # Titles repeat (one "Burn rate" per SLO row): the panel id tells them apart.
-            title = panel.get("title") or "untitled"
-            if panel.get("id") is not None:
-                title += f" #{panel['id']}"
-            where = f"{path.removeprefix(DASHBOARDS_DIR)} / {title} / {target.get('refId', '?')}"
-            found.append(Expression(where, "panel", _live_promql(target["expr"], stack)))
+            title = panel.title or "untitled"
+            if panel.id is not None:
+                title += f" #{panel.id}"
+            where = f"{dashboard.path.removeprefix(DASHBOARDS_DIR)} / {title} / {target.ref_id}"
+            expr = substitute_grafana_variables(target.expr, window=window, value=".*")
+            found.append(Expression(where, "panel", expr))
     return found
 
 
-def _rule_expressions(path: str, text: str) -> list[Expression]:
-    found = []
-    for group in (yaml.safe_load(text) or {}).get("groups") or []:
-        for rule in group.get("rules") or []:
-            kind, name = ("alert", rule["alert"]) if "alert" in rule else ("record", rule["record"])
-            slo = (rule.get("labels") or {}).get("slo")
-            label = f"{name}{{slo={slo}}}" if slo else name
-            where = f"{path.removeprefix(RULES_DIR + '/')} / {group['name']} / {label}"
-            labels = tuple(sorted((rule.get("labels") or {}).items()))
-            found.append(Expression(where, kind, str(rule["expr"]), name, labels))
-    return found
+def _rule_expression(rule: RuleArtifact) -> Expression:
+    slo = rule.labels.get("slo")
+    label = f"{rule.name}{{slo={slo}}}" if slo else rule.name
+    where = f"{rule.path.removeprefix(RULES_DIR + '/')} / {rule.group} / {label}"
+    labels = tuple(sorted(rule.labels.items()))
+    return Expression(where, rule.kind, rule.expr, rule.name, labels)
 
 
 def collect_expressions(stack: Stack, files: Mapping[str, str]) -> list[Expression]:
     """Every dashboard target and rule expression among rendered ``files``."""
+    artifacts = read_artifacts(files)
     expressions: list[Expression] = []
-    for path, text in sorted(files.items()):
-        if path.startswith(DASHBOARDS_DIR) and path.endswith(".json"):
-            expressions += _dashboard_expressions(path, text, stack)
-        elif path.startswith(f"{RULES_DIR}/") and path.endswith((".yml", ".yaml")):
-            expressions += _rule_expressions(path, text)
+    for dashboard in artifacts.dashboards:
+        expressions += _dashboard_expressions(dashboard, stack)
+    expressions += [_rule_expression(rule) for rule in artifacts.rules]
     return expressions
 
 

@@ -9,11 +9,16 @@ from pathlib import Path
 
 import pytest
 
+import stackgen.check.context
+import stackgen.cli
+from stackgen import render
 from stackgen.cli import main
 from stackgen.conventions import GENERATED_NOTICE_PREFIX
+from stackgen.spec import Stack
 from tests.conftest import REPO_ROOT
 
 WITH_FINDINGS = str(REPO_ROOT / "tests/data/specs/with_findings.py") + ":stack"
+DASHBOARD_FINDINGS = REPO_ROOT / "tests/data/specs/with_dashboard_findings.py"
 
 
 @pytest.fixture
@@ -96,6 +101,27 @@ def test_check_on_the_bestbox_spec_has_zero_findings(capsys: pytest.CaptureFixtu
     assert "0 finding(s), 0 error(s)" in capsys.readouterr().err
 
 
+def test_a_finding_line_starts_with_the_spec_file_and_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`path:line: level[code] where: message`, then the query as the spec writes it."""
+    assert main(["check", "--spec", f"{DASHBOARD_FINDINGS}:stack"]) == 1
+    first, expr, hint, summary = capsys.readouterr().err.splitlines()
+    location, _, rest = first.partition(": ")
+    file, _, line = location.rpartition(":")
+    assert Path(file).resolve() == DASHBOARD_FINDINGS
+    lines = DASHBOARD_FINDINGS.read_text().splitlines()
+    assert "PromQuery(expr=TTFT_P95" in lines[int(line) - 1]
+    assert rest.startswith(
+        "error[quantile-le-dropped] dashboard seed-ttft: panel 'TTFT p95', target B: "
+    )
+    assert expr == (
+        "    expr: histogram_quantile(0.95, sum(rate(agent_ttft_seconds_bucket[$__rate_interval])))"
+    )
+    assert hint.startswith("    hint: ")
+    assert summary == "1 finding(s), 1 error(s)"
+
+
 def test_check_lints_an_external_rule_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -176,6 +202,20 @@ def test_a_spec_path_works_from_any_directory_without_a_pyproject(
     monkeypatch.chdir(tmp_path / "specs")  # no pyproject here or above
     # The path is relative to the current directory; the spec loads and is checked.
     assert main(["check", "--spec", "demo.py:stack"]) == 1
-    assert "(spec: Metric[demo_requests])" in capsys.readouterr().err
+    assert "demo.py:4: error[unscraped-metric] metric demo_requests:" in capsys.readouterr().err
     assert main(["check"]) == 2  # without --spec there is no project to find
     assert "no pyproject.toml with a [tool.stackgen] section" in capsys.readouterr().err
+
+
+def test_generate_renders_the_stack_once(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The checks reuse the files generate writes instead of rendering them again.
+    calls: list[Stack] = []
+
+    def counting(stack: Stack) -> dict[str, str]:
+        calls.append(stack)
+        return render.render_all(stack)
+
+    monkeypatch.setattr(stackgen.cli, "render_all", counting)
+    monkeypatch.setattr(stackgen.check.context, "render_all", counting)
+    assert main(["generate", "--check", "--out", str(out)]) == 0
+    assert len(calls) == 1

@@ -20,7 +20,8 @@ import asyncpg
 import pytest
 
 from agent_service.store.migrate import migrate_postgres
-from stackgen.check.grafana import dashboard_documents, sql_queries
+from stackgen.artifacts import read_artifacts
+from stackgen.check.grafana import sql_queries
 from stackgen.check.grafana_sql import expand_sql
 from stackgen.spec import DatasourceType, Stack
 from stackgen.spec.sql_schema import parse_schema
@@ -42,10 +43,10 @@ VALUES ('m1', 's1', 'alice', '2026-01-01T12:00:00Z', 'Where is invoice 42?', 'Pa
 def _queries(rendered: dict[str, str]) -> list[tuple[str, str]]:
     """(where, SQL as Grafana sends it) of every SQL target and SQL variable."""
     out = []
-    for path, document in dashboard_documents(rendered).items():
-        variables = document["templating"]["list"]
-        for where, sql in sql_queries(document):
-            out.append((f"{path}: {where}", expand_sql(sql, variables)))
+    for dashboard in read_artifacts(rendered).dashboards:
+        for query in sql_queries(dashboard):
+            where = f"{dashboard.path}: {query.label}"
+            out.append((where, expand_sql(query.sql, dashboard.variables)))
     return out
 
 

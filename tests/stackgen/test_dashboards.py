@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -19,18 +20,21 @@ from sqlglot import exp
 from specs.bestbox import dashboards as bestbox_dashboards
 from specs.bestbox.alerts import critical_ttft, high_error_rate, high_memory, low_satisfaction
 from specs.bestbox.slos import ttft
+from stackgen.artifacts import read_artifacts
+from stackgen.check.context import CheckContext
 from stackgen.check.grafana import (
     check_alert_dashboard_links,
     check_datasources,
     check_sql_queries,
     check_trace_links,
-    dashboard_documents,
     sql_queries,
 )
 from stackgen.check.grafana_sql import MacroError, expand_sql, variable_values
 from stackgen.check.sql import check_sql
 from stackgen.check.static import check_stack
 from stackgen.conventions import GRAFANA_SCHEMA_VERSION, SLO_DASHBOARD_FILE
+from stackgen.findings import format_finding
+from stackgen.load import load_stack
 from stackgen.render.dashboards import dashboard
 from stackgen.spec import (
     Dashboard,
@@ -528,8 +532,8 @@ def test_bestbox_audit_schema_is_the_service_migration(stack: Stack) -> None:
 
 
 def test_every_alert_dashboard_link_resolves(stack: Stack, rendered: dict[str, str]) -> None:
-    assert check_alert_dashboard_links(stack, rendered) == []
-    uids = {d["uid"] for d in dashboard_documents(rendered).values()}
+    assert check_alert_dashboard_links(CheckContext.of(stack, rendered)) == []
+    uids = {d.uid for d in read_artifacts(rendered).dashboards}
     linked = {a.dashboard for a in stack.alerts if a.dashboard}
     assert linked == {
         "bestbox-system-health",
@@ -540,9 +544,10 @@ def test_every_alert_dashboard_link_resolves(stack: Stack, rendered: dict[str, s
 
 
 def test_bestbox_dashboards_pass_the_grafana_checks(stack: Stack, rendered: dict[str, str]) -> None:
-    assert check_datasources(stack, rendered) == []
-    assert check_trace_links(stack) == []
-    assert check_sql_queries(stack, rendered) == []
+    context = CheckContext.of(stack, rendered)
+    assert list(check_datasources(context)) == []
+    assert list(check_trace_links(context)) == []
+    assert list(check_sql_queries(context)) == []
 
 
 def test_every_sql_query_is_found(stack: Stack, rendered: dict[str, str]) -> None:
@@ -550,9 +555,9 @@ def test_every_sql_query_is_found(stack: Stack, rendered: dict[str, str]) -> Non
         1 for d in stack.dashboards for v in d.variables if v.kind is VariableKind.QUERY
     )
     found = {
-        (path.rsplit("/", 1)[-1], where)
-        for path, document in dashboard_documents(rendered).items()
-        for where, _ in sql_queries(document)
+        (board.path.rsplit("/", 1)[-1], query.label)
+        for board in read_artifacts(rendered).dashboards
+        for query in sql_queries(board)
     }
     assert len(found) == in_spec == 9
     assert ("conversation-audit.json", "variable $agent") in found
@@ -651,23 +656,62 @@ def test_bad_sql_is_reported(sql: str, code: str, message: str) -> None:
     assert message in findings[0].message
 
 
+SEED_TTFT_SPEC = REPO_ROOT / "tests/data/specs/with_dashboard_findings.py"
+
+
+def _spec_line(path: Path, text: str) -> int:
+    (line,) = [n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line]
+    return line
+
+
+def test_a_dashboard_finding_names_panel_and_target_and_shows_the_spec_expression() -> None:
+    """The rendered target maps back to its spec query: the finding names the dashboard,
+    the panel title and the refId, points at the PromQuery's line and shows the query
+    as written ($__rate_interval, the 0.95 quantile), not the substituted one."""
+    stack = load_stack(f"{SEED_TTFT_SPEC}:stack", REPO_ROOT)
+    (finding,) = check_stack(stack)
+    assert finding.code == "quantile-le-dropped"
+    assert finding.where == "dashboard seed-ttft: panel 'TTFT p95', target B"
+    assert finding.expr == (
+        "histogram_quantile(0.95, sum(rate(agent_ttft_seconds_bucket[$__rate_interval])))"
+    )
+    assert "$__rate_interval" not in finding.message and "60s" not in finding.message
+    assert finding.spec == "Panel[TTFT p95]"
+    file, _, line = finding.location.rpartition(":")
+    assert Path(file).resolve() == SEED_TTFT_SPEC
+    assert int(line) == _spec_line(SEED_TTFT_SPEC, "PromQuery(expr=TTFT_P95")
+
+
+def test_objects_copied_in_code_keep_the_lines_of_their_parts(stack: Stack) -> None:
+    """model_copy keeps no line: a copied panel's own finding names the spec object
+    instead, its targets still point at their queries' lines."""
+    broken = _with_panel(stack, "bestbox-system-health", "Memory", datasource="loki")
+    findings = {f.where: f for f in check_datasources(CheckContext.of(broken))}
+    memory = bestbox_dashboards.system_health.panel("Memory")
+    assert memory is not None and memory.queries[0].spec_location()
+    panel = findings["dashboard bestbox-system-health: panel 'Memory'"]
+    target = findings["dashboard bestbox-system-health: panel 'Memory', target A"]
+    assert target.location == memory.queries[0].spec_location()
+    assert panel.location == "" and "(spec: Panel[Memory])" in format_finding(panel)
+
+
 def test_the_checker_reads_the_generated_json(stack: Stack) -> None:
     """A query in the rendered dashboard, not the spec, is what gets checked."""
     spec = bestbox_dashboards.user_analytics
     document = dashboard(stack, spec)
     document["panels"][0]["targets"][0]["rawSql"] = "SELECT count(*) FROM sessions"
     files = {"grafana/dashboards/user-analytics.json": json.dumps(document)}
-    findings = check_sql_queries(stack, files)
-    assert [(f.code, f.spec) for f in findings] == [
-        ("sql-unknown-table", "Dashboard[bestbox-user-analytics]")
+    findings = check_sql_queries(CheckContext.of(stack, files))
+    assert [(f.code, f.spec, f.expr) for f in findings] == [
+        ("sql-unknown-table", "Panel[Sessions (24h)]", "SELECT count(*) FROM sessions")
     ]
 
 
 def test_sql_placeholders_leave_no_dollar_in_the_bestbox_queries(rendered: dict[str, str]) -> None:
-    for document in dashboard_documents(rendered).values():
-        variables = document["templating"]["list"]
-        for where, sql in sql_queries(document):
-            assert not re.search(r"\$\w", expand_sql(sql, variables)), where
+    for board in read_artifacts(rendered).dashboards:
+        for query in sql_queries(board):
+            sql = expand_sql(query.sql, board.variables)
+            assert not re.search(r"\$\w", sql), query.label
 
 
 def _with_panel(stack: Stack, uid: str, title: str, **changes: Any) -> Stack:
@@ -691,7 +735,7 @@ def test_trace_link_to_a_non_jaeger_datasource_is_reported(stack: Stack) -> None
     broken = _with_panel(
         stack, "bestbox-conversation-audit", "Recent conversations", trace_link=link
     )
-    findings = check_trace_links(broken)
+    findings = check_trace_links(CheckContext.of(broken))
     assert [(f.code, f.where) for f in findings] == [
         (
             "unknown-datasource",
@@ -708,7 +752,7 @@ def test_sql_sent_to_the_prometheus_datasource_is_reported(stack: Stack) -> None
             dashboard(broken, broken.dashboards[1])
         )
     }
-    findings = check_datasources(broken, files)
+    findings = check_datasources(CheckContext.of(broken, files))
     assert [f.message for f in findings] == [
         "a postgres query sent to 'prometheus', a prometheus datasource"
     ]
@@ -720,7 +764,8 @@ def test_a_migration_renaming_a_column_fails_the_check(
 ) -> None:
     assert stack.audit_schema is not None
     renamed = stack.audit_schema.replace("trace_id ", "otel_trace_id ")
-    findings = check_sql_queries(stack.model_copy(update={"audit_schema": renamed}), rendered)
+    renamed_stack = stack.model_copy(update={"audit_schema": renamed})
+    findings = check_sql_queries(CheckContext.of(renamed_stack, rendered))
     assert {(f.code, f.where.rsplit(": ", 1)[-1]) for f in findings} == {
         ("sql-unknown-column", "panel 'Recent conversations', target A"),
         ("sql-unknown-column", "panel 'Failed tool calls', target A"),

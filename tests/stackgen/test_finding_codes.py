@@ -1,9 +1,11 @@
 """One deliberately bad input per finding code, and nothing else reported.
 
 Expression codes are fed through a hand-written Prometheus rule file (the seed's own
-mistakes where it had them), catalog and scrape codes through a variant of the BestBox
-stack, and unreadable-file through a broken file. A new code in ``CODES`` without a case
-here fails ``test_every_code_has_exactly_one_case``.
+mistakes where it had them) and through an alert of the stack, catalog and scrape codes
+through a variant of the BestBox stack, and unreadable-file through a broken file. A new
+``FindingCode`` without a case here fails ``test_every_code_has_exactly_one_case``, and
+one that no registered check reports (nor is marked external-only) fails
+``test_every_code_is_reported_by_a_registered_check_or_is_external_only``.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry, generate_latest
 
-from stackgen.check.codes import CODES
+from stackgen.check.codes import FindingCode
+from stackgen.check.context import CheckContext
+from stackgen.check.documentation import DOCUMENT, finding_codes_markdown
 from stackgen.check.external import check_dashboard_file, check_rule_file, grafana_to_promql
 from stackgen.check.live import check_exposition, check_live
+from stackgen.check.registry import CHECKS
 from stackgen.check.static import check_stack
 from stackgen.findings import Finding
 from stackgen.runtime import CatalogMetrics
@@ -44,6 +49,7 @@ from tests.stackgen.stack_variants import without_jobs
 DASHBOARD = REPO_ROOT / "tests/data/external/dashboard.json"
 
 Check = Callable[[Stack, Path], list[Finding]]
+Update = Callable[[Stack], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -51,12 +57,15 @@ class Case:
     code: str
     check: Check
     where: str  # a part of every finding's `where`: the artifact the mistake is in
+    # The same mistake made in the stack itself (what the registered checks see).
+    in_stack: Update | None = None
 
 
 def assert_well_formed(findings: list[Finding]) -> None:
     for finding in findings:
         assert finding.where and finding.message and finding.hint, finding
-        assert finding.level is CODES[finding.code][0], finding
+        assert isinstance(finding.code, FindingCode), finding
+        assert finding.level is finding.code.level, finding
 
 
 # -- inputs ---------------------------------------------------------------------------
@@ -74,16 +83,24 @@ def alert(code: str, name: str, expr: str) -> Case:
         path = write_rules(tmp_path / "rules.yml", [{"alert": name, "expr": expr, "for": "5m"}])
         return check_rule_file(stack, path)
 
-    return Case(code, check, f"group seed, alert {name}")
+    def in_stack(stack: Stack) -> dict[str, Any]:
+        # model_copy skips validation: the spec would refuse some of these expressions.
+        alerts = tuple(
+            a.model_copy(update={"expr": expr}) if a.name == "HighErrorRate" else a
+            for a in stack.alerts
+        )
+        return {"alerts": alerts}
+
+    return Case(code, check, f"group seed, alert {name}", in_stack)
 
 
-def variant(code: str, where: str, update: Callable[[Stack], dict[str, Any]]) -> Case:
+def variant(code: str, where: str, update: Update) -> Case:
     """The BestBox stack with some fields replaced (models are frozen)."""
 
     def check(stack: Stack, tmp_path: Path) -> list[Finding]:
         return check_stack(stack.model_copy(update=update(stack)))
 
-    return Case(code, check, where)
+    return Case(code, check, where, update)
 
 
 def broken_rule_file(stack: Stack, tmp_path: Path) -> list[Finding]:
@@ -393,24 +410,24 @@ CASES: list[Case] = [
     # Grafana dashboards
     variant(
         "unknown-datasource",
-        "grafana/dashboards/system-health.json: panel 'Memory'",
+        "dashboard bestbox-system-health: panel 'Memory'",
         memory_panel_on_loki,
     ),
     variant("unknown-dashboard", "alert HighErrorRate", alert_linking_a_missing_dashboard),
     variant(
         "sql-syntax",
-        "user-analytics.json: panel 'Sessions (24h)'",
+        "dashboard bestbox-user-analytics: panel 'Sessions (24h)'",
         sessions_sql("SELECT count(* FROM user_sessions"),
     ),
     variant(
         "sql-unknown-table",
-        "user-analytics.json: panel 'Sessions (24h)'",
+        "dashboard bestbox-user-analytics: panel 'Sessions (24h)'",
         # The seed's audit table names never existed here.
         sessions_sql("SELECT count(*) AS sessions FROM sessions"),
     ),
     variant(
         "sql-unknown-column",
-        "user-analytics.json: panel 'Sessions (24h)'",
+        "dashboard bestbox-user-analytics: panel 'Sessions (24h)'",
         sessions_sql("SELECT count(DISTINCT username) AS users FROM user_sessions"),
     ),
 ]
@@ -427,7 +444,24 @@ def test_bad_input_yields_its_code_only(case: Case, stack: Stack, tmp_path: Path
 def test_every_code_has_exactly_one_case() -> None:
     codes = [c.code for c in CASES]
     assert len(codes) == len(set(codes)), "a code has two cases"
-    assert set(codes) == set(CODES)
+    assert set(codes) == set(FindingCode)
+
+
+def test_every_code_is_reported_by_a_registered_check_or_is_external_only(
+    stack: Stack,
+) -> None:
+    """Each registered check on its own, over every case made in the stack: together
+    they report every code not marked external-only, and never an external-only one."""
+    reported: set[FindingCode] = set()
+    for case in CASES:
+        if case.in_stack is None:
+            continue
+        context = CheckContext.of(stack.model_copy(update=case.in_stack(stack)))
+        for _, check in CHECKS:
+            reported |= {f.code for f in check(context)}
+    external = {code for code in FindingCode if code.external_only}
+    assert reported & external == set()
+    assert reported | external == set(FindingCode)
 
 
 def test_bestbox_stack_has_no_findings(stack: Stack) -> None:
@@ -455,14 +489,25 @@ def test_an_external_https_endpoint_with_a_token_file_is_allowed(stack: Stack) -
     assert [f.code for f in findings] == ["unknown-receiver-host"]
 
 
-def test_the_readme_lists_every_finding_code_with_its_level() -> None:
-    """The README's finding-codes table is the codes' documentation: no code missing,
-    none stale, each at its registered level."""
+def test_the_readme_points_at_the_finding_codes_reference() -> None:
+    """The codes' documentation is docs/finding-codes.md, generated from FindingCode; the
+    README only links it."""
     text = (REPO_ROOT / "README.md").read_text()
-    section = text.split("## Finding codes", 1)[1].split("\n## ", 1)[0]
-    rows = re.findall(r"^\| `([a-z-]+)` \| (\w+) \|", section, flags=re.MULTILINE)
-    assert dict(rows) == {code: level.value for code, (level, _) in CODES.items()}
-    assert len(rows) == len(CODES)
+    assert "(docs/finding-codes.md)" in text
+    assert not re.search(r"^\| `[a-z-]+` \| (error|warning) \|", text, flags=re.MULTILINE)
+
+
+def test_the_committed_finding_codes_document_is_generated_from_the_enum() -> None:
+    """docs/finding-codes.md is the codes' documentation: `make generate` writes it."""
+    assert (REPO_ROOT / DOCUMENT).read_text() == finding_codes_markdown(), (
+        "docs/finding-codes.md is stale: run `make generate`"
+    )
+
+
+def test_the_finding_codes_document_lists_every_code_with_its_level() -> None:
+    text = finding_codes_markdown()
+    for code in FindingCode:
+        assert f"| `{code}` | {code.level} | {code.meaning} |" in text
 
 
 # -- external rule files ---------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from stackgen.check.catalog import CatalogIndex
-from stackgen.check.codes import CODES
+from stackgen.check.codes import FindingCode
 from stackgen.check.promql import Subject, check_expression, infer_labels
 from stackgen.check.static import build_index
 from stackgen.spec import Stack
@@ -27,7 +27,7 @@ def index(stack: Stack) -> CatalogIndex:
 def codes_of(expr: str, index: CatalogIndex) -> set[str]:
     findings = check_expression(expr, index, Subject("t"))
     assert all(f.where == "t" for f in findings)
-    assert all(f.level is CODES[f.code][0] for f in findings)
+    assert all(isinstance(f.code, FindingCode) and f.level is f.code.level for f in findings)
     return {f.code for f in findings}
 
 

@@ -18,7 +18,7 @@ from stackgen.conventions import GRAFANA_SCHEMA_VERSION, SLO_DASHBOARD_FILE, SLO
 from stackgen.output import write_tree
 from stackgen.render import render_all
 from stackgen.render.slo_dashboard import dashboard
-from stackgen.render.slo_tests import burn_ratios
+from stackgen.rules_model import burn_ratios
 from stackgen.spec import SLO, LatencySLI, RatioSLI, SpecError, Stack
 from stackgen.spec.slo import le_regex
 from tests.conftest import run_tool, shared_schema
@@ -295,7 +295,7 @@ def test_checker_reads_slo_rules_and_the_dashboard(stack: Stack) -> None:
     findings = check_stack(stack.model_copy(update={"slos": (broken,)}))
     places = {f.where for f in findings if f.code == "unknown-metric"}
     assert any(p.startswith("SLO request-availability: recording rule") for p in places)
-    assert any(p.startswith(SLO_DASHBOARD_FILE) for p in places) is False  # reads rules only
+    assert not any(p.startswith("dashboard ") for p in places)  # it reads the rules only
     # Without SLOs their runbooks are unlinked; everything else stays clean.
     alert_runbooks = tuple(
         r for r in stack.runbooks if r.anchor in {a.runbook for a in stack.alerts}
@@ -312,6 +312,25 @@ def test_dashboard_queries_are_checked(stack: Stack) -> None:
     findings = check_dashboard(stack, index, dashboard(stack), SLO_DASHBOARD_FILE)
     assert findings and all(f.code == "unknown-metric" for f in findings)
     assert all(f.where.startswith(f"{SLO_DASHBOARD_FILE}: panel ") for f in findings)
+
+
+def test_slo_dashboard_findings_point_at_the_slo_of_their_row(stack: Stack) -> None:
+    """The SLO dashboard is built from the SLOs, one row each: a finding on a panel of a
+    row names that row's SLO and its spec line."""
+    from dataclasses import replace
+
+    from stackgen.check.context import CheckContext, build_index
+    from stackgen.check.dashboards import check_dashboard_queries
+
+    context = CheckContext.of(stack)
+    without_rules = replace(context, index=build_index(stack.model_copy(update={"slos": ()})))
+    findings = check_dashboard_queries(without_rules)
+    assert {f.spec for f in findings} == {slo.spec_name() for slo in stack.slos}
+    for slo in stack.slos:
+        mine = [f for f in findings if f.spec == slo.spec_name()]
+        assert mine and all(f.location == slo.spec_location() != "" for f in mine)
+        assert all(f.where.startswith("dashboard bestbox-slo: panel ") for f in mine)
+        assert all(f'{{slo="{slo.name}"}}' in f.expr for f in mine)
 
 
 def test_dashboard_has_a_stable_uid_and_pinned_schema_version(stack: Stack) -> None:

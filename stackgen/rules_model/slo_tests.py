@@ -1,4 +1,4 @@
-"""generated/prometheus/tests/slo_<name>.yml: promtool tests of every SLO burn tier.
+"""promtool tests of every SLO burn tier.
 
 Each tier gets a synthetic constant burn just above its threshold (it must fire at the
 end of its long window) and one just under it (it must stay silent).
@@ -14,20 +14,15 @@ with the constant burn.
 from __future__ import annotations
 
 import math
-import posixpath
-from datetime import timedelta
-from typing import Any
 
-import promql_parser
-
-from stackgen.conventions import BUCKET_LABEL, RULE_TESTS_DIR
-from stackgen.output import dump_yaml
-from stackgen.render.rules import rule_file_paths
-from stackgen.render.slo_rules import slo_alert_annotations, slo_alert_labels
-from stackgen.spec import SLO, BurnTier, LatencySLI, Metric, Stack, duration_seconds
+from stackgen.conventions import BUCKET_LABEL
+from stackgen.rules_model.model import AlertingRule, AlertRuleTest, ExpectedAlert, RuleTest
+from stackgen.rules_model.spec_tests import input_series
+from stackgen.spec import SLO, BurnTier, LatencySLI, Metric, Stack
+from stackgen.spec.base import duration_seconds, duration_text
 from stackgen.spec.scenarios import le_value
 
-__all__ = ["burn_ratios", "render"]
+__all__ = ["EVALUATION_INTERVAL", "burn_ratios", "tier_tests"]
 
 # Samples per short window: rate() over the short window sees this many points.
 SAMPLES_PER_SHORT_WINDOW = 5
@@ -45,11 +40,6 @@ def burn_ratios(threshold: float) -> tuple[float, float]:
 def _events_per_sample(threshold: float) -> int:
     """Events per sample so that the error counts have at least 3 significant digits."""
     return max(1000, int(10 ** math.ceil(math.log10(100 / threshold))))
-
-
-def _duration(seconds: float) -> str:
-    text: str = promql_parser.display_duration(timedelta(seconds=seconds))
-    return text
 
 
 def _selector(series: str, labels: dict[str, str]) -> str:
@@ -92,62 +82,32 @@ def _series(
     }
 
 
-def _tier_tests(stack: Stack, slo: SLO, metric: Metric, tier: BurnTier) -> list[dict[str, Any]]:
+def tier_tests(
+    stack: Stack, slo: SLO, metric: Metric, tier: BurnTier, rule: AlertingRule
+) -> tuple[RuleTest, RuleTest]:
+    """The firing and the silent test of one burn tier, whose alerting rule is ``rule``
+    (``metric`` is the SLI's catalog metric)."""
     threshold = slo.threshold(tier)
     firing, near_miss = burn_ratios(threshold)
     total = _events_per_sample(threshold)
     step = duration_seconds(EVALUATION_INTERVAL)
     eval_seconds = math.ceil(duration_seconds(tier.long_window) / step) * step
-    eval_time = _duration(eval_seconds)
     interval = duration_seconds(tier.short_window) / SAMPLES_PER_SHORT_WINDOW
     steps = int(eval_seconds // interval)
-    expected = {
-        "exp_labels": slo_alert_labels(slo, tier),
-        "exp_annotations": slo_alert_annotations(stack, slo, tier),
-    }
+    expected = ExpectedAlert(exp_labels=rule.labels, exp_annotations=rule.annotations)
     tests = []
-    for ratio, alerts, what in (
-        (firing, [expected], "fires"),
-        (near_miss, [], "stays silent"),
-    ):
+    for ratio, alerts, what in ((firing, (expected,), "fires"), (near_miss, (), "stays silent")):
         errors = round(ratio * total)
         burn = errors / total / slo.error_budget
         tests.append(
-            {
-                "name": (
-                    f"{slo.name}: {tier.alert_name} ({tier.window}, {tier.factor:g}x) {what} "
+            RuleTest(
+                name=(
+                    f"{slo.name}: {rule.alert} ({tier.window}, {tier.factor:g}x) {what} "
                     f"on a {burn:.4g}x burn"
                 ),
-                "interval": _duration(interval),
-                "input_series": [
-                    {"series": selector, "values": values}
-                    for selector, values in _series(
-                        slo, stack, metric, errors, total, steps
-                    ).items()
-                ],
-                "alert_rule_test": [
-                    {"eval_time": eval_time, "alertname": tier.alert_name, "exp_alerts": alerts}
-                ],
-            }
+                interval=duration_text(interval),
+                input_series=input_series(_series(slo, stack, metric, errors, total, steps)),
+                alert_rule_tests=(AlertRuleTest(duration_text(eval_seconds), rule.alert, alerts),),
+            )
         )
-    return tests
-
-
-def render(stack: Stack) -> dict[str, str]:
-    rule_files = [posixpath.relpath(path, RULE_TESTS_DIR) for path in rule_file_paths(stack)]
-    files = {}
-    metrics = {m.name: m for m in stack.metrics}
-    for slo in stack.slos:
-        metric = metrics.get(slo.sli.metric)
-        if metric is None:  # only in a stack built without validation; the checker reports it
-            continue
-        document = {
-            "rule_files": rule_files,
-            "evaluation_interval": EVALUATION_INTERVAL,
-            "tests": [
-                test for tier in slo.burn_tiers() for test in _tier_tests(stack, slo, metric, tier)
-            ],
-        }
-        comment = f"promtool unit tests of the burn-rate alerts of SLO {slo.name}"
-        files[f"{RULE_TESTS_DIR}/{slo.group}.yml"] = dump_yaml(document, comment=comment)
-    return files
+    return tests[0], tests[1]
