@@ -51,7 +51,10 @@ stack = Stack(
     ),
     dashboards=DASHBOARDS,
     runbooks=RUNBOOKS,
-    runbook_url="http://localhost:3000/runbooks",
+    # Alert annotations link the dashboards under Grafana's URL and the runbooks under
+    # the page that shows generated/docs/runbooks.md.
+    grafana_url="http://localhost:3000",
+    runbook_url="https://docs.example.com/payments/runbooks",
     # `stackgen generate --profile local --out DIR`: the services on 127.0.0.1.
     local_ports={app.name: 18100, "prometheus": 19190, "alertmanager": 19193},
 )
