@@ -32,7 +32,7 @@ def variable_descriptions(stack: Stack) -> dict[str, str]:
             f"password of PostgreSQL's superuser {db.superuser} (the postgres image only)"
         )
         known[db.owner_password_env] = (
-            f"password of {db.owner}, the agent service's role (owns the audit tables)"
+            f"password of {db.owner}, the role of {db.client} (owns the audit tables)"
         )
         known[db.reader_password_env] = (
             f"password of {db.reader}, Grafana's read-only role "

@@ -6,14 +6,13 @@ Used by ``stackgen verify`` and by ``stackgen generate --profile local --out DIR
 rule files are rendered from the same spec by the same renderers, so they are exactly
 the production rules; only addresses change:
 
-- every service given a local port is scraped (or used as Alertmanager) on
-  ``127.0.0.1:<port>``;
+- every service given a local port (``Stack.local_ports``, with the command line's
+  overrides) is scraped (or used as Alertmanager) on ``127.0.0.1:<port>``;
 - every other scraped service is left out of the scrape configuration, with the reason
-  in ``LocalStack.omitted``: external services (llama-server and the embeddings server
-  on the GPU host: a GPU LLM cannot run here, and the agent service's scripted model
-  and hashing embedding stand in) and services given no port. Left in, their targets
-  would be down for the whole run and fire ServiceDown (the external ones are
-  critical) though nothing is wrong with what is being verified;
+  in ``LocalStack.omitted``: external services (servers on other hosts, a GPU host
+  say, that cannot run here) and services given no port. Left in, their targets would
+  be down for the whole run and fire ServiceDown (the critical ones) though nothing is
+  wrong with what is being verified;
 - the collector runs locally when its scraped services (its own telemetry and its
   prometheus exporter) are given ports: its config comes from the same renderer with
   every listener on 127.0.0.1 (OTLP, health check and the other non-scraped
@@ -21,7 +20,7 @@ the production rules; only addresses change:
   is rendered the same way;
 - every Alertmanager receiver posts to the given webhook (same path as in production,
   so ``/alerts/critical`` and ``/alerts/warning`` stay distinguishable); a receiver
-  whose production webhook is a service given a local port (the agent service) also
+  whose production webhook is a service given a local port (the application) also
   posts there, on 127.0.0.1, with its bearer token read from ``secrets_dir``, so the
   real delivery path is exercised too; Slack and email are dropped: they cannot be
   reached from a test machine.

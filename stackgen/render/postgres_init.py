@@ -2,9 +2,9 @@
 
 The postgres image runs it once, on an empty data directory, from
 /docker-entrypoint-initdb.d (it sources ``.sh`` files that are not executable, so the
-script changes no shell options). It creates the agent service's role (it owns the audit
+script changes no shell options). It creates the client service's role (it owns the audit
 tables) and Grafana's read-only role (SELECT on the audit tables only), then applies the
-agent service's migrations as the owner (they are idempotent; the service records them
+client's migrations as the owner (they are idempotent; the service records them
 in schema_migrations when it starts), and takes UPDATE, DELETE and TRUNCATE on the
 append-only tables (admin_audit) away from the owner. Passwords come from the
 environment, never from this file. Running it again changes nothing but the passwords.
@@ -80,7 +80,7 @@ def _grants(db: AuditDatabase) -> str:
         return grants
     append_only = ", ".join(f"public.{table}" for table in db.append_only_tables)
     return (
-        grants + "-- Append-only even for the agent: its migrations add a trigger refusing\n"
+        grants + "-- Append-only even for the owner: its migrations add a trigger refusing\n"
         "-- UPDATE and DELETE; its role keeps INSERT and SELECT only.\n"
         f'REVOKE UPDATE, DELETE, TRUNCATE ON TABLE {append_only} FROM :"owner";\n'
     )
@@ -104,7 +104,7 @@ def script(db: AuditDatabase) -> str:
     return f"""#!/bin/bash
 # {generated_notice()}
 # Roles and schema of the {db.database} audit database (run once by the postgres image).
-# {db.owner}: the agent service; owns the audit tables.
+# {db.owner}: {db.client}'s role; owns the audit tables.
 # {db.reader}: Grafana; SELECT on {", ".join(db.reader_tables)} and nothing
 #   else{_hidden_note(db)}; statements cancelled after {db.reader_statement_timeout_s}s.
 {append_only}# Passwords come from ${owner_pw} and ${reader_pw} (the env file), never from here.
@@ -119,7 +119,7 @@ def script(db: AuditDatabase) -> str:
   -v reader_password="${reader_pw}" <<'SQL' || exit 1
 {_SQL_ROLES}SQL
 
-# The agent service's migrations, as the owner: the tables belong to the service.
+# The migrations of {db.client}, as the owner: the tables belong to the service.
 for migration in "${{AUDIT_MIGRATIONS_DIR:-{db.migrations_dir}}}"/*.sql; do
   "${{{psql}[@]}}" -c 'SET ROLE {db.owner}' -f "$migration" || exit 1
 done

@@ -128,7 +128,7 @@ class Build(SpecModel):
 class AuditDatabase(SpecModel):
     """The PostgreSQL audit log as compose runs it, and the roles its init creates.
 
-    The init script (generated/postgres/init/) creates ``owner`` (the agent service's
+    The init script (generated/postgres/init/) creates ``owner`` (the ``client`` service's
     role: it owns the audit tables) and ``reader`` (Grafana's: SELECT on
     ``reader_tables`` and nothing else). Passwords come from the env file.
     """
