@@ -329,6 +329,11 @@ class Stack(SpecModel):
             )
         return problems
 
+    def app_service(self) -> str | None:
+        """The application service the live proof drives (``verify.service``), the
+        default of the library's live helpers."""
+        return self.verify.service if self.verify is not None else None
+
     def runbook(self, anchor: str) -> Runbook | None:
         return next((r for r in self.runbooks if r.anchor == anchor), None)
 

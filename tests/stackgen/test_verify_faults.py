@@ -1,5 +1,6 @@
-"""The fault scenarios are spec data (Stack.verify): each kind of fault does what it says
-to a live stack, without starting one (stand-ins record the calls)."""
+"""The live proof's settings are spec data (Stack.verify): each kind of fault does what it
+says to a live stack, without starting one (stand-ins record the calls), and the live
+helpers default to the stack's verified service."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 import pytest
+from prometheus_client import CollectorRegistry
 
+from stackgen.check.live import check_exposition
+from stackgen.runtime import CatalogMetrics
 from stackgen.spec import (
     FaultScenario,
     RestartService,
@@ -98,3 +102,15 @@ def test_the_bestbox_scenarios_come_from_its_spec(stack: Stack) -> None:
         "jaeger-down",
     }
     assert scenarios_of(stack.model_copy(update={"verify": None})) == ()
+
+
+def test_the_live_helpers_default_to_the_stacks_verified_service(stack: Stack) -> None:
+    assert stack.app_service() == "agent-api"
+    catalog = CatalogMetrics(stack, CollectorRegistry())
+    assert catalog["agent_requests"] is not None
+    unverified = stack.model_copy(update={"verify": None})
+    with pytest.raises(ValueError, match=r"has no verify\.service: pass `service`"):
+        CatalogMetrics(unverified, CollectorRegistry())
+    with pytest.raises(ValueError, match=r"has no verify\.service"):
+        check_exposition(unverified, "")
+    assert check_exposition(unverified, "", service="agent-api")  # every metric missing
