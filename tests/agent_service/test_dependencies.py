@@ -1,0 +1,85 @@
+"""The routes take their parts through agent_service.dependencies: replacing one with
+``app.dependency_overrides`` changes what the route answers, with nothing else touched."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from agent_service.app import create_app
+from agent_service.dependencies import get_admin_session, get_stack, get_store
+from agent_service.llm.scripted import ScriptedModel
+from agent_service.settings import Settings
+from agent_service.store.base import StoreUnavailable
+from agent_service.web.auth import Role, Session
+from specs.bestbox import stack as bestbox_stack
+from tests.agent_service.servers import serving
+
+
+class UnreachableStore:
+    """An audit store whose database never answers (all /health/db asks of it)."""
+
+    async def ping(self) -> None:
+        raise StoreUnavailable("connection refused (overridden for the test)")
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> FastAPI:
+    return create_app(Settings(sqlite_path=tmp_path / "audit.sqlite3"), model=ScriptedModel(0, 0))
+
+
+@contextmanager
+def client_of(app: FastAPI) -> Iterator[httpx.Client]:
+    """The app served on 127.0.0.1 (lifespan included); overrides set while it runs
+    apply from the next request on."""
+    with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield client
+
+
+def test_health_db_asks_the_injected_store(app: FastAPI) -> None:
+    with client_of(app) as client:
+        assert client.get("/health/db").json()["status"] == "ok"
+        app.dependency_overrides[get_store] = UnreachableStore
+        answer = client.get("/health/db")
+        assert answer.status_code == 503
+        assert answer.json() == {
+            "status": "unavailable",
+            "reason": "connection refused (overridden for the test)",
+        }
+        app.dependency_overrides.clear()
+        assert client.get("/health/db").status_code == 200
+
+
+def test_admin_pages_take_the_injected_session(app: FastAPI) -> None:
+    """No account is configured, so without a session the admin audit is the "sign-in
+    disabled" page; with an admin session put in its place it is the audit page."""
+    admin = Session(username="admin", role=Role.ADMIN, nonce="n" * 16, expires=time.time() + 60)
+
+    async def signed_in_admin() -> Session:
+        return admin
+
+    with client_of(app) as client:
+        refused = client.get("/admin/audit")
+        app.dependency_overrides[get_admin_session] = signed_in_admin
+        page = client.get("/admin/audit")
+    assert refused.status_code == 503 and 'id="admin-audit"' not in refused.text
+    assert page.status_code == 200
+    assert 'id="admin-audit"' in page.text and "<title>Admin audit</title>" in page.text
+
+
+def test_routes_answer_for_the_injected_stack(app: FastAPI) -> None:
+    other = bestbox_stack.model_copy(update={"name": "otherbox"})
+
+    async def other_stack() -> object:
+        return other
+
+    with client_of(app) as client:
+        assert client.get("/v1/models").json()["data"][0]["owned_by"] == "bestbox"
+        app.dependency_overrides[get_stack] = other_stack
+        assert client.get("/v1/models").json()["data"][0]["owned_by"] == "otherbox"
