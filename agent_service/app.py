@@ -36,7 +36,7 @@ from agent_service.web.install import install_web
 from agent_service.web.tabs import AdminTab
 from stackgen.spec import Stack
 
-__all__ = ["Services", "create_app"]
+__all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 

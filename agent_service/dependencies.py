@@ -2,10 +2,11 @@
 ``install_web`` put them) through ``Depends``, so that a test can replace any one of them
 with ``app.dependency_overrides[get_store] = ...``.
 
-Each part has its own function and the others reach it through that function, so an
-override reaches every route that uses the part (overriding ``get_auth`` changes the
-session check and the admin pages alike). All are ``async``: FastAPI runs a plain
-function dependency in its thread pool, a cost every request would pay."""
+Each part has its own function, and a dependency built on a part reaches it through
+that function, so an override reaches every route that uses the part (overriding
+``get_auth`` changes the session check and the admin pages alike). All are ``async``:
+FastAPI runs a plain function dependency in its thread pool, a cost every request would
+pay."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from prometheus_client import CollectorRegistry
 
 from agent_service.engine import ChatEngine, RecentMessages
 from agent_service.llm.base import ChatModel
-from agent_service.services import Services
 from agent_service.settings import Settings
 from agent_service.store import AuditStore
 from agent_service.store.base import StoreUnavailable
@@ -37,7 +37,6 @@ __all__ = [
     "ModelDep",
     "RecentDep",
     "RegistryDep",
-    "ServicesDep",
     "SettingsDep",
     "StackDep",
     "StoreDep",
@@ -51,7 +50,6 @@ __all__ = [
     "get_model",
     "get_recent",
     "get_registry",
-    "get_services",
     "get_settings",
     "get_stack",
     "get_store",
@@ -62,48 +60,53 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-async def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+# The service's parts, each read straight from app.state.services: one dependency per
+# part, not a chain through the Services object (each level costs every request).
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.services.settings
+    return settings
 
 
-async def get_settings(services: ServicesDep) -> Settings:
-    return services.settings
+async def get_stack(request: Request) -> Stack:
+    stack: Stack = request.app.state.services.stack
+    return stack
 
 
-async def get_stack(services: ServicesDep) -> Stack:
-    return services.stack
+async def get_metrics(request: Request) -> ServiceMetrics:
+    metrics: ServiceMetrics = request.app.state.services.metrics
+    return metrics
 
 
-async def get_metrics(services: ServicesDep) -> ServiceMetrics:
-    return services.metrics
+async def get_registry(request: Request) -> CollectorRegistry:
+    registry: CollectorRegistry = request.app.state.services.registry
+    return registry
 
 
-async def get_registry(services: ServicesDep) -> CollectorRegistry:
-    return services.registry
+async def get_model(request: Request) -> ChatModel:
+    model: ChatModel = request.app.state.services.model
+    return model
 
 
-async def get_model(services: ServicesDep) -> ChatModel:
-    return services.model
+async def get_store(request: Request) -> AuditStore:
+    store: AuditStore = request.app.state.services.store
+    return store
 
 
-async def get_store(services: ServicesDep) -> AuditStore:
-    return services.store
+async def get_writer(request: Request) -> AuditWriter:
+    writer: AuditWriter = request.app.state.services.writer
+    return writer
 
 
-async def get_writer(services: ServicesDep) -> AuditWriter:
-    return services.writer
+async def get_engine(request: Request) -> ChatEngine:
+    engine: ChatEngine = request.app.state.services.engine
+    return engine
 
 
-async def get_engine(services: ServicesDep) -> ChatEngine:
-    return services.engine
-
-
-async def get_recent(services: ServicesDep) -> RecentMessages:
-    return services.recent
+async def get_recent(request: Request) -> RecentMessages:
+    recent: RecentMessages = request.app.state.services.recent
+    return recent
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
