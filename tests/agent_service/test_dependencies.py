@@ -126,3 +126,13 @@ def test_agent_types_need_a_bounded_agent_type_label() -> None:
     )
     with pytest.raises(ValueError, match=r"no values for agent_requests\{agent_type\}"):
         agent_types(without)
+
+
+def test_admin_tabs_must_embed_dashboards_of_the_stack(tmp_path: Path) -> None:
+    """The tabs come with the stack: a stack without the tabs' dashboards is refused at
+    start, naming the tabs, rather than serving /admin with dead embeds."""
+    kept = tuple(d for d in bestbox_stack.dashboards if d.uid != "bestbox-conversation-audit")
+    variant = bestbox_stack.model_copy(update={"dashboards": kept})
+    settings = Settings(sqlite_path=tmp_path / "audit.sqlite3")
+    with pytest.raises(ValueError, match=r"dashboards of the stack 'bestbox': conversations$"):
+        create_app(settings, stack=variant, model=ScriptedModel(0, 0))
