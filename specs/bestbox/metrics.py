@@ -10,6 +10,9 @@ from __future__ import annotations
 from specs.bestbox.alerting import ALERTING
 from stackgen.spec import Label, Metric, MetricSource, MetricType
 
+# The agents, as the agent_type label's values: the one definition. The service reads
+# them from the catalog (agent_service.catalog.agent_types); a test holds its routing
+# tables equal to them.
 AGENT_TYPES = ("erp", "crm", "it_ops", "oa", "general")
 # The scrape job that exposes the service's own metrics.
 AGENT_API = "agent-api"
