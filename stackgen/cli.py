@@ -100,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write nothing; exit 1 and list the files that differ from the specs",
     )
-    # -- local profile (issue 6) --
+    # -- local profile --
     generate.add_argument(
         "--profile",
         choices=("production", "local"),
@@ -248,7 +248,7 @@ def _operator_commands(commands: Any, common: Callable[[argparse.ArgumentParser]
         )
 
 
-# -- stackgen verify (issue 6) ---------------------------------------------------------
+# -- stackgen verify -------------------------------------------------------------------
 
 
 def _add_verify_parser(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:

@@ -33,8 +33,8 @@ SCRAPE_SERIES: Final = (
 # Labels a metric may not declare itself.
 RESERVED_LABELS: Final = frozenset({"le", "quantile", *SCRAPE_LABELS})
 
-# Label names that identify a person, a conversation or a request: unbounded, and the
-# seed's own privacy rule keeps them out of metrics (per-user data lives in PostgreSQL).
+# Label names that identify a person, a conversation or a request: unbounded, and
+# privacy keeps them out of metrics (per-user data lives in PostgreSQL).
 DEFAULT_UNBOUNDED_LABELS: Final = (
     "user_id",
     "session_id",

@@ -1,7 +1,7 @@
 """The BestBox metric catalog: every metric the agent service emits, and the series
 Prometheus and the other servers add. Dashboards and alerts may query nothing else.
 
-Corrections to the seed: no user or session label anywhere (per-user analytics come
+By design: no user or session label anywhere (per-user analytics come
 from PostgreSQL), and time to first token has its own histogram.
 """
 

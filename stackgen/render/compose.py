@@ -102,7 +102,7 @@ def _grafana(stack: Stack, out: Derived) -> None:
             "GF_SERVER_ROOT_URL": stack.grafana_url,
             "GF_SECURITY_ADMIN_USER": grafana.admin_user,
             # The audit dashboards show conversations: nobody reads them without a login
-            # (the seed gave anonymous visitors the Viewer role).
+            # (an anonymous Viewer role would show them to anyone who can reach Grafana).
             "GF_AUTH_ANONYMOUS_ENABLED": "false",
             "GF_USERS_ALLOW_SIGN_UP": "false",
             # Embedding (an admin UI showing panels in an iframe) only works with

@@ -1,7 +1,7 @@
 """The OpenTelemetry collector: OTLP in, traces to Jaeger, metrics for Prometheus.
 
-There is deliberately no ``logging`` exporter: it was removed upstream (the seed used
-it); the ``debug`` exporter replaces it. Unknown fields are rejected, so a spec that
+There is deliberately no ``logging`` exporter: it was removed upstream; the
+``debug`` exporter replaces it. Unknown fields are rejected, so a spec that
 still asks for ``logging`` fails validation instead of producing a config the
 collector refuses to start with.
 """

@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 # The name Docker Desktop gives the host; on Linux it exists only with
-# `extra_hosts: ["host.docker.internal:host-gateway"]` (the seed forgot it).
+# `extra_hosts: ["host.docker.internal:host-gateway"]` (without it the name does not resolve).
 HOST_GATEWAY = "host.docker.internal"
 # A PostgreSQL identifier the init script may use unquoted.
 _SQL_NAME = r"^[a-z_][a-z0-9_]*$"

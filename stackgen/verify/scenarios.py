@@ -114,7 +114,7 @@ def scenarios_of(stack: Stack) -> tuple[FaultScenario, ...]:
 
 
 def criterion_of(stack: Stack, alertname: str) -> tuple[str, float]:
-    """The detection promise: the critical budget (the seed's "< 2 min") for critical
+    """The detection promise: the critical budget (under 2 min) for critical
     alerts, the spec's tested ``fires_within`` for warnings."""
     alert = next(a for a in stack.alerts if a.name == alertname)
     if alert.severity is Severity.CRITICAL:
