@@ -114,7 +114,7 @@ def format_report(report: VerifyReport) -> str:
     if report.scenarios:
         lines += ["Fault scenarios (fault onset to Alertmanager webhook)", ""]
         lines += _table(
-            ("scenario", "alert", "detected in", "seed < 2 min", "criterion", "result"),
+            ("scenario", "alert", "detected in", "under 2 min", "criterion", "result"),
             _detection_rows(report.scenarios),
         )
         lines += [""]
