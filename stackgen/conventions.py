@@ -109,3 +109,5 @@ AUDIT_MIGRATIONS_SOURCE: Final = "../agent_service/store/migrations/postgres"
 AUDIT_MIGRATIONS_CONTAINER_DIR: Final = "/opt/bestbox/migrations"
 # Dashboards from panel specs: generated/grafana/dashboards/<Dashboard.name>.json.
 DASHBOARD_FILE: Final = f"{GRAFANA_DASHBOARDS_DIR}/{{name}}.json"
+# The Kubernetes target: generated/kubernetes/<kind, lower case>/<object name>.yaml.
+KUBERNETES_DIR: Final = "kubernetes"

@@ -9,6 +9,7 @@ from specs.bestbox.dashboards import AUDIT_SCHEMA, DASHBOARDS
 from specs.bestbox.metrics import CATALOG
 from specs.bestbox.recording import RECORDING_RULES
 from specs.bestbox.runbooks import RUNBOOKS
+from specs.bestbox.scale_out import SCALE_OUT
 from specs.bestbox.services import SERVICES
 from specs.bestbox.slos import SLOS
 from stackgen.spec import (
@@ -104,4 +105,5 @@ stack = Stack(
     runbooks=RUNBOOKS,
     dashboards=DASHBOARDS,
     audit_schema=AUDIT_SCHEMA,
+    scale_out=SCALE_OUT,
 )

@@ -14,6 +14,7 @@ from stackgen.render import (
     env_example,
     grafana_provisioning,
     jaeger,
+    kubernetes,
     otel_collector,
     postgres_init,
     prometheus_config,
@@ -42,6 +43,7 @@ RENDERERS: tuple[tuple[str, Renderer], ...] = (
     ("grafana-provisioning", grafana_provisioning.render),
     ("postgres-init", postgres_init.render),
     ("dashboards", dashboards.render),
+    ("kubernetes", kubernetes.render),
 )
 
 

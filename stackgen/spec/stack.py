@@ -23,6 +23,7 @@ from stackgen.spec.jaeger import Jaeger
 from stackgen.spec.metrics import Metric, MetricType
 from stackgen.spec.rules import Alert, RecordingRule, Severity
 from stackgen.spec.runbooks import Runbook
+from stackgen.spec.scale_out import ScaleOut, scale_out_problems
 from stackgen.spec.services import Service
 from stackgen.spec.slo import SLO, LatencySLI
 from stackgen.spec.sql_schema import parse_schema
@@ -76,6 +77,9 @@ class Stack(SpecModel):
     audit_schema: str | None = None
     # Jaeger's UI as operators reach it: the admin links a conversation to its trace.
     jaeger_url: str = Field(default="http://localhost:16686", pattern=r"^https?://")
+    # Replicas, HA Prometheus and Alertmanager, remote_write, the Kubernetes target;
+    # None: everything runs once, on one host.
+    scale_out: ScaleOut | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -107,6 +111,9 @@ class Stack(SpecModel):
         problems += self._trace_problems()
         problems += self._compose_problems()
         problems += self._dashboard_problems()
+        if self.scale_out is not None and is_valid(self.scale_out):
+            uids = [d.uid for d in self.grafana.datasources] if self.grafana else []
+            problems += scale_out_problems(self.scale_out, services, uids)
         if problems:
             raise ValueError("; ".join(problems))
         return self

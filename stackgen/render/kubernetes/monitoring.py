@@ -1,0 +1,139 @@
+"""The Prometheus Operator's resources: the rules (one PrometheusRule per rule file, the
+rules model's groups as they are), a monitor per scraped service, and the Prometheus and
+Alertmanager resources that run them in HA pairs."""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from stackgen.render.kubernetes.objects import (
+    NAME_LABEL,
+    KubeObject,
+    kube_object,
+    metadata,
+)
+from stackgen.rules_model import build_rules
+from stackgen.spec import Service, Stack
+from stackgen.spec.scale_out import KubernetesTarget, ScaleOut
+
+__all__ = [
+    "ALERTMANAGER_SERVICE",
+    "METRICS_PORT",
+    "WORKLOAD_PORT",
+    "alertmanager",
+    "monitors",
+    "prometheus",
+    "prometheus_rules",
+]
+
+MONITORING = "monitoring.coreos.com/v1"
+# The Services the Operator creates for the pods of an Alertmanager resource; the web
+# port's name on them.
+ALERTMANAGER_SERVICE = "alertmanager-operated"
+OPERATED_WEB_PORT = "web"
+# The port name a generated workload serves HTTP (and /metrics) on, and the one expected
+# on the Service of every other scraped service.
+WORKLOAD_PORT = "http"
+METRICS_PORT = "metrics"
+
+
+def prometheus_rules(stack: Stack, target: KubernetesTarget) -> list[KubeObject]:
+    """One PrometheusRule per rule file, named after it (bestbox-alerts), with the
+    file's groups exactly as the rules model documents them."""
+    objects = []
+    for file in build_rules(stack).rule_files:
+        name = posixpath.splitext(posixpath.basename(file.path))[0]
+        objects.append(
+            kube_object(
+                MONITORING,
+                "PrometheusRule",
+                metadata(target, f"{stack.name}-{name}"),
+                spec={"groups": [group.document() for group in file.groups]},
+            )
+        )
+    return objects
+
+
+def _endpoint(stack: Stack, service: Service, port: str) -> dict[str, Any]:
+    assert service.scrape is not None
+    endpoint: dict[str, Any] = {
+        "port": port,
+        "path": service.scrape.path,
+        "scheme": service.scrape.scheme,
+    }
+    if service.scrape.interval:
+        endpoint["interval"] = service.scrape.interval
+    return endpoint
+
+
+def monitors(stack: Stack, target: KubernetesTarget) -> list[KubeObject]:
+    """A PodMonitor for each workload the files run (every pod a target, scraped even
+    while unready, so a failing pod shows as ``up == 0``) and a ServiceMonitor for every
+    other scraped service. Both take the job name from the pods' or Service's
+    ``app.kubernetes.io/name`` label, so ``job`` is the stack's service name as in the
+    rules and dashboards (the Operator's default would be ``<namespace>/<monitor>``)."""
+    workloads = {w.service for w in target.workloads}
+    objects = []
+    for service in stack.scraped_services():
+        selector = {"matchLabels": {NAME_LABEL: service.name}}
+        meta = metadata(target, service.name)
+        if service.name in workloads:
+            spec = {
+                "jobLabel": NAME_LABEL,
+                "selector": selector,
+                "podMetricsEndpoints": [_endpoint(stack, service, WORKLOAD_PORT)],
+            }
+            objects.append(kube_object(MONITORING, "PodMonitor", meta, spec=spec))
+        else:
+            spec = {
+                "jobLabel": NAME_LABEL,
+                "selector": selector,
+                "endpoints": [_endpoint(stack, service, METRICS_PORT)],
+            }
+            objects.append(kube_object(MONITORING, "ServiceMonitor", meta, spec=spec))
+    return objects
+
+
+def prometheus(stack: Stack, scale_out: ScaleOut, target: KubernetesTarget) -> KubeObject:
+    """The HA pair: ``prometheus_replicas`` replicas with the same configuration and an
+    external label ``replica_label`` of their own, writing to every remote_write store."""
+    settings = stack.prometheus
+    selector = {"matchLabels": dict(sorted(target.labels.items()))}
+    spec: dict[str, Any] = {
+        "replicas": scale_out.prometheus_replicas,
+        "replicaExternalLabelName": scale_out.replica_label,
+        "externalLabels": dict(sorted(settings.external_labels.items())),
+        "scrapeInterval": settings.scrape_interval,
+        "evaluationInterval": settings.evaluation_interval,
+        "retention": settings.retention,
+        "ruleSelector": selector,
+        "serviceMonitorSelector": selector,
+        "podMonitorSelector": selector,
+    }
+    if settings.alertmanager:
+        spec["alerting"] = {
+            "alertmanagers": [
+                {
+                    "name": ALERTMANAGER_SERVICE,
+                    "namespace": target.namespace,
+                    "port": OPERATED_WEB_PORT,
+                }
+            ]
+        }
+    if scale_out.remote_write:
+        spec["remoteWrite"] = [{"name": r.name, "url": r.url} for r in scale_out.remote_write]
+    return kube_object(MONITORING, "Prometheus", metadata(target, stack.name), spec=spec)
+
+
+def alertmanager(
+    stack: Stack, scale_out: ScaleOut, target: KubernetesTarget, global_settings: dict[str, Any]
+) -> KubeObject:
+    """The gossip cluster of ``alertmanager_replicas``; its whole configuration is the
+    stack's AlertmanagerConfig (same name), so the Operator adds no namespace matchers to
+    its routes and inhibitions (alerts aggregated across pods carry no namespace)."""
+    spec = {
+        "replicas": scale_out.alertmanager_replicas,
+        "alertmanagerConfiguration": {"name": stack.name, "global": global_settings},
+    }
+    return kube_object(MONITORING, "Alertmanager", metadata(target, stack.name), spec=spec)
