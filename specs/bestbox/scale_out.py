@@ -67,6 +67,7 @@ SCALE_OUT = ScaleOut(
         namespace="bestbox",
         labels={"app.kubernetes.io/part-of": "bestbox"},
         workloads=(agent_workload,),
+        prometheus_service="prometheus",
         datasource_urls={"prometheus": VMSELECT_URL},
     ),
 )

@@ -106,6 +106,9 @@ class KubernetesTarget(SpecModel):
     # monitors by them.
     labels: dict[str, str] = Field(default_factory=dict)
     workloads: tuple[Workload, ...] = ()
+    # The stack Service that is Prometheus itself: in the cluster its pods are the
+    # Prometheus resource's (Alertmanager's are found from ``Stack.prometheus.alertmanager``).
+    prometheus_service: str | None = Field(default=None, pattern=SERVICE_NAME)
     # Grafana's datasource URLs inside the cluster, by datasource UID (the Prometheus
     # datasource should be the store's de-duplicating query API, not one replica).
     # Datasources not listed keep their service's address.
@@ -170,6 +173,11 @@ def scale_out_problems(
             for w in kubernetes.workloads
             if w.service not in known
         ]
+        if kubernetes.prometheus_service and kubernetes.prometheus_service not in known:
+            problems.append(
+                f"scale_out.kubernetes.prometheus_service: {kubernetes.prometheus_service!r} "
+                "is not a service"
+            )
         problems += [
             f"scale_out.kubernetes.datasource_urls[{uid}]: no Grafana datasource has that uid"
             for uid in kubernetes.datasource_urls

@@ -249,17 +249,39 @@ def test_every_scraped_service_has_one_monitor(rendered: dict[str, str], stack: 
         name = monitor["metadata"]["name"]
         service = stack.service(name)
         assert service is not None and service.scrape is not None
-        # The job label is the service name, as every rule and dashboard expects.
-        assert monitor["spec"]["jobLabel"] == "app.kubernetes.io/name"
-        assert monitor["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": name}
         (endpoint,) = monitor["spec"].get("endpoints") or monitor["spec"]["podMetricsEndpoints"]
         assert endpoint["path"] == service.scrape.path
         assert endpoint.get("interval") == service.scrape.interval
+        # The job label is the service name, as every rule and dashboard expects.
+        assert endpoint["relabelings"] == [
+            {"action": "replace", "targetLabel": "job", "replacement": name}
+        ]
 
 
-def test_the_agent_pods_are_scraped_one_by_one(rendered: dict[str, str]) -> None:
-    (monitor,) = _of_kind(rendered, "PodMonitor")
-    assert monitor["metadata"]["name"] == "agent-api"
+def test_pods_of_the_workloads_and_the_operator_are_scraped_one_by_one(
+    rendered: dict[str, str],
+) -> None:
+    selectors = {
+        m["metadata"]["name"]: (m["spec"]["selector"]["matchLabels"], endpoint["port"])
+        for m in _of_kind(rendered, "PodMonitor")
+        for endpoint in m["spec"]["podMetricsEndpoints"]
+    }
+    assert selectors == {
+        "agent-api": ({"app.kubernetes.io/name": "agent-api"}, "http"),
+        # The labels and port the Operator gives the pods of the stack's resources.
+        "prometheus": (
+            {"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "bestbox"},
+            "web",
+        ),
+        "alertmanager": (
+            {"app.kubernetes.io/name": "alertmanager", "app.kubernetes.io/instance": "bestbox"},
+            "web",
+        ),
+    }
+    for monitor in _of_kind(rendered, "ServiceMonitor"):
+        name = monitor["metadata"]["name"]
+        assert monitor["spec"]["selector"] == {"matchLabels": {"app.kubernetes.io/name": name}}
+        assert [e["port"] for e in monitor["spec"]["endpoints"]] == ["metrics"]
 
 
 def test_prometheus_is_an_ha_pair_writing_to_the_store(
@@ -326,11 +348,13 @@ def test_scale_out_names_only_what_the_stack_defines() -> None:
             namespace="shop",
             workloads=(_workload(service="payments"),),
             datasource_urls={"thanos": "http://thanos-query:9090"},
+            prometheus_service="prom",
         ),
     )
     assert scale_out_problems(scale_out, ["checkout"], ["prometheus"]) == [
         "scale_out.replicas[payments]: 'payments' is not a service",
         "scale_out.kubernetes.workloads[payments]: 'payments' is not a service",
+        "scale_out.kubernetes.prometheus_service: 'prom' is not a service",
         "scale_out.kubernetes.datasource_urls[thanos]: no Grafana datasource has that uid",
     ]
 

@@ -8,6 +8,7 @@ import posixpath
 from typing import Any
 
 from stackgen.render.kubernetes.objects import (
+    INSTANCE_LABEL,
     NAME_LABEL,
     KubeObject,
     kube_object,
@@ -28,8 +29,8 @@ __all__ = [
 ]
 
 MONITORING = "monitoring.coreos.com/v1"
-# The Services the Operator creates for the pods of an Alertmanager resource; the web
-# port's name on them.
+# The Service the Operator creates for the pods of an Alertmanager resource, and the
+# name of the web port on its Prometheus and Alertmanager pods.
 ALERTMANAGER_SERVICE = "alertmanager-operated"
 OPERATED_WEB_PORT = "web"
 # The port name a generated workload serves HTTP (and /metrics) on, and the one expected
@@ -55,7 +56,7 @@ def prometheus_rules(stack: Stack, target: KubernetesTarget) -> list[KubeObject]
     return objects
 
 
-def _endpoint(stack: Stack, service: Service, port: str) -> dict[str, Any]:
+def _endpoint(service: Service, port: str) -> dict[str, Any]:
     assert service.scrape is not None
     endpoint: dict[str, Any] = {
         "port": port,
@@ -64,32 +65,51 @@ def _endpoint(stack: Stack, service: Service, port: str) -> dict[str, Any]:
     }
     if service.scrape.interval:
         endpoint["interval"] = service.scrape.interval
+    # `job` is the stack's service name, as every rule and dashboard expects (the
+    # Operator's default would be the Service's or `<namespace>/<monitor>`).
+    endpoint["relabelings"] = [
+        {"action": "replace", "targetLabel": "job", "replacement": service.name}
+    ]
     return endpoint
 
 
+def _operated_pods(stack: Stack, target: KubernetesTarget) -> dict[str, dict[str, str]]:
+    """The pod labels of the services the Operator runs, by stack service name: the
+    Prometheus and Alertmanager resources (both named after the stack)."""
+    pods = {}
+    if target.prometheus_service:
+        pods[target.prometheus_service] = {NAME_LABEL: "prometheus", INSTANCE_LABEL: stack.name}
+    if stack.prometheus.alertmanager and stack.alerting is not None:
+        pods[stack.prometheus.alertmanager] = {
+            NAME_LABEL: "alertmanager",
+            INSTANCE_LABEL: stack.name,
+        }
+    return pods
+
+
 def monitors(stack: Stack, target: KubernetesTarget) -> list[KubeObject]:
-    """A PodMonitor for each workload the files run (every pod a target, scraped even
-    while unready, so a failing pod shows as ``up == 0``) and a ServiceMonitor for every
-    other scraped service. Both take the job name from the pods' or Service's
-    ``app.kubernetes.io/name`` label, so ``job`` is the stack's service name as in the
-    rules and dashboards (the Operator's default would be ``<namespace>/<monitor>``)."""
+    """A PodMonitor for each workload the files run and for Prometheus and Alertmanager
+    (every pod a target, so each replica has its own ``up``), and a ServiceMonitor for
+    every other scraped service: a Service labelled ``app.kubernetes.io/name: <service>``
+    with a port named ``metrics``, which the operator provides (external hosts: a
+    selector-less Service and its EndpointSlice)."""
     workloads = {w.service for w in target.workloads}
+    operated = _operated_pods(stack, target)
     objects = []
     for service in stack.scraped_services():
-        selector = {"matchLabels": {NAME_LABEL: service.name}}
         meta = metadata(target, service.name)
-        if service.name in workloads:
+        if service.name in workloads or service.name in operated:
+            labels = operated.get(service.name, {NAME_LABEL: service.name})
+            port = OPERATED_WEB_PORT if service.name in operated else WORKLOAD_PORT
             spec = {
-                "jobLabel": NAME_LABEL,
-                "selector": selector,
-                "podMetricsEndpoints": [_endpoint(stack, service, WORKLOAD_PORT)],
+                "selector": {"matchLabels": labels},
+                "podMetricsEndpoints": [_endpoint(service, port)],
             }
             objects.append(kube_object(MONITORING, "PodMonitor", meta, spec=spec))
         else:
             spec = {
-                "jobLabel": NAME_LABEL,
-                "selector": selector,
-                "endpoints": [_endpoint(stack, service, METRICS_PORT)],
+                "selector": {"matchLabels": {NAME_LABEL: service.name}},
+                "endpoints": [_endpoint(service, METRICS_PORT)],
             }
             objects.append(kube_object(MONITORING, "ServiceMonitor", meta, spec=spec))
     return objects

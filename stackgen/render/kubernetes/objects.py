@@ -9,11 +9,22 @@ from stackgen.conventions import KUBERNETES_DIR
 from stackgen.spec import Stack
 from stackgen.spec.scale_out import KubernetesTarget
 
-__all__ = ["NAME_LABEL", "KubeObject", "kube_object", "metadata", "object_path", "target_of"]
+__all__ = [
+    "INSTANCE_LABEL",
+    "NAME_LABEL",
+    "KubeObject",
+    "kube_object",
+    "metadata",
+    "object_path",
+    "target_of",
+]
 
 # The well-known label naming the application a pod or Service belongs to: monitors
 # select by it and take the scrape job's name from it.
 NAME_LABEL = "app.kubernetes.io/name"
+# The well-known label naming the instance of an application: the Operator sets it to the
+# Prometheus or Alertmanager resource's name on their pods.
+INSTANCE_LABEL = "app.kubernetes.io/instance"
 
 KubeObject = dict[str, Any]
 
