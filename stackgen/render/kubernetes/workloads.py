@@ -3,9 +3,9 @@ its PodDisruptionBudget.
 
 A StatefulSet rather than a Deployment: each pod keeps a volume of its own
 (``volumeClaimTemplates``) that its successor of the same name finds again, which a
-Deployment cannot give its replicas (they would share one claim, or lose an emptyDir
-with the pod). The agent's audit spool must be per pod: a replica replays and deletes
-the records of its own spool after a restart.
+Deployment cannot give its replicas: they would share one claim (the agent's spool is
+locked by one process) or keep it in an emptyDir, which goes with the pod and with it
+the audit records not yet in the database.
 """
 
 from __future__ import annotations
