@@ -50,6 +50,8 @@ agent_workload = Workload(
         token_variable(WEBHOOK_TOKEN_SECRET),
     ),
     memory_limit="1Gi",
+    # The Dockerfile's `bestbox` user.
+    runs_as_uid=10001,
     # Each replica replays its own spool after a restart: a shared volume would let two
     # pods replay (and delete) the same records.
     volume=PersistentVolume(name="agent-spool", mount_path=AUDIT_SPOOL_DIR, size="1Gi"),

@@ -73,6 +73,9 @@ class Workload(SpecModel):
     memory_limit: str = Field(pattern=BYTE_QUANTITY)
     # Kept per pod (the agent's audit spool: turns not yet in the database).
     volume: PersistentVolume | None = None
+    # The uid the image runs as: the pod runs as it, and its volume is made writable to
+    # it (fsGroup); a fresh claim is owned by root otherwise. None: the image's own user.
+    runs_as_uid: int | None = Field(default=None, ge=1)
     # Pods that may be down at once during voluntary disruptions (node drains).
     max_unavailable: int = Field(default=1, ge=1)
 

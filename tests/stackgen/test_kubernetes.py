@@ -315,6 +315,9 @@ def test_agent_replicas_and_spool_come_from_the_spec(
     assert mount == {"name": claim["metadata"]["name"], "mountPath": "/var/lib/bestbox/spool"}
     env = {e["name"]: e for e in container["env"]}
     assert env["AUDIT_SPOOL_DIR"]["value"] == mount["mountPath"]
+    # The image's user may write to its fresh (root-owned) claim.
+    pod_security = spec["template"]["spec"]["securityContext"]
+    assert pod_security == {"runAsNonRoot": True, "runAsUser": 10001, "fsGroup": 10001}
     # Secrets by reference only.
     for name in ("PGPASSWORD", "ADMIN_SESSION_SECRET", "ALERT_WEBHOOK_TOKEN"):
         assert env[name]["valueFrom"]["secretKeyRef"] == {"name": "agent-api-secrets", "key": name}

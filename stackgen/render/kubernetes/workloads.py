@@ -56,12 +56,27 @@ def _container(workload: Workload, service: Service) -> dict[str, Any]:
             "requests": {"memory": workload.memory_limit},
             "limits": {"memory": workload.memory_limit},
         },
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+        },
     }
     if workload.volume is not None:
         container["volumeMounts"] = [
             {"name": workload.volume.name, "mountPath": workload.volume.mount_path}
         ]
     return container
+
+
+def _pod_spec(workload: Workload, service: Service) -> dict[str, Any]:
+    spec: dict[str, Any] = {"containers": [_container(workload, service)]}
+    security: dict[str, Any] = {"runAsNonRoot": True}
+    if workload.runs_as_uid is not None:
+        uid = workload.runs_as_uid
+        # fsGroup: a fresh claim is root's; the pod's group may then write to it.
+        security.update({"runAsUser": uid, "fsGroup": uid})
+    spec["securityContext"] = security
+    return spec
 
 
 def _volume_claims(workload: Workload) -> list[dict[str, Any]]:
@@ -91,7 +106,7 @@ def _stateful_set(
         "selector": {"matchLabels": {NAME_LABEL: workload.service}},
         "template": {
             "metadata": {"labels": pod_labels},
-            "spec": {"containers": [_container(workload, service)]},
+            "spec": _pod_spec(workload, service),
         },
     }
     claims = _volume_claims(workload)
