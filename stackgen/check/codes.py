@@ -122,6 +122,13 @@ class FindingCode(StrEnum):
         "quantiles combined across instances other than by `sum by (le)` of the buckets: "
         "an average (or sum) of per-instance quantiles, or buckets merged by max/min",
     )
+    SINGLE_REPLICA_DATASOURCE = (
+        "single-replica-datasource",
+        Level.WARNING,
+        "with several Prometheus replicas, Grafana's Prometheus datasource in the cluster "
+        "reads one replica at a time (each with its own gaps) instead of the store's "
+        "de-duplicated query API (`scale_out.kubernetes.datasource_urls`)",
+    )
     UNBOUNDED_LABEL = (
         "unbounded-label",
         Level.ERROR,

@@ -17,6 +17,7 @@ from stackgen.check import (
     instances,
     metrics,
     runbooks,
+    scale_out,
     scrape,
 )
 from stackgen.check.context import Check
@@ -32,6 +33,7 @@ CHECKS: Final[tuple[tuple[str, Check], ...]] = (
     ("rule-instances", instances.check_alert_instances),
     ("dashboard-instances", instances.check_panel_instances),
     ("grafana-datasources", grafana.check_datasources),
+    ("replica-datasources", scale_out.check_replica_datasources),
     ("grafana-trace-links", grafana.check_trace_links),
     ("grafana-sql", grafana.check_sql_queries),
     ("alert-dashboard-links", grafana.check_alert_dashboard_links),

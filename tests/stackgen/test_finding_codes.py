@@ -278,6 +278,13 @@ def unsummed_active_sessions(stack: Stack) -> dict[str, Any]:
     return _replace_panel(stack, "bestbox-system-health", "Active sessions", queries=(query,))
 
 
+def grafana_on_one_prometheus_replica(stack: Stack) -> dict[str, Any]:
+    """Grafana in the cluster reading the Prometheus Service of an HA pair."""
+    assert stack.scale_out is not None and stack.scale_out.kubernetes is not None
+    kubernetes = stack.scale_out.kubernetes.model_copy(update={"datasource_urls": {}})
+    return {"scale_out": stack.scale_out.model_copy(update={"kubernetes": kubernetes})}
+
+
 def unreachable(stack: Stack, tmp_path: Path) -> list[Finding]:
     # Port 1 on loopback: nothing listens there.
     return check_live(stack, "http://127.0.0.1:1/metrics")
@@ -477,6 +484,11 @@ CASES: list[Case] = [
         ),
     ),
     variant("per-instance-page", "alert ServiceDown", per_instance_service_down),
+    variant(
+        "single-replica-datasource",
+        "grafana datasource prometheus in Kubernetes",
+        grafana_on_one_prometheus_replica,
+    ),
     variant(
         "per-instance-stat",
         "dashboard bestbox-system-health: panel 'Active sessions'",

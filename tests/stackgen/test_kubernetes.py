@@ -14,6 +14,8 @@ import pytest
 import yaml
 
 from stackgen.artifacts import is_dashboard_path
+from stackgen.check.context import CheckContext
+from stackgen.check.scale_out import check_replica_datasources
 from stackgen.conventions import ALERTMANAGER_CONFIG_PATH, KUBERNETES_DIR
 from stackgen.render.kubernetes import kubernetes_objects
 from stackgen.render.kubernetes.grafana import DATASOURCES_KEY
@@ -399,3 +401,14 @@ def test_scale_out_without_kubernetes_writes_no_kubernetes_file() -> None:
     fields = {name: getattr(fixture, name) for name in type(fixture).model_fields}
     stack = Stack(**{**fields, "scale_out": ScaleOut(replicas={"checkout": 2})})
     assert kubernetes_objects(stack) == []
+
+
+def test_one_prometheus_needs_no_de_duplicating_datasource(stack: Stack) -> None:
+    assert stack.scale_out is not None and stack.scale_out.kubernetes is not None
+    kubernetes = stack.scale_out.kubernetes.model_copy(update={"datasource_urls": {}})
+    for replicas, expected in ((1, []), (2, ["single-replica-datasource"])):
+        scale_out = stack.scale_out.model_copy(
+            update={"kubernetes": kubernetes, "prometheus_replicas": replicas}
+        )
+        context = CheckContext.of(stack.model_copy(update={"scale_out": scale_out}))
+        assert [f.code for f in check_replica_datasources(context)] == expected

@@ -37,7 +37,7 @@ from stackgen.spec import (
     alert_threshold,
 )
 from stackgen.spec.alerting import AlertRouting, Inhibition, Receiver
-from stackgen.spec.scale_out import KubernetesTarget, ScaleOut, Workload
+from stackgen.spec.scale_out import KubernetesTarget, RemoteWrite, ScaleOut, Workload
 from stackgen.spec.scenarios import counter
 
 ERROR_RATIO_LIMIT = 0.1
@@ -248,6 +248,9 @@ stack = Stack(
         prometheus_replicas=2,
         replica_label="replica",
         alertmanager_replicas=3,
+        remote_write=(
+            RemoteWrite(name="thanos", url="http://thanos-receive:19291/api/v1/receive"),
+        ),
         deduplication_window="15s",
         kubernetes=KubernetesTarget(
             namespace="shop",
@@ -263,6 +266,7 @@ stack = Stack(
                     max_unavailable=1,
                 ),
             ),
+            datasource_urls={"prometheus": "http://thanos-query:9090"},
         ),
     ),
 )
