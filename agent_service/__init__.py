@@ -1,1 +1,1 @@
-"""The BestBox agent API, instrumented from the stackgen metric catalog (issue 3)."""
+"""The BestBox agent API, instrumented from the stackgen metric catalog."""

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 __all__ = [
-    "AGENT_TYPES",
     "SESSION_ID",
     "AgentType",
     "AlertRecord",
@@ -24,8 +23,10 @@ __all__ = [
     "Usage",
 ]
 
+# The agents the service implements (the keys of its routing and planning tables). The
+# values of the agent_type label are the stack catalog's (agent_service.catalog.agent_types);
+# a test holds the two equal.
 AgentType = Literal["erp", "crm", "it_ops", "oa", "general"]
-AGENT_TYPES: tuple[AgentType, ...] = ("erp", "crm", "it_ops", "oa", "general")
 Rating = Literal["positive", "negative"]
 AlertStatus = Literal["firing", "resolved"]
 # What a session id (and a message id) may be: short, printable, safe in a URL and a log.

@@ -1,4 +1,4 @@
-"""stackgen: the BestBox monitoring stack as code.
+"""stackgen: a monitoring stack as code.
 
 Declarative specs (``stackgen.spec``) are rendered into every configuration file of the
 stack (``stackgen.render``) and checked for consistency (``stackgen.check``).

@@ -52,7 +52,7 @@ def is_rule_path(path: str) -> bool:
 def is_prometheus(datasource: object) -> bool:
     """A datasource reference that sends the query to Prometheus."""
     if datasource is None:
-        return True  # the default datasource; BestBox's is Prometheus
+        return True  # the default datasource (a Prometheus one, the stack's rule)
     if isinstance(datasource, dict):
         return bool(datasource.get("type", "prometheus") == "prometheus")
     return "prom" in str(datasource).lower()

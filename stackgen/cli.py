@@ -36,13 +36,14 @@ from stackgen.output import DriftKind, diff_tree, write_tree
 from stackgen.render import render_all
 from stackgen.render.compose import env_file_variables
 from stackgen.render.local_profile import (
-    DEFAULT_LOCAL_PORTS,
     DEFAULT_WEBHOOK_URL,
     LocalProfile,
     ProfileError,
     localize,
+    profile_ports,
     render_local,
 )
+from stackgen.scaffold import InitError, Project, write_project
 from stackgen.secrets import (
     SecretsError,
     secrets_mount_source,
@@ -50,11 +51,11 @@ from stackgen.secrets import (
     token_files,
     write_secrets,
 )
-from stackgen.spec import Stack
+from stackgen.spec import FaultScenario, Stack
 from stackgen.verify.live import DEFAULT_ADMIN_DSN
 from stackgen.verify.report import format_report
 from stackgen.verify.run import TRAFFIC_S, VerifyOptions, run_verify
-from stackgen.verify.scenarios import SCENARIOS, Scenario
+from stackgen.verify.scenarios import scenarios_of
 
 __all__ = ["main"]
 
@@ -69,8 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stackgen",
         description=(
-            "Generate the BestBox monitoring stack's configuration from its specs, and "
-            "check that every query matches the metrics the service emits."
+            "Generate a monitoring stack's configuration (Prometheus, Alertmanager, "
+            "Grafana, compose...) from its Python specs, and check that every query "
+            "matches the metrics the services emit. Start one with `stackgen init NAME`."
         ),
         epilog="Exit codes: 0 ok; 1 error findings or stale generated files; 2 invalid spec.",
     )
@@ -98,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write nothing; exit 1 and list the files that differ from the specs",
     )
-    # -- local profile (issue 6) --
+    # -- local profile --
     generate.add_argument(
         "--profile",
         choices=("production", "local"),
@@ -111,8 +113,8 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="SERVICE=PORT",
-        help="with --profile local: a service's port on 127.0.0.1 (repeatable; defaults: "
-        "agent-api=18000, prometheus=19090, alertmanager=19093)",
+        help="with --profile local: a service's port on 127.0.0.1 (repeatable; on top "
+        "of the stack's local_ports)",
     )
     generate.add_argument(
         "--webhook-url",
@@ -158,14 +160,54 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--live-service",
-        default="agent-api",
         metavar="NAME",
-        help="the catalog service the live URL belongs to (default: agent-api)",
+        help="the catalog service the live URL belongs to (default: the stack's verify.service)",
     )
     check.add_argument("--json", action="store_true", help="print findings as JSON on stdout")
     _operator_commands(commands, common)
     _add_verify_parser(commands, common)
+    _add_init_parser(commands)
     return parser
+
+
+def _add_init_parser(commands: Any) -> None:
+    init = commands.add_parser(
+        "init",
+        help="create a new project with a minimal working stack",
+        description="Write a new project: pyproject.toml with a [tool.stackgen] section and "
+        "a spec package <NAME>_stack/ holding one service (<NAME>-api) with three metrics, "
+        "an alert with its fault test, an SLO, a dashboard and their runbooks. Then, in "
+        "its directory: stackgen generate && stackgen check.",
+        epilog="Example: stackgen init payments --dir ~/src/payments-monitoring",
+    )
+    init.add_argument(
+        "name",
+        metavar="NAME",
+        help="the stack's name: lower-case words joined by '-' (payments, order-api)",
+    )
+    init.add_argument(
+        "--dir",
+        type=Path,
+        metavar="DIR",
+        help="where to create the project (default ./NAME); it must not exist or be empty",
+    )
+
+
+def _init(args: argparse.Namespace) -> int:
+    try:
+        project = Project.named(args.name)
+        directory: Path = args.dir or Path(args.name)
+        written = write_project(directory, project)
+    except (InitError, OSError) as error:
+        _log(f"stackgen init: {error}")
+        return EXIT_INVALID
+    for path in written:
+        _log(f"created {path}")
+    _log(
+        f"stackgen: the {project.name} stack is in {directory}; next: cd {directory} && "
+        "stackgen generate && stackgen check"
+    )
+    return EXIT_OK
 
 
 def _operator_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -206,7 +248,7 @@ def _operator_commands(commands: Any, common: Callable[[argparse.ArgumentParser]
         )
 
 
-# -- stackgen verify (issue 6) ---------------------------------------------------------
+# -- stackgen verify -------------------------------------------------------------------
 
 
 def _add_verify_parser(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -226,11 +268,7 @@ def _add_verify_parser(commands: Any, common: Callable[[argparse.ArgumentParser]
         "--scenarios",
         default="all",
         metavar="all|quick|none|NAME,...",
-        help="fault scenarios to run (quick: "
-        + ", ".join(s.name for s in SCENARIOS if s.quick)
-        + "; names: "
-        + ", ".join(s.name for s in SCENARIOS)
-        + ")",
+        help="fault scenarios to run, of the stack's verify.scenarios (quick: those marked quick)",
     )
     verify.add_argument("--no-expressions", action="store_true", help="skip the expression table")
     verify.add_argument(
@@ -262,14 +300,15 @@ def _terminate(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _pick_scenarios(choice: str) -> list[Scenario] | None:
+def _pick_scenarios(stack: Stack, choice: str) -> list[FaultScenario] | None:
+    scenarios = scenarios_of(stack)
     if choice == "all":
-        return list(SCENARIOS)
+        return list(scenarios)
     if choice == "quick":
-        return [s for s in SCENARIOS if s.quick]
+        return [s for s in scenarios if s.quick]
     if choice == "none":
         return []
-    by_name = {s.name: s for s in SCENARIOS}
+    by_name = {s.name: s for s in scenarios}
     names = [n.strip() for n in choice.split(",") if n.strip()]
     if not names or any(n not in by_name for n in names):
         return None
@@ -277,11 +316,15 @@ def _pick_scenarios(choice: str) -> list[Scenario] | None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    scenarios = _pick_scenarios(args.scenarios)
-    if scenarios is None:
-        _log(f"stackgen verify: --scenarios: unknown {args.scenarios!r}")
-        return EXIT_INVALID
     stack, _ = _load(args.spec)
+    if stack.verify is None:
+        _log(f"stackgen verify: the {stack.name} stack has no verify settings (Stack.verify)")
+        return EXIT_INVALID
+    scenarios = _pick_scenarios(stack, args.scenarios)
+    if scenarios is None:
+        names = ", ".join(s.name for s in scenarios_of(stack)) or "none"
+        _log(f"stackgen verify: --scenarios: unknown {args.scenarios!r} (the stack's: {names})")
+        return EXIT_INVALID
     options = VerifyOptions(
         scenarios=scenarios,
         expressions=not args.no_expressions,
@@ -300,16 +343,16 @@ def _verify(args: argparse.Namespace) -> int:
     return EXIT_OK if report.passed else EXIT_FINDINGS
 
 
-def _local_profile(args: argparse.Namespace) -> LocalProfile | None:
-    ports = dict(DEFAULT_LOCAL_PORTS)
+def _local_profile(args: argparse.Namespace, stack: Stack) -> LocalProfile | None:
+    overrides = {}
     for item in args.port:
         name, _, port = item.partition("=")
         if not port.isdigit():
             _log(f"stackgen generate: --port {item!r}: expected SERVICE=PORT")
             return None
-        ports[name] = int(port)
+        overrides[name] = int(port)
     return LocalProfile(
-        ports=ports,
+        ports=profile_ports(stack, overrides),
         webhook_url=args.webhook_url or DEFAULT_WEBHOOK_URL,
         secrets_dir=str(Path(args.secrets_dir).absolute()) if args.secrets_dir else None,
     )
@@ -319,7 +362,7 @@ def _generate_local(args: argparse.Namespace, stack: Stack) -> int:
     if args.out is None or args.check:
         _log("stackgen generate: --profile local needs --out DIR and does not take --check")
         return EXIT_INVALID
-    profile = _local_profile(args)
+    profile = _local_profile(args, stack)
     if profile is None:
         return EXIT_INVALID
     try:
@@ -406,7 +449,11 @@ def _check(args: argparse.Namespace) -> int:
     for path in args.dashboard:
         findings += check_dashboard_file(stack, path)
     if args.live:
-        findings += check_live(stack, args.live, service=args.live_service)
+        service = args.live_service or (stack.verify.service if stack.verify else None)
+        if service is None:
+            _log("stackgen check: --live needs --live-service (the stack has no verify.service)")
+            return EXIT_INVALID
+        findings += check_live(stack, args.live, service=service)
     if args.json:
         print(json.dumps([asdict(f) for f in findings], indent=2))
     _print_findings(findings)
@@ -492,6 +539,8 @@ def _operate(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "init":
+        return _init(args)
     try:
         if args.command == "generate":
             return _generate(args)

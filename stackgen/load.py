@@ -1,6 +1,6 @@
 """Find the project's stackgen settings and load its stack spec.
 
-A spec reference is ``module:attribute`` (``specs.bestbox:stack``) or
+A spec reference is ``module:attribute`` (``payments_stack:stack``) or
 ``path/to/file.py:attribute``. Importing a spec runs in collection mode, so every
 invalid object is reported at once, each with its file and line.
 """

@@ -6,7 +6,9 @@ Only this module (with the loader and the live checks) touches the file system.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -14,9 +16,40 @@ from typing import Any
 
 import yaml
 
-from stackgen.conventions import GENERATED_NOTICE
+from stackgen.conventions import DEFAULT_REGENERATE_COMMAND, GENERATED_NOTICE_PREFIX
 
-__all__ = ["Drift", "DriftKind", "diff_tree", "dump_json", "dump_yaml", "write_tree"]
+__all__ = [
+    "Drift",
+    "DriftKind",
+    "diff_tree",
+    "dump_json",
+    "dump_yaml",
+    "generated_notice",
+    "regenerated_by",
+    "write_tree",
+]
+
+# The command the notice tells readers to run: the stack's own (Stack.regenerate_command),
+# set around its rendering so every renderer stamps the same header without each one
+# threading the stack's setting through to the serialiser.
+_regenerate_command: ContextVar[str] = ContextVar(
+    "stackgen_regenerate_command", default=DEFAULT_REGENERATE_COMMAND
+)
+
+
+@contextmanager
+def regenerated_by(command: str) -> Iterator[None]:
+    """Files rendered meanwhile tell their readers to run ``command``."""
+    token = _regenerate_command.set(command)
+    try:
+        yield
+    finally:
+        _regenerate_command.reset(token)
+
+
+def generated_notice() -> str:
+    """The do-not-edit line stamped on every generated file."""
+    return f"{GENERATED_NOTICE_PREFIX}; run `{_regenerate_command.get()}`"
 
 
 class _Dumper(yaml.SafeDumper):
@@ -36,7 +69,7 @@ _Dumper.add_representer(str, _represent_str)
 
 def dump_yaml(data: Any, *, comment: str = "") -> str:
     """YAML text with the generated-file header; keys keep the order renderers chose."""
-    header = f"# {GENERATED_NOTICE}\n"
+    header = f"# {generated_notice()}\n"
     if comment:
         header += "".join(f"# {line}\n" if line else "#\n" for line in comment.splitlines())
     body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2)
@@ -62,11 +95,15 @@ class Drift:
 
 
 def _generated_files(root: Path) -> set[str]:
-    """Files under root that stackgen wrote (they carry its notice)."""
+    """Files under root that stackgen wrote (they carry its notice, whatever command it
+    names)."""
     found = set()
     if root.is_dir():
         for path in root.rglob("*"):
-            if path.is_file() and GENERATED_NOTICE in path.read_text(errors="replace")[:2000]:
+            if (
+                path.is_file()
+                and GENERATED_NOTICE_PREFIX in path.read_text(errors="replace")[:2000]
+            ):
                 found.add(path.relative_to(root).as_posix())
     return found
 

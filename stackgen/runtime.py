@@ -47,8 +47,12 @@ class CatalogMetrics:
     increment."""
 
     def __init__(
-        self, stack: Stack, registry: CollectorRegistry, *, service: str = "agent-api"
+        self, stack: Stack, registry: CollectorRegistry, *, service: str | None = None
     ) -> None:
+        # The service whose metrics this process emits; default: the stack's verify.service.
+        service = service or stack.app_service()
+        if service is None:
+            raise ValueError(f"the {stack.name} stack has no verify.service: pass `service`")
         self.registry = registry
         # The text format would expose each counter's and histogram's `_created`
         # timestamp as a separate gauge family the catalog does not declare (and

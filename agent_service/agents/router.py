@@ -111,8 +111,9 @@ PATTERN_WEIGHT = 3.0
 
 class Router:
     """Scores each agent by the weighted keywords and identifiers in the message; the best
-    score wins (ties broken by AGENT_TYPES order). Confidence grows with the winner's score
-    and its share of all scores; nothing matched -> general at DEFAULT_CONFIDENCE."""
+    score wins (ties broken by the keyword tables' order). Confidence grows with the
+    winner's score and its share of all scores; nothing matched -> general at
+    DEFAULT_CONFIDENCE."""
 
     def __init__(
         self,

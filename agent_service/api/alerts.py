@@ -19,12 +19,11 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from agent_service.api.alertmanager import AlertmanagerNotification
-from agent_service.store import AuditStore
+from agent_service.dependencies import MetricsDep, SettingsDep, StoreDep
 from agent_service.store.base import StoreUnavailable
-from agent_service.telemetry.metrics import ServiceMetrics
 from stackgen.spec import Severity
 
-__all__ = ["MAX_BODY_BYTES", "alerts_router"]
+__all__ = ["MAX_BODY_BYTES", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -41,59 +40,63 @@ def _refused(status: int, kind: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"type": kind, "message": message}}, status_code=status)
 
 
-def alerts_router(*, token: str | None, store: AuditStore, metrics: ServiceMetrics) -> APIRouter:
-    router = APIRouter()
-    expected = _digest(token) if token else None
+router = APIRouter()
 
-    async def authorized(authorization: str | None = Header(default=None)) -> None:
-        if expected is None:
-            raise HTTPException(
-                503, "the alert webhook is disabled: ALERT_WEBHOOK_TOKEN is not set"
-            )
-        scheme, _, given = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(_digest(given.strip()), expected):
-            raise HTTPException(
-                401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
-            )
 
-    # The body is read by hand (bounded before parsing); the schema documents it.
-    body_schema = {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": AlertmanagerNotification.model_json_schema(by_alias=True)
-                }
-            },
-        }
+async def authorized(
+    settings: SettingsDep, authorization: str | None = Header(default=None)
+) -> None:
+    token = settings.alert_webhook_token
+    if not token:
+        raise HTTPException(503, "the alert webhook is disabled: ALERT_WEBHOOK_TOKEN is not set")
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        _digest(given.strip()), _digest(token)
+    ):
+        raise HTTPException(
+            401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+
+
+# The body is read by hand (bounded before parsing); the schema documents it.
+BODY_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": AlertmanagerNotification.model_json_schema(by_alias=True)
+            }
+        },
     }
+}
 
-    # The service's body limit, lowered for this route: 413 before a larger body is read.
-    @router.post(
-        "/alerts/{channel}",
-        dependencies=[Depends(authorized)],
-        openapi_extra=body_schema,
-        max_body_size=MAX_BODY_BYTES,
-    )
-    async def alert_notification(channel: Severity, request: Request) -> JSONResponse:
-        """``channel``: the severity the route sends (critical, warning), as the
-        receiver's URL says; the receiver itself comes from the payload."""
-        body = await request.body()
-        try:
-            notification = AlertmanagerNotification.model_validate_json(body)
-        except ValidationError as error:
-            summary = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
-                for e in error.errors()[:10]
-            )
-            return _refused(422, "invalid_notification", summary)
-        records = notification.records(datetime.now(UTC))
-        try:
-            await store.record_alerts(records)
-        except StoreUnavailable as error:
-            log.error("alert notification from %s not recorded: %s", notification.receiver, error)
-            return _refused(503, "audit_store_unavailable", str(error))
-        metrics.alert_notification(notification.receiver, notification.status)
-        return JSONResponse({"status": "recorded", "alerts": len(records)})
 
-    return router
+# The service's body limit, lowered for this route: 413 before a larger body is read.
+@router.post(
+    "/alerts/{channel}",
+    dependencies=[Depends(authorized)],
+    openapi_extra=BODY_SCHEMA,
+    max_body_size=MAX_BODY_BYTES,
+)
+async def alert_notification(
+    channel: Severity, request: Request, store: StoreDep, metrics: MetricsDep
+) -> JSONResponse:
+    """``channel``: the severity the route sends (critical, warning), as the
+    receiver's URL says; the receiver itself comes from the payload."""
+    body = await request.body()
+    try:
+        notification = AlertmanagerNotification.model_validate_json(body)
+    except ValidationError as error:
+        summary = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+            for e in error.errors()[:10]
+        )
+        return _refused(422, "invalid_notification", summary)
+    records = notification.records(datetime.now(UTC))
+    try:
+        await store.record_alerts(records)
+    except StoreUnavailable as error:
+        log.error("alert notification from %s not recorded: %s", notification.receiver, error)
+        return _refused(503, "audit_store_unavailable", str(error))
+    metrics.alert_notification(notification.receiver, notification.status)
+    return JSONResponse({"status": "recorded", "alerts": len(records)})

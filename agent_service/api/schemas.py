@@ -68,7 +68,7 @@ class CompletionRequest(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    """The seed's simple form: POST /chat {"message": ..., "session_id": ...}."""
+    """The simple form: POST /chat {"message": ..., "session_id": ...}."""
 
     model_config = ConfigDict(extra="forbid")
 

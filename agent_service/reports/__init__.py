@@ -2,7 +2,7 @@
 
 For a download (``/admin``)::
 
-    report = await build_report(store, "weekly")        # or a URL / SQLite path, end=...
+    report = await build_report(store, "weekly", stack=stack)   # or a URL / SQLite path
     html, filename = render_html(report), report_filename(report)
 """
 

@@ -16,8 +16,8 @@ from agent_service.reports.prometheus import (
     query_prometheus,
 )
 from agent_service.reports.source import ReportSource, open_reader
-from specs.bestbox import alerts as targets
-from stackgen.spec import SLO, Stack
+from agent_service.reports.targets import TARGETS, find_alert, guard_threshold
+from stackgen.spec import SLO, Stack, alert_threshold
 
 __all__ = ["Growth", "Report", "SloResult", "Status", "TargetCheck", "build_report"]
 
@@ -49,7 +49,7 @@ class TargetCheck:
     value: float | None
     limit: float
     comparison: Literal["<=", ">="]
-    source: str  # the spec constant the limit comes from
+    source: str  # the alert of the stack whose threshold the limit is
     unit: Literal["s", "ratio"]
     status: Status
 
@@ -133,66 +133,40 @@ def _check(
     return TargetCheck(key, label, value, limit, comparison, source, unit, status)
 
 
-def _targets(figures: PeriodFigures) -> tuple[TargetCheck, ...]:
+def _targets(figures: PeriodFigures, stack: Stack) -> tuple[TargetCheck, ...]:
     totals, latency = figures.totals, figures.latency
-    # Like the LowUserSatisfaction alert: too few ratings say nothing.
-    satisfaction = totals.satisfaction if totals.rated >= targets.MIN_RATINGS else None
-    return (
-        _check(
-            "ttft_p95",
-            "Time to first token, P95",
-            _seconds(latency.ttft_p95_ms),
-            targets.TTFT_TARGET_SECONDS,
-            "<=",
-            "TTFT_TARGET_SECONDS",
-            "s",
-        ),
-        _check(
-            "simple_p95",
-            "Simple-turn latency, P95",
-            _seconds(latency.simple_p95_ms),
-            targets.SIMPLE_TURN_TARGET_SECONDS,
-            "<=",
-            "SIMPLE_TURN_TARGET_SECONDS",
-            "s",
-        ),
-        _check(
-            "complex_p95",
-            "Complex-turn latency, P95",
-            _seconds(latency.complex_p95_ms),
-            targets.COMPLEX_TURN_TARGET_SECONDS,
-            "<=",
-            "COMPLEX_TURN_TARGET_SECONDS",
-            "s",
-        ),
-        _check(
-            "error_ratio",
-            "Turns with an error",
-            totals.error_ratio,
-            targets.ERROR_RATIO_LIMIT,
-            "<=",
-            "ERROR_RATIO_LIMIT",
-            "ratio",
-        ),
-        _check(
-            "tool_error_ratio",
-            "Tool calls with an error",
-            totals.tool_error_ratio,
-            targets.TOOL_ERROR_RATIO_LIMIT,
-            "<=",
-            "TOOL_ERROR_RATIO_LIMIT",
-            "ratio",
-        ),
-        _check(
-            "satisfaction",
-            f"Satisfaction (positive / rated, at least {targets.MIN_RATINGS} ratings)",
-            satisfaction,
-            targets.SATISFACTION_FLOOR,
-            ">=",
-            "SATISFACTION_FLOOR",
-            "ratio",
-        ),
-    )
+    values = {
+        "ttft_p95": _seconds(latency.ttft_p95_ms),
+        "simple_p95": _seconds(latency.simple_p95_ms),
+        "complex_p95": _seconds(latency.complex_p95_ms),
+        "error_ratio": totals.error_ratio,
+        "tool_error_ratio": totals.tool_error_ratio,
+        "satisfaction": totals.satisfaction,
+    }
+    checks = []
+    for target in TARGETS:
+        alert = find_alert(stack, target.alert)
+        if alert is None:
+            continue
+        value, label = values[target.key], target.label
+        if target.key == "satisfaction":
+            # Like the LowUserSatisfaction alert: too few ratings say nothing.
+            min_ratings = guard_threshold(alert)
+            if min_ratings is not None:
+                label = f"{label} (positive / rated, at least {min_ratings:g} ratings)"
+                value = value if totals.rated >= min_ratings else None
+        checks.append(
+            _check(
+                target.key,
+                label,
+                value,
+                alert_threshold(alert),
+                target.comparison,
+                target.alert,
+                target.unit,
+            )
+        )
+    return tuple(checks)
 
 
 def _growth(
@@ -235,18 +209,15 @@ async def build_report(
     end: datetime | None = None,
     prometheus_url: str | None = None,
     *,
-    stack: Stack | None = None,
+    stack: Stack,
     now: datetime | None = None,
     prometheus_timeout_s: float = 10.0,
 ) -> Report:
     """The report of the ``kind`` period ending (exclusively) at ``end`` (default: the
-    last complete week or month). ``source`` is the service's audit store, a
-    postgresql:// URL or a SQLite path. Raises ReportSourceError when the audit database
-    cannot be read; an unreachable Prometheus only adds a note."""
-    if stack is None:
-        from specs.bestbox import stack as bestbox_stack
-
-        stack = bestbox_stack
+    last complete week or month), judged against ``stack``'s SLOs and alerts. ``source``
+    is the service's audit store, a postgresql:// URL or a SQLite path. Raises
+    ReportSourceError when the audit database cannot be read; an unreachable Prometheus
+    only adds a note."""
     generated_at = now or datetime.now(UTC)
     period = report_period(kind, end or default_end(kind, generated_at))
     async with open_reader(source) as reader:
@@ -270,7 +241,7 @@ async def build_report(
         current=current,
         previous=previous,
         slos=_slo_results(stack.slos, current, prometheus),
-        targets=_targets(current),
+        targets=_targets(current, stack),
         growth=_growths(current, previous),
         prometheus=prometheus,
         generated_at=generated_at,

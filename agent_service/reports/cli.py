@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from agent_service.default_stack import DEFAULT_STACK
 from agent_service.reports.build import build_report
 from agent_service.reports.period import KINDS, parse_end
 from agent_service.reports.render import render_html, report_filename
@@ -78,7 +79,9 @@ def add_report_command(commands: Any, settings: Settings) -> None:
 def run_report(args: argparse.Namespace) -> int:
     source = args.database_url or args.sqlite_path
     try:
-        report = asyncio.run(build_report(source, args.kind, args.end, args.prometheus))
+        report = asyncio.run(
+            build_report(source, args.kind, args.end, args.prometheus, stack=DEFAULT_STACK)
+        )
     except ReportSourceError as error:
         print(f"agent-service: no report: {error}", file=sys.stderr)
         return 1

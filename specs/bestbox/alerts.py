@@ -1,6 +1,6 @@
-"""BestBox alerts: the seed's alerts.yml, corrected, each with the fault that fires it.
+"""BestBox alerts: the alerting rules, each with the fault that fires it.
 
-Corrections: quantiles over ``sum by (le)``; TTFT alerts read the TTFT histogram; error
+Rules: quantiles over ``sum by (le)``; TTFT alerts read the TTFT histogram; error
 rate is a ratio of turns; memory is compared with the service's configured limit;
 satisfaction uses ``increase`` over a window; critical alerts fire within 2 minutes.
 

@@ -167,7 +167,13 @@ COMPOSE = Compose(
         reader_hidden_columns={
             "conversation_log": ("user_message", "agent_response", "feedback_comment")
         },
+        # Even the agent may only append to the administrators' audit trail.
+        append_only_tables=("admin_audit",),
         client=agent_api.name,
+        init_script="10-bestbox-roles.sh",
+        # The agent service's migrations, mounted read-only into the postgres container.
+        migrations_source="../agent_service/store/migrations/postgres",
+        migrations_dir="/opt/bestbox/migrations",
     ),
     env_file=".env",
 )

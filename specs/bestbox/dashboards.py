@@ -1,4 +1,5 @@
-"""The BestBox dashboards (the seed's four), from panel specs.
+"""The four BestBox dashboards (system health, agent performance, user analytics,
+conversation audit), from panel specs.
 
 PromQL panels read the metric catalog; per-user and per-conversation panels read the
 audit log in PostgreSQL (no user id is ever a metric label). Every threshold line comes

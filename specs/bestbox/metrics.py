@@ -1,7 +1,7 @@
 """The BestBox metric catalog: every metric the agent service emits, and the series
 Prometheus and the other servers add. Dashboards and alerts may query nothing else.
 
-Corrections to the seed: no user or session label anywhere (per-user analytics come
+By design: no user or session label anywhere (per-user analytics come
 from PostgreSQL), and time to first token has its own histogram.
 """
 
@@ -10,7 +10,12 @@ from __future__ import annotations
 from specs.bestbox.alerting import ALERTING
 from stackgen.spec import Label, Metric, MetricSource, MetricType
 
+# The agents, as the agent_type label's values: the one definition. The service reads
+# them from the catalog (agent_service.catalog.agent_types); a test holds its routing
+# tables equal to them.
 AGENT_TYPES = ("erp", "crm", "it_ops", "oa", "general")
+# The scrape job that exposes the service's own metrics.
+AGENT_API = "agent-api"
 
 # SLA lines the buckets must hit exactly: TTFT < 2 s; end-to-end simple < 10 s and
 # complex < 60 s; embedding < 100 ms; routing < 500 ms; RAG retrieval P95 < 200 ms.
@@ -37,6 +42,7 @@ agent_requests = Metric(
     type=MetricType.COUNTER,
     help="Chat turns handled, by agent and outcome.",
     labels=(agent_type, outcome),
+    service=AGENT_API,
 )
 agent_latency_seconds = Metric(
     name="agent_latency_seconds",
@@ -52,6 +58,7 @@ agent_latency_seconds = Metric(
         ),
     ),
     buckets=LATENCY_BUCKETS,
+    service=AGENT_API,
 )
 agent_ttft_seconds = Metric(
     name="agent_ttft_seconds",
@@ -60,6 +67,7 @@ agent_ttft_seconds = Metric(
     help="Time to first token: from request to the first streamed answer token.",
     labels=(agent_type,),
     buckets=TTFT_BUCKETS,
+    service=AGENT_API,
 )
 llm_tokens = Metric(
     name="llm_tokens",
@@ -74,6 +82,7 @@ llm_tokens = Metric(
             values=("prompt", "completion"),
         ),
     ),
+    service=AGENT_API,
 )
 llm_requests = Metric(
     name="llm_requests",
@@ -83,6 +92,7 @@ llm_requests = Metric(
         Label(name="model", description="The served model name.", max_cardinality=8),
         outcome,
     ),
+    service=AGENT_API,
 )
 tool_executions = Metric(
     name="tool_executions",
@@ -92,6 +102,7 @@ tool_executions = Metric(
         Label(name="tool_name", description="The tool's registered name.", max_cardinality=40),
         outcome,
     ),
+    service=AGENT_API,
 )
 user_feedback = Metric(
     name="user_feedback",
@@ -104,11 +115,13 @@ user_feedback = Metric(
             values=("positive", "negative"),
         ),
     ),
+    service=AGENT_API,
 )
 active_sessions = Metric(
     name="active_sessions",
     type=MetricType.GAUGE,
     help="Chat turns in flight right now (concurrent users being served).",
+    service=AGENT_API,
 )
 rag_retrieval_seconds = Metric(
     name="rag_retrieval_seconds",
@@ -116,6 +129,7 @@ rag_retrieval_seconds = Metric(
     unit="seconds",
     help="Time to retrieve knowledge-base documents for a query.",
     buckets=RAG_LATENCY_BUCKETS,
+    service=AGENT_API,
 )
 rag_relevance_score = Metric(
     name="rag_relevance_score",
@@ -123,6 +137,7 @@ rag_relevance_score = Metric(
     unit="score",
     help="Relevance score (0..1) of each retrieved document.",
     buckets=SCORE_BUCKETS,
+    service=AGENT_API,
 )
 router_latency_seconds = Metric(
     name="router_latency_seconds",
@@ -130,6 +145,7 @@ router_latency_seconds = Metric(
     unit="seconds",
     help="Time the router takes to classify a turn.",
     buckets=ROUTER_BUCKETS,
+    service=AGENT_API,
 )
 router_confidence_score = Metric(
     name="router_confidence_score",
@@ -138,6 +154,7 @@ router_confidence_score = Metric(
     help="Confidence (0..1) of the router's classification, by chosen agent.",
     labels=(agent_type,),
     buckets=SCORE_BUCKETS,
+    service=AGENT_API,
 )
 embedding_latency_seconds = Metric(
     name="embedding_latency_seconds",
@@ -145,6 +162,7 @@ embedding_latency_seconds = Metric(
     unit="seconds",
     help="Time to embed a query for retrieval.",
     buckets=EMBEDDING_BUCKETS,
+    service=AGENT_API,
 )
 http_requests = Metric(
     name="http_requests",
@@ -167,6 +185,7 @@ http_requests = Metric(
             values=("1xx", "2xx", "3xx", "4xx", "5xx"),
         ),
     ),
+    service=AGENT_API,
 )
 
 # The audit writer (agent_service/store/writer.py): its backlog, its local spool and
@@ -178,23 +197,27 @@ audit_queue_depth = Metric(
     type=MetricType.GAUGE,
     help="Audit records accepted but not yet written to the audit database "
     "(held in memory or in the spool).",
+    service=AGENT_API,
 )
 audit_spool_rows = Metric(
     name="audit_spool_rows",
     type=MetricType.GAUGE,
     help="Audit records in the local spool file that are not yet in the audit database.",
+    service=AGENT_API,
 )
 audit_spool_bytes = Metric(
     name="audit_spool_bytes",
     type=MetricType.GAUGE,
     unit="bytes",
     help="Size of the local audit spool files.",
+    service=AGENT_API,
 )
 audit_spool_limit_bytes = Metric(
     name="audit_spool_limit_bytes",
     type=MetricType.GAUGE,
     unit="bytes",
     help="The configured bound of the audit spool (0: no spool, records wait in memory).",
+    service=AGENT_API,
 )
 audit_dropped_rows = Metric(
     name="audit_dropped_rows",
@@ -208,17 +231,20 @@ audit_dropped_rows = Metric(
             values=("queue_full", "spool_full", "unreadable", "shutdown"),
         ),
     ),
+    service=AGENT_API,
 )
 audit_rows_written = Metric(
     name="audit_rows_written",
     type=MetricType.COUNTER,
     help="Audit records written to the audit database.",
+    service=AGENT_API,
 )
 audit_write_errors = Metric(
     name="audit_write_errors",
     type=MetricType.COUNTER,
     help="Failed batch writes to the audit database (each batch is retried; its "
     "records wait in the spool).",
+    service=AGENT_API,
 )
 audit_dead_letter_rows = Metric(
     name="audit_dead_letter_rows",
@@ -239,6 +265,7 @@ audit_dead_letter_rows = Metric(
             values=("table", "file", "log"),
         ),
     ),
+    service=AGENT_API,
 )
 audit_write_seconds = Metric(
     name="audit_write_seconds",
@@ -246,6 +273,7 @@ audit_write_seconds = Metric(
     unit="seconds",
     help="Time to write one batch of audit records to the audit database.",
     buckets=AUDIT_WRITE_BUCKETS,
+    service=AGENT_API,
 )
 
 # Alertmanager's notifications received by the agent's webhook (agent_service/api/
@@ -271,6 +299,7 @@ agent_alert_notifications = Metric(
             values=("firing", "resolved"),
         ),
     ),
+    service=AGENT_API,
 )
 
 # prometheus_client's process collector, registered by the service.
@@ -281,6 +310,7 @@ process_metrics = (
         unit="bytes",
         help="Resident memory size in bytes.",
         source=MetricSource.PROCESS,
+        service=AGENT_API,
     ),
     Metric(
         name="process_virtual_memory_bytes",
@@ -288,6 +318,7 @@ process_metrics = (
         unit="bytes",
         help="Virtual memory size in bytes.",
         source=MetricSource.PROCESS,
+        service=AGENT_API,
     ),
     Metric(
         name="process_cpu_seconds",
@@ -295,6 +326,7 @@ process_metrics = (
         unit="seconds",
         help="Total user and system CPU time spent in seconds.",
         source=MetricSource.PROCESS,
+        service=AGENT_API,
     ),
     Metric(
         name="process_start_time_seconds",
@@ -302,44 +334,21 @@ process_metrics = (
         unit="seconds",
         help="Start time of the process since unix epoch in seconds.",
         source=MetricSource.PROCESS,
+        service=AGENT_API,
     ),
     Metric(
         name="process_open_fds",
         type=MetricType.GAUGE,
         help="Number of open file descriptors.",
         source=MetricSource.PROCESS,
+        service=AGENT_API,
     ),
     Metric(
         name="process_max_fds",
         type=MetricType.GAUGE,
         help="Maximum number of open file descriptors.",
         source=MetricSource.PROCESS,
-    ),
-)
-
-# Series Prometheus writes for every scrape target.
-scrape_metrics = (
-    Metric(
-        name="up",
-        type=MetricType.GAUGE,
-        help="1 if the last scrape of the target succeeded, else 0.",
-        source=MetricSource.SCRAPE,
-        service=None,
-    ),
-    Metric(
-        name="scrape_duration_seconds",
-        type=MetricType.GAUGE,
-        unit="seconds",
-        help="Duration of the last scrape of the target.",
-        source=MetricSource.SCRAPE,
-        service=None,
-    ),
-    Metric(
-        name="scrape_samples_scraped",
-        type=MetricType.GAUGE,
-        help="Samples the target exposed in the last scrape.",
-        source=MetricSource.SCRAPE,
-        service=None,
+        service=AGENT_API,
     ),
 )
 
@@ -413,4 +422,5 @@ APP_METRICS = (
     agent_alert_notifications,
 )
 
-CATALOG = APP_METRICS + process_metrics + scrape_metrics + collector_metrics
+# `up` and the other scrape series come from the scrape jobs (the stack adds them).
+CATALOG = APP_METRICS + process_metrics + collector_metrics

@@ -1,4 +1,4 @@
-"""BestBox runbooks: the seed's incident playbooks (HighLatencyP95, ServiceDown,
+"""BestBox runbooks: the incident playbooks (HighLatencyP95, ServiceDown,
 LowUserSatisfaction, troubleshooting guide), one per alert and SLO anchor.
 
 Commands assume the generated compose project (`docker compose -f generated/docker-compose.yml`)

@@ -60,8 +60,8 @@ otel_collector = Service(
 )
 
 # The collector's Prometheus exporter: the OTLP metrics it receives, in Prometheus format.
-# The seed exposed it on 8889 but only ever scraped 8888 (`stackgen check` now reports
-# an unscraped collector metrics port as `unscraped-exporter`).
+# It must be scraped as well as the collector's own telemetry port (`stackgen check`
+# reports an unscraped collector metrics port as `unscraped-exporter`).
 otel_collector_exporter = Service(
     name="otel-collector-exporter",
     description="OpenTelemetry collector: OTLP metrics re-exposed by its prometheus exporter.",

@@ -1,4 +1,4 @@
-"""BestBox service level objectives, from the seed's SLA tables.
+"""BestBox service level objectives, from the SLA tables of the product design.
 
 Each SLO becomes error-ratio recording rules, page and ticket burn-rate alerts, their
 promtool tests and a row of the SLO dashboard: adding one is adding an entry here.
@@ -55,7 +55,7 @@ availability = SLO(
 )
 tool_success = SLO(
     name="tool-success",
-    description="Tool calls that succeed (seed: tool success rate > 95 %).",
+    description="Tool calls that succeed.",
     objective=95.0,
     period="30d",
     sli=RatioSLI(metric="tool_executions", good={"status": "success"}),
@@ -65,7 +65,7 @@ tool_success = SLO(
 # tiers (3x, 1x) can fire; pages are off (the spec is rejected otherwise).
 satisfaction = SLO(
     name="user-satisfaction",
-    description="Answers rated thumbs up, among rated answers (seed: > 80 %).",
+    description="Answers rated thumbs up, among rated answers.",
     objective=80.0,
     period="30d",
     sli=RatioSLI(metric="user_feedback", bad={"rating": "negative"}),

@@ -12,6 +12,7 @@ from specs.bestbox.runbooks import RUNBOOKS
 from specs.bestbox.scale_out import SCALE_OUT
 from specs.bestbox.services import SERVICES
 from specs.bestbox.slos import SLOS
+from specs.bestbox.verify import LOCAL_PORTS, VERIFY
 from stackgen.spec import (
     Batch,
     Collector,
@@ -105,5 +106,9 @@ stack = Stack(
     runbooks=RUNBOOKS,
     dashboards=DASHBOARDS,
     audit_schema=AUDIT_SCHEMA,
+    # The repository's Makefile sets up the virtual environment first.
+    regenerate_command="make generate",
+    local_ports=LOCAL_PORTS,
+    verify=VERIFY,
     scale_out=SCALE_OUT,
 )

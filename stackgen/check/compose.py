@@ -31,8 +31,8 @@ _ALL_INTERFACES = frozenset({"0.0.0.0", "::", ""})
 
 
 def check_scrape_hosts(context: CheckContext) -> list[Finding]:
-    """Every scrape target is a compose service or a declared external host (the seed's
-    Prometheus scraped `localhost`, which inside its container is Prometheus itself)."""
+    """Every scrape target is a compose service or a declared external host (`localhost`
+    inside Prometheus' container is Prometheus itself)."""
     stack = context.stack
     compose = stack.compose
     if compose is None:
@@ -89,7 +89,7 @@ def check_receiver_hosts(context: CheckContext) -> list[Finding]:
 
 def check_host_gateway(context: CheckContext) -> list[Finding]:
     """A container that reaches host.docker.internal needs extra_hosts host-gateway:
-    Docker on Linux does not define the name otherwise (the seed's mistake)."""
+    Docker on Linux does not define the name otherwise."""
     stack = context.stack
     compose = stack.compose
     if compose is None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from stackgen.check.codes import FindingCode
 from stackgen.check.registry import CHECKS
-from stackgen.conventions import GENERATED_NOTICE
+from stackgen.conventions import GENERATED_NOTICE_PREFIX
 
 __all__ = ["DOCUMENT", "finding_codes_markdown", "main"]
 
@@ -29,13 +29,15 @@ def _table(codes: Iterable[FindingCode]) -> list[str]:
 def finding_codes_markdown() -> str:
     """The Markdown document: every code with its level and meaning, in enum order."""
     lines = [
-        f"<!-- {GENERATED_NOTICE} (python -m stackgen.check.documentation) -->",
+        # stackgen's own documentation: the repository's Makefile regenerates it.
+        f"<!-- {GENERATED_NOTICE_PREFIX}; run `make generate` "
+        "(python -m stackgen.check.documentation) -->",
         "# Finding codes",
         "",
         "`stackgen check` prints one line per finding, at the spec line of the object it",
         "comes from, then the expression as the spec writes it and a hint:",
         "",
-        "    specs/bestbox/alerts.py:53: error[unknown-metric] alert HighErrorRate: ...",
+        "    payments_stack/alerts.py:29: error[unknown-metric] alert HighErrorRate: ...",
         "        expr: ...",
         "        hint: ...",
         "",

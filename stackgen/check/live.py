@@ -77,8 +77,12 @@ def _check_family(family: Family, metric: Metric, where: str) -> Iterable[Findin
             )
 
 
-def check_exposition(stack: Stack, text: str, *, service: str = "agent-api") -> list[Finding]:
-    """Findings for one scrape of ``service``'s exposition ``text``."""
+def check_exposition(stack: Stack, text: str, *, service: str | None = None) -> list[Finding]:
+    """Findings for one scrape of ``service``'s exposition ``text`` (default: the
+    stack's verify.service)."""
+    service = service or stack.app_service()
+    if service is None:
+        raise ValueError(f"the {stack.name} stack has no verify.service: pass `service`")
     expected = _expected(stack, service)
     seen: set[str] = set()
     findings: list[Finding] = []
@@ -112,7 +116,7 @@ def check_exposition(stack: Stack, text: str, *, service: str = "agent-api") -> 
     return sorted(findings)
 
 
-def check_live(stack: Stack, url: str, *, service: str = "agent-api") -> list[Finding]:
+def check_live(stack: Stack, url: str, *, service: str | None = None) -> list[Finding]:
     try:
         text = scrape(url)
     except (urllib.error.URLError, OSError, ValueError) as error:

@@ -31,8 +31,8 @@ def check_scrape_formats(context: CheckContext) -> list[Finding]:
 
 
 def check_collector_scraped(context: CheckContext) -> list[Finding]:
-    """Every port the collector exposes metrics on is a scrape target (the seed scraped
-    8888 and never the prometheus exporter on 8889, so OTLP metrics went nowhere)."""
+    """Every port the collector exposes metrics on is a scrape target (scraping only the
+    collector's own telemetry port leaves the OTLP metrics it exports nowhere)."""
     stack = context.stack
     collector = stack.collector
     if collector is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from stackgen.output import regenerated_by
 from stackgen.render import (
     alertmanager,
     compose,
@@ -50,9 +51,10 @@ RENDERERS: tuple[tuple[str, Renderer], ...] = (
 def render_all(stack: Stack) -> dict[str, str]:
     files: dict[str, str] = {}
     owner: dict[str, str] = {}
-    for target, render in RENDERERS:
-        for path, text in render(stack).items():
-            if path in files:
-                raise ValueError(f"renderers {owner[path]} and {target} both write {path}")
-            files[path], owner[path] = text, target
+    with regenerated_by(stack.regenerate_command):
+        for target, render in RENDERERS:
+            for path, text in render(stack).items():
+                if path in files:
+                    raise ValueError(f"renderers {owner[path]} and {target} both write {path}")
+                files[path], owner[path] = text, target
     return dict(sorted(files.items()))

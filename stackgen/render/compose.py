@@ -17,8 +17,6 @@ from typing import Any
 from stackgen.conventions import (
     ALERTMANAGER_CONFIG_PATH,
     ALERTMANAGER_CONTAINER_DIR,
-    AUDIT_MIGRATIONS_CONTAINER_DIR,
-    AUDIT_MIGRATIONS_SOURCE,
     COMPOSE_FILE,
     GRAFANA_CONTAINER_DASHBOARDS,
     GRAFANA_CONTAINER_PROVISIONING,
@@ -104,10 +102,10 @@ def _grafana(stack: Stack, out: Derived) -> None:
             "GF_SERVER_ROOT_URL": stack.grafana_url,
             "GF_SECURITY_ADMIN_USER": grafana.admin_user,
             # The audit dashboards show conversations: nobody reads them without a login
-            # (the seed gave anonymous visitors the Viewer role).
+            # (an anonymous Viewer role would show them to anyone who can reach Grafana).
             "GF_AUTH_ANONYMOUS_ENABLED": "false",
             "GF_USERS_ALLOW_SIGN_UP": "false",
-            # Embedding (the BestBox admin UI shows panels in an iframe) only works with
+            # Embedding (an admin UI showing panels in an iframe) only works with
             # Grafana's session cookie, i.e. for signed-in users. The cookie stays
             # SameSite=Lax: the admin UI is on the same site (another port of the same
             # host), so the iframe gets the cookie, while pages of other sites do not
@@ -132,7 +130,7 @@ def _database(compose: Compose, out: Derived) -> None:
         {
             "POSTGRES_DB": db.database,
             "POSTGRES_USER": db.superuser,
-            "AUDIT_MIGRATIONS_DIR": AUDIT_MIGRATIONS_CONTAINER_DIR,
+            "AUDIT_MIGRATIONS_DIR": db.migrations_dir,
         }
     )
     out.secrets.update(
@@ -144,9 +142,7 @@ def _database(compose: Compose, out: Derived) -> None:
     )
     out.mounts += [
         _bind(POSTGRES_INIT_DIR, POSTGRES_CONTAINER_INITDB),
-        Mount(
-            source=AUDIT_MIGRATIONS_SOURCE, target=AUDIT_MIGRATIONS_CONTAINER_DIR, read_only=True
-        ),
+        Mount(source=db.migrations_source, target=db.migrations_dir, read_only=True),
     ]
 
 

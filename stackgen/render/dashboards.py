@@ -34,9 +34,9 @@ from grafanalib.core import Panel as GrafanaPanel
 
 from stackgen.conventions import (
     DASHBOARD_FILE,
-    GENERATED_NOTICE,
     GRAFANA_SCHEMA_VERSION,
 )
+from stackgen.output import generated_notice
 from stackgen.render.grafana_json import board_json, dashboard_text
 from stackgen.spec import (
     Dashboard,
@@ -238,7 +238,7 @@ def dashboard(stack: Stack, spec: Dashboard) -> dict[str, Any]:
     board = GrafanaDashboard(
         title=spec.title,
         uid=spec.uid,
-        description=f"{GENERATED_NOTICE}. {spec.description}",
+        description=f"{generated_notice()}. {spec.description}",
         tags=list(spec.tags),
         panels=[_panel(stack, p, g) for p, g in zip(spec.panels, grids, strict=True)],
         templating=Templating(list=[_template(stack, v) for v in spec.variables]),

@@ -6,7 +6,8 @@ root, mode 0600, git-ignored) with a random value for each.
 
 from __future__ import annotations
 
-from stackgen.conventions import ENV_EXAMPLE_FILE, GENERATED_NOTICE
+from stackgen.conventions import ENV_EXAMPLE_FILE
+from stackgen.output import generated_notice
 from stackgen.render.compose import derived, env_file_variables
 from stackgen.secrets import PASSWORD_HASH_SUFFIX
 from stackgen.spec import Stack
@@ -31,7 +32,7 @@ def variable_descriptions(stack: Stack) -> dict[str, str]:
             f"password of PostgreSQL's superuser {db.superuser} (the postgres image only)"
         )
         known[db.owner_password_env] = (
-            f"password of {db.owner}, the agent service's role (owns the audit tables)"
+            f"password of {db.owner}, the role of {db.client} (owns the audit tables)"
         )
         known[db.reader_password_env] = (
             f"password of {db.reader}, Grafana's read-only role "
@@ -65,7 +66,7 @@ def render(stack: Stack) -> dict[str, str]:
     if stack.compose is None:
         return {}
     lines = [
-        f"# {GENERATED_NOTICE}",
+        f"# {generated_notice()}",
         "# The variables docker-compose.yml reads from the env file. Do not fill in this",
         f"# file: `stackgen secrets` writes {stack.compose.env_file} at the repository root",
         "# (mode 0600, git-ignored, never overwritten) with a random value for each.",

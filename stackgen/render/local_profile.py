@@ -6,14 +6,13 @@ Used by ``stackgen verify`` and by ``stackgen generate --profile local --out DIR
 rule files are rendered from the same spec by the same renderers, so they are exactly
 the production rules; only addresses change:
 
-- every service given a local port is scraped (or used as Alertmanager) on
-  ``127.0.0.1:<port>``;
+- every service given a local port (``Stack.local_ports``, with the command line's
+  overrides) is scraped (or used as Alertmanager) on ``127.0.0.1:<port>``;
 - every other scraped service is left out of the scrape configuration, with the reason
-  in ``LocalStack.omitted``: external services (llama-server and the embeddings server
-  on the GPU host: a GPU LLM cannot run here, and the agent service's scripted model
-  and hashing embedding stand in) and services given no port. Left in, their targets
-  would be down for the whole run and fire ServiceDown (the external ones are
-  critical) though nothing is wrong with what is being verified;
+  in ``LocalStack.omitted``: external services (servers on other hosts, a GPU host
+  say, that cannot run here) and services given no port. Left in, their targets would
+  be down for the whole run and fire ServiceDown (the critical ones) though nothing is
+  wrong with what is being verified;
 - the collector runs locally when its scraped services (its own telemetry and its
   prometheus exporter) are given ports: its config comes from the same renderer with
   every listener on 127.0.0.1 (OTLP, health check and the other non-scraped
@@ -21,7 +20,7 @@ the production rules; only addresses change:
   is rendered the same way;
 - every Alertmanager receiver posts to the given webhook (same path as in production,
   so ``/alerts/critical`` and ``/alerts/warning`` stay distinguishable); a receiver
-  whose production webhook is a service given a local port (the agent service) also
+  whose production webhook is a service given a local port (the application) also
   posts there, on 127.0.0.1, with its bearer token read from ``secrets_dir``, so the
   real delivery path is exercised too; Slack and email are dropped: they cannot be
   reached from a test machine.
@@ -47,25 +46,17 @@ from stackgen.spec import Collector, Jaeger, Service, Stack
 from stackgen.spec.alerting import Receiver, Webhook
 
 __all__ = [
-    "DEFAULT_LOCAL_PORTS",
     "LOCAL_HOST",
     "LocalProfile",
     "LocalStack",
     "ProfileError",
     "TracePorts",
     "localize",
+    "profile_ports",
     "render_local",
 ]
 
 LOCAL_HOST = "127.0.0.1"
-# Away from the production ports so a local run never collides with a real stack.
-DEFAULT_LOCAL_PORTS: Mapping[str, int] = {
-    "agent-api": 18000,
-    "prometheus": 19090,
-    "alertmanager": 19093,
-    "otel-collector": 18888,
-    "otel-collector-exporter": 18889,
-}
 DEFAULT_WEBHOOK_URL = "http://127.0.0.1:15001"
 
 
@@ -92,8 +83,9 @@ class TracePorts:
 
 @dataclass(frozen=True)
 class LocalProfile:
-    # Service name -> port on 127.0.0.1; only these services are scraped.
-    ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_LOCAL_PORTS))
+    # Service name -> port on 127.0.0.1; only these services are scraped (the stack's
+    # local_ports, with the command line's overrides: see ``profile_ports``).
+    ports: Mapping[str, int] = field(default_factory=dict)
     # Base URL of the webhook every receiver posts to (its path is kept).
     webhook_url: str = DEFAULT_WEBHOOK_URL
     # Used when the collector runs locally (its scraped services have ports).
@@ -112,12 +104,16 @@ class LocalStack:
     traces: bool = False
 
 
+def profile_ports(stack: Stack, overrides: Mapping[str, int]) -> dict[str, int]:
+    """The stack's local ports with ``overrides`` (the command line's) on top."""
+    return {**stack.local_ports, **overrides}
+
+
 def _why_omitted(service: Service) -> str:
     if service.external:
         return (
-            f"external: runs on {service.host} (the GPU host), not on this machine; the "
-            "local agent service does not call it (its built-in scripted model and "
-            "hashing embedding stand in)"
+            f"external: runs on {service.host}, not on this machine; the local profile "
+            "leaves it out (give it a local port to scrape a stand-in)"
         )
     return "does not run on this host in the local profile (no local port given)"
 

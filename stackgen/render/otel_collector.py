@@ -72,7 +72,7 @@ def collector_config(collector: Collector) -> dict[str, Any]:
             },
             "prometheus": {
                 "endpoint": _listen(prometheus.port),
-                "namespace": prometheus.namespace,
+                **({"namespace": prometheus.namespace} if prometheus.namespace else {}),
                 # `resource_to_telemetry_conversion` is deprecated in its favour.
                 **(
                     {"resource_constant_labels": {"included": list(prometheus.resource_labels)}}

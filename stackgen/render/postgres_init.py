@@ -1,10 +1,10 @@
-"""generated/postgres/init/10-bestbox-roles.sh: the audit database's roles and schema.
+"""generated/postgres/init/<AuditDatabase.init_script>: the audit database's roles and schema.
 
 The postgres image runs it once, on an empty data directory, from
 /docker-entrypoint-initdb.d (it sources ``.sh`` files that are not executable, so the
-script changes no shell options). It creates the agent service's role (it owns the audit
+script changes no shell options). It creates the client service's role (it owns the audit
 tables) and Grafana's read-only role (SELECT on the audit tables only), then applies the
-agent service's migrations as the owner (they are idempotent; the service records them
+client's migrations as the owner (they are idempotent; the service records them
 in schema_migrations when it starts), and takes UPDATE, DELETE and TRUNCATE on the
 append-only tables (admin_audit) away from the owner. Passwords come from the
 environment, never from this file. Running it again changes nothing but the passwords.
@@ -18,11 +18,8 @@ client that means to write.
 
 from __future__ import annotations
 
-from stackgen.conventions import (
-    AUDIT_MIGRATIONS_CONTAINER_DIR,
-    GENERATED_NOTICE,
-    POSTGRES_INIT_SCRIPT,
-)
+from stackgen.conventions import POSTGRES_INIT_DIR
+from stackgen.output import generated_notice
 from stackgen.spec import Stack
 from stackgen.spec.compose import AuditDatabase
 
@@ -83,7 +80,7 @@ def _grants(db: AuditDatabase) -> str:
         return grants
     append_only = ", ".join(f"public.{table}" for table in db.append_only_tables)
     return (
-        grants + "-- Append-only even for the agent: its migrations add a trigger refusing\n"
+        grants + "-- Append-only even for the owner: its migrations add a trigger refusing\n"
         "-- UPDATE and DELETE; its role keeps INSERT and SELECT only.\n"
         f'REVOKE UPDATE, DELETE, TRUNCATE ON TABLE {append_only} FROM :"owner";\n'
     )
@@ -96,31 +93,38 @@ def _hidden_note(db: AuditDatabase) -> str:
 
 def script(db: AuditDatabase) -> str:
     owner_pw, reader_pw = db.owner_password_env, db.reader_password_env
+    # The psql command line as a bash array named after the database (a valid name:
+    # database names are lower-case identifiers).
+    psql = f"{db.database}_psql"
+    append_only = (
+        f"# {', '.join(db.append_only_tables)}: append-only, for {db.owner} too.\n"
+        if db.append_only_tables
+        else ""
+    )
     return f"""#!/bin/bash
-# {GENERATED_NOTICE}
+# {generated_notice()}
 # Roles and schema of the {db.database} audit database (run once by the postgres image).
-# {db.owner}: the agent service; owns the audit tables.
+# {db.owner}: {db.client}'s role; owns the audit tables.
 # {db.reader}: Grafana; SELECT on {", ".join(db.reader_tables)} and nothing
 #   else{_hidden_note(db)}; statements cancelled after {db.reader_statement_timeout_s}s.
-# {", ".join(db.append_only_tables)}: append-only, for {db.owner} too.
-# Passwords come from ${owner_pw} and ${reader_pw} (the env file), never from here.
+{append_only}# Passwords come from ${owner_pw} and ${reader_pw} (the env file), never from here.
 
 : "${{{owner_pw}:?{owner_pw} is not set: run stackgen secrets}}"
 : "${{{reader_pw}:?{reader_pw} is not set: run stackgen secrets}}"
-bestbox_psql=(psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet
+{psql}=(psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet
   --username "$POSTGRES_USER" --dbname "$POSTGRES_DB"
   -v owner={db.owner} -v reader={db.reader} -v reader_timeout={db.reader_statement_timeout_s}s)
 
-"${{bestbox_psql[@]}}" -v owner_password="${owner_pw}" \
+"${{{psql}[@]}}" -v owner_password="${owner_pw}" \
   -v reader_password="${reader_pw}" <<'SQL' || exit 1
 {_SQL_ROLES}SQL
 
-# The agent service's migrations, as the owner: the tables belong to the service.
-for migration in "${{AUDIT_MIGRATIONS_DIR:-{AUDIT_MIGRATIONS_CONTAINER_DIR}}}"/*.sql; do
-  "${{bestbox_psql[@]}}" -c 'SET ROLE {db.owner}' -f "$migration" || exit 1
+# The migrations of {db.client}, as the owner: the tables belong to the service.
+for migration in "${{AUDIT_MIGRATIONS_DIR:-{db.migrations_dir}}}"/*.sql; do
+  "${{{psql}[@]}}" -c 'SET ROLE {db.owner}' -f "$migration" || exit 1
 done
 
-"${{bestbox_psql[@]}}" <<'SQL' || exit 1
+"${{{psql}[@]}}" <<'SQL' || exit 1
 {_grants(db)}SQL
 """
 
@@ -129,4 +133,5 @@ def render(stack: Stack) -> dict[str, str]:
     compose = stack.compose
     if compose is None or compose.database is None:
         return {}
-    return {POSTGRES_INIT_SCRIPT: script(compose.database)}
+    db = compose.database
+    return {f"{POSTGRES_INIT_DIR}/{db.init_script}": script(db)}

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import jinja2
 
-from stackgen.conventions import GENERATED_NOTICE, RUNBOOKS_FILE
+from stackgen.conventions import RUNBOOKS_FILE
+from stackgen.output import generated_notice
 from stackgen.rules_model import AlertingRule, build_rules
 from stackgen.spec import Runbook, Stack
 from stackgen.templating import placeholders_named
@@ -99,7 +100,7 @@ def render(stack: Stack) -> dict[str, str]:
     if not (stack.alerts or stack.slos or stack.runbooks):
         return {}
     text = _TEMPLATES.get_template("runbooks.md.j2").render(
-        notice=GENERATED_NOTICE,
+        notice=generated_notice(),
         stack_name=stack.name,
         runbook_url=stack.runbook_url,
         sections=_sections(stack),

@@ -21,13 +21,13 @@ from grafanalib.core import (
 )
 
 from stackgen.conventions import (
-    GENERATED_NOTICE,
     GRAFANA_SCHEMA_VERSION,
     SLO_BUDGET_REMAINING_RECORD,
     SLO_DASHBOARD_FILE,
     SLO_OBJECTIVE_RECORD,
     SLO_WINDOWS,
 )
+from stackgen.output import generated_notice
 from stackgen.render.grafana_json import (
     board_json,
     dashboard_text,
@@ -152,7 +152,7 @@ def dashboard(stack: Stack) -> dict[str, Any]:
     board = Dashboard(
         title=f"{stack.name}: SLOs and error budgets",
         uid=slo_dashboard_uid(stack),
-        description=f"{GENERATED_NOTICE}. Objectives, error budgets and burn rates.",
+        description=f"{generated_notice()}. Objectives, error budgets and burn rates.",
         tags=[stack.name, "slo"],
         panels=panels,
         time=Time("now-7d", "now"),

@@ -41,7 +41,15 @@ from stackgen.spec.rules import Alert, AlertTest, RecordingRule, RecordingTest, 
 from stackgen.spec.runbooks import Runbook, RunbookQuery
 from stackgen.spec.services import MetricsFormat, Scrape, Service
 from stackgen.spec.slo import SLO, BurnTier, LatencySLI, RatioSLI, SLORule
-from stackgen.spec.stack import PrometheusSettings, Stack
+from stackgen.spec.stack import PrometheusSettings, Stack, scrape_series
+from stackgen.spec.verify import (
+    FaultScenario,
+    RestartService,
+    StopProgram,
+    StopService,
+    TrafficMix,
+    VerifySettings,
+)
 
 __all__ = [
     "SLO",
@@ -93,6 +101,15 @@ __all__ = [
     "VariableKind",
     "alert_threshold",
     "duration_seconds",
+]
+__all__ += [
+    "FaultScenario",
+    "RestartService",
+    "StopProgram",
+    "StopService",
+    "TrafficMix",
+    "VerifySettings",
+    "scrape_series",
 ]
 __all__ += [
     "HOST_GATEWAY",

@@ -19,9 +19,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 __all__ = [
     "Duration",
+    "Problem",
     "SpecError",
     "SpecIssue",
     "SpecModel",
+    "SpecProblems",
     "collecting_issues",
     "distinct_ports",
     "duration_seconds",
@@ -52,6 +54,23 @@ class SpecError(Exception):
     def __init__(self, issues: list[SpecIssue]) -> None:
         self.issues = issues
         super().__init__("\n".join(str(issue) for issue in issues))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem a validator found, and the spec object it is about: reported at that
+    object's own file:line (an SLO's, an alert's) instead of the validated object's."""
+
+    message: str
+    about: SpecModel | None = None
+
+
+class SpecProblems(ValueError):
+    """Raised by a validator with every problem it found, each located on its own."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(p.message for p in problems))
 
 
 # When set, invalid objects record their issues here instead of raising, so a spec
@@ -119,6 +138,24 @@ def distinct_ports(ports: Mapping[str, int]) -> None:
         seen[port] = field
 
 
+def _issues(error: Any, location: str, label: str) -> list[SpecIssue]:
+    """The issues of one pydantic error; a SpecProblems is one issue per problem, each
+    at the file:line of the object it is about when that object has one."""
+    raised = (error.get("ctx") or {}).get("error")
+    field = _field_path(error["loc"])
+    if not isinstance(raised, SpecProblems):
+        return [SpecIssue(location, label, field, _clean(error["msg"]))]
+    return [
+        SpecIssue(
+            (problem.about.spec_location() if problem.about is not None else "") or location,
+            label,
+            field,
+            problem.message,
+        )
+        for problem in raised.problems
+    ]
+
+
 def _field_path(loc: tuple[int | str, ...]) -> str:
     text = ""
     for part in loc:
@@ -142,10 +179,11 @@ class SpecModel(BaseModel):
             label = f"{type(self).__name__}[{data.get(self.spec_key, '?')}]"
             location = _caller_location()
             issues = [
-                SpecIssue(location, label, _field_path(e["loc"]), _clean(e["msg"]))
+                issue
                 for e in error.errors()
                 # Errors inside a broken child repeat what the child reported itself.
                 if not _inside_stand_in(data, e["loc"])
+                for issue in _issues(e, location, label)
             ]
             if collector is None:
                 raise SpecError(issues) from None

@@ -1,7 +1,7 @@
 """The OpenTelemetry collector: OTLP in, traces to Jaeger, metrics for Prometheus.
 
-There is deliberately no ``logging`` exporter: it was removed upstream (the seed used
-it); the ``debug`` exporter replaces it. Unknown fields are rejected, so a spec that
+There is deliberately no ``logging`` exporter: it was removed upstream; the
+``debug`` exporter replaces it. Unknown fields are rejected, so a spec that
 still asks for ``logging`` fails validation instead of producing a config the
 collector refuses to start with.
 """
@@ -97,7 +97,8 @@ class PrometheusExporter(SpecModel):
     spec_key = "port"
 
     port: Port = Field(default=8889, ge=1, le=65535)
-    namespace: str = Field(default="bestbox", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+    # Prefix of every re-exposed metric name (the stack's name, say); None: no prefix.
+    namespace: str | None = Field(default=None, pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
     # Resource attributes (service.name, service.namespace...) that become metric labels:
     # wildcard patterns of their keys ("*": all); empty, none does.
     resource_labels: tuple[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.*-]+$")], ...] = ("*",)

@@ -40,8 +40,10 @@ __all__ = [
 ]
 
 # The name Docker Desktop gives the host; on Linux it exists only with
-# `extra_hosts: ["host.docker.internal:host-gateway"]` (the seed forgot it).
+# `extra_hosts: ["host.docker.internal:host-gateway"]` (without it the name does not resolve).
 HOST_GATEWAY = "host.docker.internal"
+# A PostgreSQL identifier the init script may use unquoted.
+_SQL_NAME = r"^[a-z_][a-z0-9_]*$"
 VOLUME_NAME = r"^[a-z][a-z0-9_-]*$"
 # A compose byte size with its unit: 512m, 2g.
 MEMORY_SIZE = r"^[1-9][0-9]*[kmg]$"
@@ -126,7 +128,7 @@ class Build(SpecModel):
 class AuditDatabase(SpecModel):
     """The PostgreSQL audit log as compose runs it, and the roles its init creates.
 
-    The init script (generated/postgres/init/) creates ``owner`` (the agent service's
+    The init script (generated/postgres/init/) creates ``owner`` (the ``client`` service's
     role: it owns the audit tables) and ``reader`` (Grafana's: SELECT on
     ``reader_tables`` and nothing else). Passwords come from the env file.
     """
@@ -134,31 +136,34 @@ class AuditDatabase(SpecModel):
     spec_key = "service"
 
     service: str = Field(default="postgres", pattern=SERVICE_NAME)
-    database: str = Field(default="bestbox", pattern=r"^[a-z_][a-z0-9_]*$")
-    superuser: str = Field(default="postgres", pattern=r"^[a-z_][a-z0-9_]*$")
+    database: str = Field(pattern=_SQL_NAME)
+    superuser: str = Field(default="postgres", pattern=_SQL_NAME)
     superuser_password_env: str = Field(default="POSTGRES_PASSWORD", pattern=ENV_VAR)
-    owner: str = Field(default="bestbox_agent", pattern=r"^[a-z_][a-z0-9_]*$")
-    owner_password_env: str = Field(default="AGENT_DB_PASSWORD", pattern=ENV_VAR)
-    reader: str = Field(default="grafana_reader", pattern=r"^[a-z_][a-z0-9_]*$")
+    owner: str = Field(pattern=_SQL_NAME)
+    owner_password_env: str = Field(default="DB_OWNER_PASSWORD", pattern=ENV_VAR)
+    reader: str = Field(default="grafana_reader", pattern=_SQL_NAME)
     reader_password_env: str = Field(default="GRAFANA_DB_PASSWORD", pattern=ENV_VAR)
-    reader_tables: tuple[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")], ...] = Field(
-        default=("user_sessions", "conversation_log"), min_length=1
-    )
+    reader_tables: tuple[Annotated[str, Field(pattern=_SQL_NAME)], ...] = Field(min_length=1)
     # Columns of reader_tables the reader may not read (message text, say): Grafana's
     # users are not all entitled to what only an administrator sees elsewhere.
     reader_hidden_columns: dict[
-        Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")],
-        tuple[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")], ...],
+        Annotated[str, Field(pattern=_SQL_NAME)],
+        tuple[Annotated[str, Field(pattern=_SQL_NAME)], ...],
     ] = Field(default_factory=dict)
     # Longest statement the reader may run (a runaway dashboard query is cancelled).
     reader_statement_timeout_s: int = Field(default=30, ge=1, le=3600)
     # Tables even the owner may only append to (the service's migrations add a trigger;
     # the init script takes the owner's UPDATE, DELETE and TRUNCATE away).
-    append_only_tables: tuple[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")], ...] = (
-        "admin_audit",
-    )
+    append_only_tables: tuple[Annotated[str, Field(pattern=_SQL_NAME)], ...] = ()
     # The compose service that writes the audit log (gets DATABASE_URL and its password).
-    client: str = Field(default="agent-api", pattern=SERVICE_NAME)
+    client: str = Field(pattern=SERVICE_NAME)
+    # The init script's file name in generated/postgres/init/ (the image runs them in
+    # name order).
+    init_script: str = Field(default="10-roles.sh", pattern=r"^[0-9a-z][0-9a-z_.-]*\.sh$")
+    # The client's SQL migrations (relative to generated/), mounted read-only at
+    # ``migrations_dir`` in the database container; the init script applies them.
+    migrations_source: str = Field(pattern=r"^\.\.?/")
+    migrations_dir: str = Field(default="/opt/migrations", pattern=r"^/[^\s]*$")
 
     @model_validator(mode="after")
     def _distinct_roles(self) -> Self:
@@ -239,7 +244,7 @@ class Compose(SpecModel):
     services: tuple[ComposeService, ...] = Field(min_length=1)
     # The compose service running Prometheus (its command comes from Stack.prometheus).
     prometheus: str = Field(default="prometheus", pattern=SERVICE_NAME)
-    database: AuditDatabase | None = AuditDatabase()
+    database: AuditDatabase | None = None
     # The env file holding the secrets, relative to the repository root (git-ignored).
     env_file: str = ".env"
 

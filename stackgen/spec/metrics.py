@@ -85,8 +85,9 @@ class Metric(SpecModel):
     labels: tuple[Label, ...] = ()
     buckets: tuple[float, ...] | None = None
     source: MetricSource = MetricSource.APP
-    # The scrape job that exposes it (a Service name); None for scrape-synthetic series.
-    service: str | None = "agent-api"
+    # The scrape job that exposes it (a Service name); None exactly for the series
+    # Prometheus writes per target (the stack derives those from its scrape jobs).
+    service: str | None = None
     # The series exists only after its first event: OpenTelemetry SDK counters (the
     # collector's own metrics) export no point before their first increment, so a run
     # without failures has no failure counter at all. Rules read such a counter with
@@ -113,8 +114,12 @@ class Metric(SpecModel):
             problems.extend(_bucket_problems(self.buckets))
         elif self.buckets is not None:
             problems.append(f"buckets only apply to histograms, not to a {self.type}")
-        if (self.source is MetricSource.SCRAPE) != (self.service is None):
-            problems.append("`service` is None exactly for scrape-synthetic metrics")
+        if self.source is MetricSource.SCRAPE and self.service is not None:
+            problems.append("a scrape-synthetic series belongs to every job: no `service`")
+        elif self.source is not MetricSource.SCRAPE and self.service is None:
+            problems.append(
+                "`service` is required: the scrape job (a Service name) that exposes it"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self

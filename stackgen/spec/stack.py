@@ -2,31 +2,40 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
-from typing import Self
+from typing import Any, Self
 
 from pydantic import Field, model_validator
 
 from stackgen.conventions import (
+    DEFAULT_REGENERATE_COMMAND,
     DEFAULT_UNBOUNDED_LABELS,
+    SCRAPE_SERIES,
     SLO_DASHBOARD_NAME,
     SLO_DASHBOARD_UID_SUFFIX,
 )
 from stackgen.spec.alerting import AlertRouting
-from stackgen.spec.base import Duration, SpecModel, duration_seconds, is_valid
+from stackgen.spec.base import (
+    Duration,
+    Problem,
+    SpecModel,
+    SpecProblems,
+    duration_seconds,
+    is_valid,
+)
 from stackgen.spec.collector import Collector
 from stackgen.spec.compose import Compose
 from stackgen.spec.dashboards import Dashboard
 from stackgen.spec.grafana import Grafana
 from stackgen.spec.jaeger import Jaeger
-from stackgen.spec.metrics import Metric, MetricType
+from stackgen.spec.metrics import Metric, MetricSource, MetricType
 from stackgen.spec.rules import Alert, RecordingRule, Severity
 from stackgen.spec.runbooks import Runbook
 from stackgen.spec.scale_out import ScaleOut, scale_out_problems
 from stackgen.spec.services import Service
 from stackgen.spec.slo import SLO, LatencySLI
 from stackgen.spec.sql_schema import parse_schema
+from stackgen.spec.verify import VerifySettings
 
 __all__ = ["PrometheusSettings", "Stack"]
 
@@ -38,12 +47,25 @@ class PrometheusSettings(SpecModel):
     evaluation_interval: Duration = "15s"
     retention: Duration = "30d"
     external_labels: dict[str, str] = Field(default_factory=dict)
-    # Where Prometheus finds Alertmanager (a Service name).
-    alertmanager: str | None = "alertmanager"
+    # Where Prometheus finds Alertmanager (a Service name); None: it sends alerts nowhere.
+    alertmanager: str | None = None
+
+
+def scrape_series() -> tuple[Metric, ...]:
+    """The series Prometheus writes for every scrape target (labels job and instance)."""
+    return tuple(
+        Metric(name=name, type=MetricType.GAUGE, unit=unit, help=text, source=MetricSource.SCRAPE)
+        for name, unit, text in SCRAPE_SERIES
+    )
+
+
+_SCRAPE_SERIES = scrape_series()
 
 
 class Stack(SpecModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    # The catalog as the spec writes it; the stack adds the series Prometheus writes
+    # for every scrape target (`up`, `scrape_duration_seconds`...) when it scrapes any.
     metrics: tuple[Metric, ...]
     recording_rules: tuple[RecordingRule, ...] = ()
     alerts: tuple[Alert, ...] = ()
@@ -77,19 +99,42 @@ class Stack(SpecModel):
     audit_schema: str | None = None
     # Jaeger's UI as operators reach it: the admin links a conversation to its trace.
     jaeger_url: str = Field(default="http://localhost:16686", pattern=r"^https?://")
+    # The command that regenerates the output, named in every generated file's header.
+    regenerate_command: str = Field(default=DEFAULT_REGENERATE_COMMAND, pattern=r"^[^`\n]+$")
+    # Service name -> its port on 127.0.0.1 in the local profile (`stackgen generate
+    # --profile local`; --port overrides one). Only these services are scraped there.
+    local_ports: dict[str, int] = Field(default_factory=dict)
+    # The live proof (`stackgen verify`, `stackgen check --live`); None: the stack has none.
+    verify: VerifySettings | None = None
     # Replicas, HA Prometheus and Alertmanager, remote_write, the Kubernetes target;
     # None: everything runs once, on one host.
     scale_out: ScaleOut | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _with_scrape_series(cls, data: Any) -> Any:
+        """The scrape series come from the scrape jobs: a spec never writes them."""
+        if not isinstance(data, dict):
+            return data
+        services, metrics = data.get("services", ()), data.get("metrics")
+        if not isinstance(metrics, tuple | list):
+            return data
+        if any(getattr(s, "scrape", None) is not None for s in services):
+            written = {getattr(m, "name", None) for m in metrics}
+            derived = tuple(m for m in _SCRAPE_SERIES if m.name not in written)
+            data = {**data, "metrics": (*metrics, *derived)}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         problems = [
-            *_duplicates("metrics", (m.name for m in self.metrics)),
-            *_duplicates("services", (s.name for s in self.services)),
-            *_duplicates("alerts", (a.name for a in self.alerts)),
-            *_duplicates("recording_rules", (r.record for r in self.recording_rules)),
-            *_duplicates("slos", (s.name for s in self.slos)),
-            *_duplicates("runbooks", (r.anchor for r in self.runbooks)),
+            *self._scrape_series_problems(),
+            *_duplicates("metrics", ((m.name, m) for m in self.metrics)),
+            *_duplicates("services", ((s.name, s) for s in self.services)),
+            *_duplicates("alerts", ((a.name, a) for a in self.alerts)),
+            *_duplicates("recording_rules", ((r.record, r) for r in self.recording_rules)),
+            *_duplicates("slos", ((s.name, s) for s in self.slos)),
+            *_duplicates("runbooks", ((r.anchor, r) for r in self.runbooks)),
         ]
         budget = duration_seconds(self.critical_detection_budget)
         for alert in self.alerts:
@@ -97,53 +142,126 @@ class Stack(SpecModel):
                 continue
             if duration_seconds(alert.test.fires_within) > budget:
                 problems.append(
-                    f"alerts[{alert.name}].test.fires_within: {alert.test.fires_within} "
-                    f"exceeds the critical detection budget {self.critical_detection_budget}"
+                    Problem(
+                        f"alerts[{alert.name}].test.fires_within: {alert.test.fires_within} "
+                        f"exceeds the critical detection budget {self.critical_detection_budget}",
+                        alert,
+                    )
                 )
         for slo in self.slos:
-            problems += self._slo_problems(slo)
+            problems += [Problem(message, slo) for message in self._slo_problems(slo)]
         services = {s.name for s in self.services}
+        problems += [
+            Problem(f"metrics[{m.name}].service: {m.service!r} is not a service", m)
+            for m in self.metrics
+            if m.service is not None and m.service not in services
+        ]
         if self.prometheus.alertmanager and self.prometheus.alertmanager not in services:
             problems.append(
-                f"prometheus.alertmanager: {self.prometheus.alertmanager!r} is not a service"
+                Problem(
+                    f"prometheus.alertmanager: {self.prometheus.alertmanager!r} is not a service",
+                    self.prometheus,
+                )
             )
         problems += self._grafana_problems(services)
         problems += self._trace_problems()
         problems += self._compose_problems()
         problems += self._dashboard_problems()
+        problems += self._local_problems(services)
+        problems += self._verify_problems(services)
         if self.scale_out is not None and is_valid(self.scale_out):
             uids = [d.uid for d in self.grafana.datasources] if self.grafana else []
-            problems += scale_out_problems(self.scale_out, services, uids)
+            problems += [
+                Problem(message, self.scale_out)
+                for message in scale_out_problems(self.scale_out, services, uids)
+            ]
         if problems:
-            raise ValueError("; ".join(problems))
+            raise SpecProblems(problems)
         return self
 
-    def _grafana_problems(self, services: set[str]) -> list[str]:
+    def _scrape_series_problems(self) -> list[Problem]:
+        derived = {m.name for m in _SCRAPE_SERIES}
+        return [
+            Problem(
+                f"metrics[{m.name}]: Prometheus writes it for every scrape job and the stack "
+                "adds it to the catalog itself: remove it from the spec",
+                m,
+            )
+            for m in self.metrics
+            if m.name in derived and not any(m is d for d in _SCRAPE_SERIES)
+        ]
+
+    def _grafana_problems(self, services: set[str]) -> list[Problem]:
         if self.grafana is None or not is_valid(self.grafana):
             return []
         problems = []
         if self.grafana.service not in services:
-            problems.append(f"grafana.service: {self.grafana.service!r} is not a service")
+            problems.append(
+                Problem(f"grafana.service: {self.grafana.service!r} is not a service", self.grafana)
+            )
         for ds in self.grafana.datasources:
             if ds.service not in services:
                 problems.append(
-                    f"grafana.datasources[{ds.uid}].service: {ds.service!r} is not a service"
+                    Problem(
+                        f"grafana.datasources[{ds.uid}].service: {ds.service!r} is not a service",
+                        ds,
+                    )
                 )
         return problems
 
-    def _trace_problems(self) -> list[str]:
+    def _trace_problems(self) -> list[Problem]:
         if self.collector is None or self.jaeger is None:
             return []
         if not (is_valid(self.collector) and is_valid(self.jaeger)):
             return []
         if self.collector.traces_endpoint != self.jaeger.otlp_address:
             return [
-                f"collector.traces_endpoint: {self.collector.traces_endpoint!r} is not "
-                f"Jaeger's OTLP gRPC address {self.jaeger.otlp_address!r}"
+                Problem(
+                    f"collector.traces_endpoint: {self.collector.traces_endpoint!r} is not "
+                    f"Jaeger's OTLP gRPC address {self.jaeger.otlp_address!r}",
+                    self.collector,
+                )
             ]
         return []
 
-    def _compose_problems(self) -> list[str]:
+    def _local_problems(self, services: set[str]) -> list[Problem]:
+        problems = [
+            Problem(f"local_ports[{name}]: not a service of the stack")
+            for name in self.local_ports
+            if name not in services
+        ]
+        seen: dict[int, str] = {}
+        for name, port in self.local_ports.items():
+            if not 1 <= port <= 65535:
+                problems.append(Problem(f"local_ports[{name}]: {port} is not a TCP port"))
+            elif port in seen:
+                problems.append(Problem(f"local_ports[{name}]: port {port} is also {seen[port]}'s"))
+            seen.setdefault(port, name)
+        return problems
+
+    def _verify_problems(self, services: set[str]) -> list[Problem]:
+        verify = self.verify
+        if verify is None or not is_valid(verify):
+            return []
+        problems = []
+        if verify.service not in services:
+            problems.append(Problem(f"verify.service: {verify.service!r} is not a service", verify))
+        # The SLOs a scenario names are only labels it allows to fire; its alerts must
+        # exist, or the scenario could never pass.
+        alerts = {a.name for a in self.alerts}
+        for scenario in verify.scenarios:
+            unknown = [a for a in (scenario.alert, *scenario.also_allowed) if a not in alerts]
+            if unknown:
+                problems.append(
+                    Problem(
+                        f"verify.scenarios[{scenario.name}]: {unknown} are not alerts of the stack",
+                        scenario,
+                    )
+                )
+        problems += _duplicates("verify.scenarios", ((s.name, s) for s in verify.scenarios))
+        return problems
+
+    def _compose_problems(self) -> list[Problem]:
         """Compose services without an image must get one from the spec: the collector's
         or Grafana's image, or a build."""
         if self.compose is None or not is_valid(self.compose):
@@ -156,21 +274,24 @@ class Stack(SpecModel):
         if self.grafana is not None:
             derived.add(self.grafana.service)
         return [
-            f"compose.services[{s.name}].image: needed (only the collector's, Jaeger's and "
-            "Grafana's images come from their own spec)"
+            Problem(
+                f"compose.services[{s.name}].image: needed (only the collector's, Jaeger's "
+                "and Grafana's images come from their own spec)",
+                s,
+            )
             for s in self.compose.services
             if s.image is None and s.build is None and s.name not in derived
         ]
 
-    def _dashboard_problems(self) -> list[str]:
+    def _dashboard_problems(self) -> list[Problem]:
         problems = [
-            *_duplicates("dashboards", (d.uid for d in self.dashboards)),
-            *_duplicates("dashboards (name)", (d.name for d in self.dashboards)),
+            *_duplicates("dashboards", ((d.uid, d) for d in self.dashboards)),
+            *_duplicates("dashboards (name)", ((d.name, d) for d in self.dashboards)),
         ]
         if self.slos:
             slo_uid = f"{self.name}{SLO_DASHBOARD_UID_SUFFIX}"
             problems += [
-                f"dashboards[{d.uid}]: uid or name taken by the SLO dashboard"
+                Problem(f"dashboards[{d.uid}]: uid or name taken by the SLO dashboard", d)
                 for d in self.dashboards
                 if d.uid == slo_uid or d.name == SLO_DASHBOARD_NAME
             ]
@@ -178,7 +299,7 @@ class Stack(SpecModel):
             try:
                 parse_schema(self.audit_schema)
             except ValueError as error:
-                problems.append(f"audit_schema: {error}")
+                problems.append(Problem(f"audit_schema: {error}"))
         return problems
 
     def _slo_problems(self, slo: SLO) -> list[str]:
@@ -218,6 +339,11 @@ class Stack(SpecModel):
             )
         return problems
 
+    def app_service(self) -> str | None:
+        """The application service the live proof drives (``verify.service``), the
+        default of the library's live helpers."""
+        return self.verify.service if self.verify is not None else None
+
     def runbook(self, anchor: str) -> Runbook | None:
         return next((r for r in self.runbooks if r.anchor == anchor), None)
 
@@ -233,6 +359,15 @@ class Stack(SpecModel):
         return tuple(s for s in self.services if s.scrape is not None)
 
 
-def _duplicates(field: str, names: Iterable[str]) -> list[str]:
-    counts = Counter(names)
-    return [f"{field}: {name!r} is defined {n} times" for name, n in counts.items() if n > 1]
+def _duplicates(field: str, named: Iterable[tuple[str, SpecModel]]) -> list[Problem]:
+    """One problem per name defined more than once, at its second definition."""
+    counts: dict[str, int] = {}
+    again: dict[str, SpecModel] = {}
+    for name, model in named:
+        counts[name] = counts.get(name, 0) + 1
+        if counts[name] == 2:
+            again[name] = model
+    return [
+        Problem(f"{field}: {name!r} is defined {counts[name]} times", model)
+        for name, model in again.items()
+    ]

@@ -49,6 +49,9 @@ __all__ = [
 ]
 
 DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Prometheus' own port in the run (and the service of that name, if the stack scrapes
+# Prometheus itself).
+PROMETHEUS = "prometheus"
 STARTUP_TIMEOUT_S = 45.0
 # Variables of the caller's environment the service must not inherit: they would point
 # it at another LLM, database or trace collector than the run's own.
@@ -107,6 +110,8 @@ class LiveStack:
         log: Callable[[str], None] = print,
         keep_dir: bool = False,
     ) -> None:
+        if stack.verify is None:
+            raise VerifyEnvironmentError(f"the {stack.name} stack has no verify settings")
         self.stack = stack
         self.name = name
         self.admin_dsn = admin_dsn
@@ -116,8 +121,12 @@ class LiveStack:
         self.dir = Path(tempfile.mkdtemp(prefix=f"stackgen-verify-{name}-"))
         self.processes = ProcessSet(self.dir)
         self.webhook = WebhookReceiver()
+        # The service the run drives, and the names its Prometheus and Alertmanager have
+        # among the stack's services (their ports are the programs' listen ports).
+        self.service = stack.verify.service
+        self.alertmanager = stack.prometheus.alertmanager or "alertmanager"
         self.ports = dict.fromkeys(
-            ("agent-api", "prometheus", "alertmanager", *_collector_jobs(stack)), 0
+            (self.service, PROMETHEUS, self.alertmanager, *_collector_jobs(stack)), 0
         )
         # The collector and Jaeger run when the stack has both (traces end to end).
         self.traces = bool(_collector_jobs(stack)) and stack.jaeger is not None
@@ -135,15 +144,15 @@ class LiveStack:
     # -- addresses ---------------------------------------------------------------------
     @property
     def agent_url(self) -> str:
-        return f"http://{LOCAL_HOST}:{self.ports['agent-api']}"
+        return f"http://{LOCAL_HOST}:{self.ports[self.service]}"
 
     @property
     def prometheus_url(self) -> str:
-        return f"http://{LOCAL_HOST}:{self.ports['prometheus']}"
+        return f"http://{LOCAL_HOST}:{self.ports[PROMETHEUS]}"
 
     @property
     def alertmanager_url(self) -> str:
-        return f"http://{LOCAL_HOST}:{self.ports['alertmanager']}"
+        return f"http://{LOCAL_HOST}:{self.ports[self.alertmanager]}"
 
     @property
     def database_url(self) -> str:
@@ -198,8 +207,9 @@ class LiveStack:
             for name in _collector_jobs(self.stack):
                 self.ports.pop(name, None)
         secrets_dir = self._write_token_files()
+        services = {s.name for s in self.stack.services}
         profile = LocalProfile(
-            ports=dict(self.ports),
+            ports={name: port for name, port in self.ports.items() if name in services},
             webhook_url=self.webhook.url,
             secrets_dir=str(secrets_dir),
             traces=self.trace_ports,
@@ -223,7 +233,7 @@ class LiveStack:
                 alertmanager_bin,
                 f"--config.file={self.dir / 'config/alertmanager/alertmanager.yml'}",
                 f"--storage.path={self.dir / 'alertmanager-data'}",
-                f"--web.listen-address={LOCAL_HOST}:{self.ports['alertmanager']}",
+                f"--web.listen-address={LOCAL_HOST}:{self.ports[self.alertmanager]}",
                 "--cluster.listen-address=",  # no gossip port on 0.0.0.0:9094
             ],
         )
@@ -237,7 +247,7 @@ class LiveStack:
                 prometheus_bin,
                 f"--config.file={self.dir / 'config/prometheus/prometheus.yml'}",
                 f"--storage.tsdb.path={self.dir / 'prometheus-data'}",
-                f"--web.listen-address={LOCAL_HOST}:{self.ports['prometheus']}",
+                f"--web.listen-address={LOCAL_HOST}:{self.ports[PROMETHEUS]}",
                 # Re-send firing alerts every 2 s: ones sent before Prometheus found
                 # Alertmanager are not lost for long.
                 "--rules.alert.resend-delay=2s",
@@ -296,7 +306,7 @@ class LiveStack:
         env.update(
             {
                 "AGENT_HOST": LOCAL_HOST,
-                "AGENT_PORT": str(self.ports["agent-api"]),
+                "AGENT_PORT": str(self.ports[self.service]),
                 "DATABASE_URL": self.database_url,
                 # A spool of its own: concurrent stacks must not share one (the writer
                 # locks it), and a restarted agent replays what it left.

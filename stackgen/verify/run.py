@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 
 from stackgen.conventions import COUNTER_SUFFIXES, HISTOGRAM_SUFFIXES
 from stackgen.render import render_all
-from stackgen.render.local_profile import DEFAULT_LOCAL_PORTS
-from stackgen.spec import Metric, MetricType, Stack
+from stackgen.spec import FaultScenario, Metric, MetricType, Stack
 from stackgen.verify.expressions import Evaluation, collect_expressions, evaluate
 from stackgen.verify.live import (
     DEFAULT_ADMIN_DSN,
@@ -25,7 +24,7 @@ from stackgen.verify.live import (
     VerifyCancelled,
     VerifyEnvironmentError,
 )
-from stackgen.verify.scenarios import SCENARIOS, Scenario, ScenarioResult, run_scenario
+from stackgen.verify.scenarios import ScenarioResult, run_scenario
 from stackgen.verify.trace_check import TraceReport, check_traces
 from stackgen.verify.traffic import FULL_MIX, Traffic
 
@@ -38,7 +37,8 @@ TRAFFIC_S = 45.0
 
 @dataclass(frozen=True)
 class VerifyOptions:
-    scenarios: Sequence[Scenario] = SCENARIOS
+    # Of the stack's verify.scenarios (stackgen.verify.scenarios.scenarios_of).
+    scenarios: Sequence[FaultScenario] = ()
     expressions: bool = True
     admin_dsn: str = DEFAULT_ADMIN_DSN
     agent_argv: Sequence[str] | None = None  # None: the real agent service
@@ -76,7 +76,7 @@ class VerifyReport:
 def exercised_metrics(stack: Stack) -> dict[str, Metric]:
     """Catalog metrics the local stack's traffic reaches: those of the services that
     run locally, and the series Prometheus writes per target."""
-    local = set(DEFAULT_LOCAL_PORTS)
+    local = set(stack.local_ports)
     return {m.name: m for m in stack.metrics if m.service is None or m.service in local}
 
 
@@ -153,13 +153,16 @@ def _expression_run(stacks: _Stacks, report: VerifyReport) -> None:
         finally:
             traffic.stop()
         log(f"[expressions] traffic: {dict(sorted(traffic.outcomes.items()))}")
-        if live.traces:
+        prefix = stack.verify.span_attribute_prefix if stack.verify else None
+        if live.traces and prefix is not None:
             log("[expressions] checking the traces of audited turns in Jaeger")
-            report.traces = check_traces(live.database_url, live.jaeger_url, live.sleep)
+            report.traces = check_traces(
+                live.database_url, live.jaeger_url, live.sleep, prefix=prefix
+            )
             log(f"[expressions] {report.traces.summary()}")
 
 
-def _scenario_run(stacks: _Stacks, scenario: Scenario) -> ScenarioResult:
+def _scenario_run(stacks: _Stacks, scenario: FaultScenario) -> ScenarioResult:
     with stacks.new(scenario.name) as live:
         return run_scenario(live, scenario, stacks.log)
 
@@ -177,6 +180,9 @@ def run_verify(
 
     started = time.monotonic()
     report = VerifyReport()
+    if stack.verify is None:
+        report.environment_error = f"the {stack.name} stack has no verify settings"
+        return report
     stacks = _Stacks(stack, options, say)
     finished = threading.Event()
     if options.cancel is not None:

@@ -7,20 +7,31 @@ delivered through the agent's own authenticated webhook."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from stackgen.spec import Severity, Stack, duration_seconds
+from stackgen.spec import (
+    FaultScenario,
+    RestartService,
+    Severity,
+    Stack,
+    StopProgram,
+    StopService,
+    TrafficMix,
+    duration_seconds,
+)
+from stackgen.spec.verify import FREE_PORT
 from stackgen.verify.live import LiveStack, free_port
 from stackgen.verify.traffic import (
     HEALTHY_MIX,
     NEGATIVE_FEEDBACK_MIX,
     TOOL_ERROR_MIX,
+    Action,
     Traffic,
     failed_outcomes,
 )
 
-__all__ = ["SCENARIOS", "Scenario", "ScenarioResult", "run_scenario"]
+__all__ = ["MIXES", "ScenarioResult", "make_fault", "run_scenario", "scenarios_of"]
 
 # Healthy traffic before the fault: rate windows hold pre-fault samples and the rules
 # have evaluated a few times, so a pre-fault alert would show.
@@ -28,143 +39,54 @@ WARMUP_S = 30.0
 # How long a critical alert may take is the stack's budget; the run waits this much
 # longer so an overshoot is measured instead of cut off.
 OVERSHOOT_S = 45.0
-# A first token this slow puts nearly every turn above CriticalLatency's 5 s P95.
-SLOW_FIRST_TOKEN_S = "6"
 # Alertmanager notifies its webhooks concurrently: the agent's copy lands within a
 # second or two of the timing webhook's; a failed delivery is retried with backoff.
 RECORDED_WITHIN_S = 30.0
 
 Fault = Callable[[LiveStack, Traffic], None]
 
-
-def _agent_down(live: LiveStack, traffic: Traffic) -> None:
-    live.stop_agent()  # traffic keeps trying: clients see connection errors
-
-
-def _stop(program: str) -> Fault:
-    """A program of the stack stopped (the collector, Jaeger): chat must not notice."""
-
-    def fault(live: LiveStack, traffic: Traffic) -> None:
-        live.stop(program)
-
-    return fault
+# The traffic driver's mixes a TrafficMix fault may name.
+MIXES: Mapping[str, Sequence[Action]] = {
+    "tool-errors": TOOL_ERROR_MIX,
+    "negative-feedback": NEGATIVE_FEEDBACK_MIX,
+}
 
 
-def _tool_errors(live: LiveStack, traffic: Traffic) -> None:
-    traffic.set_mix(TOOL_ERROR_MIX)
-
-
-def _restart_with(env: dict[str, str], workers: int | None = None) -> Fault:
+def _restart(fault: RestartService) -> Fault:
     """Restart the service with a setting that makes the fault. The fault begins when
     the restarted service serves (the run measures from there)."""
 
-    def fault(live: LiveStack, traffic: Traffic) -> None:
+    def restart(live: LiveStack, traffic: Traffic) -> None:
+        env = {k: v.replace(FREE_PORT, str(free_port())) for k, v in fault.environment.items()}
         # No request may be cut by the restart: a cut turn counts as an error.
         traffic.stop()
         live.restart_agent(env)
-        traffic.start(workers)
+        traffic.start(fault.workers)
 
-    return fault
-
-
-def _llm_unreachable() -> Fault:
-    # The LLM server down: the service is pointed at a port nobody listens on, so every
-    # LLM call fails (connection refused) and every turn ends in an error.
-    return _restart_with(
-        {"LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", "LLM_CONNECT_TIMEOUT_S": "1"}
-    )
+    return restart
 
 
-def _negative_feedback(live: LiveStack, traffic: Traffic) -> None:
-    traffic.set_mix(NEGATIVE_FEEDBACK_MIX)
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    title: str
-    alert: str  # must reach the webhook
-    fault: Callable[[], Fault]
-    # Also allowed to fire: other alerts of the same fault, and the burn-rate alerts of
-    # the SLOs the fault really burns.
-    also_allowed: frozenset[str] = frozenset()
-    slos: frozenset[str] = frozenset()
-    quick: bool = False  # part of the pytest subset
-    # Cap on the wait after the fault (None: the promise plus OVERSHOOT_S).
-    max_wait_s: float | None = None
-    # Users must not notice the fault: no request may fail during the whole scenario.
-    requests_must_succeed: bool = False
-    # The agent service is up when the alert fires, so it must record it.
-    agent_records: bool = True
-
-
-SCENARIOS: tuple[Scenario, ...] = (
-    Scenario(
-        "slow-ttft",
-        "LLM slow to first token (6 s)",
-        "CriticalLatency",
-        # 6 users instead of 2: slow turns arrive about as often as the fast ones did
-        # (a slow LLM does not make users ask less), yet under the 8-session capacity
-        # alert (HighConcurrentSessions) that a pile-up would rightly fire.
-        lambda: _restart_with({"SCRIPTED_FIRST_TOKEN_DELAY_S": SLOW_FIRST_TOKEN_S}, workers=6),
-        also_allowed=frozenset({"HighTTFTP95"}),
-        slos=frozenset({"ttft-under-2s"}),
-    ),
-    Scenario(
-        "tool-errors",
-        "burst of tool errors (legacy-01 status checks)",
-        "HighToolErrorRate",
-        lambda: _tool_errors,
-        slos=frozenset({"tool-success"}),
-        quick=True,
-    ),
-    Scenario(
-        "error-ratio",
-        "high error ratio (LLM server unreachable)",
-        "HighErrorRate",
-        _llm_unreachable,
-        slos=frozenset({"request-availability"}),
-    ),
-    Scenario(
-        "agent-down",
-        "the agent service down",
-        "ServiceDown",
-        lambda: _agent_down,
-        quick=True,
-        agent_records=False,  # the agent is the service that is down
-    ),
-    Scenario(
-        "low-satisfaction",
-        "low satisfaction (every answer rated thumbs down)",
-        "LowUserSatisfaction",
-        lambda: _negative_feedback,
-        slos=frozenset({"user-satisfaction"}),
-        # Its spec allows 30 min (a full hour of history); from a fresh start the 1h
-        # window fills with thumbs down at once, leaving its `for: 5m` plus delivery.
-        max_wait_s=9 * 60,
-    ),
-    Scenario(
-        "collector-down",
-        "the OpenTelemetry collector down (spans cannot be exported)",
-        "CollectorDown",
-        lambda: _stop("otelcol"),
-        quick=True,
-        requests_must_succeed=True,
-    ),
-    Scenario(
-        "jaeger-down",
-        "Jaeger down (the collector cannot deliver spans)",
-        "TraceExportFailing",
-        lambda: _stop("jaeger"),
-        quick=True,
-        requests_must_succeed=True,
-    ),
-)
+def make_fault(scenario: FaultScenario) -> Fault:
+    """What the scenario's fault does to a live stack."""
+    fault = scenario.fault
+    if isinstance(fault, StopService):
+        # Traffic keeps trying: clients see connection errors.
+        return lambda live, traffic: live.stop_agent()
+    if isinstance(fault, StopProgram):
+        program = fault.program
+        # A program of the stack stopped (the collector, Jaeger): users must not notice.
+        return lambda live, traffic: live.stop(program)
+    if isinstance(fault, TrafficMix):
+        mix = MIXES.get(fault.mix)
+        if mix is None:
+            raise ValueError(f"traffic mix {fault.mix!r} is not one of {sorted(MIXES)}")
+        return lambda live, traffic: traffic.set_mix(mix)
+    return _restart(fault)
 
 
 @dataclass
 class ScenarioResult:
-    scenario: Scenario
+    scenario: FaultScenario
     criterion: str  # what the spec promises
     budget_s: float
     detected_s: float | None = None
@@ -186,8 +108,13 @@ class ScenarioResult:
         )
 
 
+def scenarios_of(stack: Stack) -> tuple[FaultScenario, ...]:
+    """The stack's fault scenarios (none without verify settings)."""
+    return stack.verify.scenarios if stack.verify is not None else ()
+
+
 def criterion_of(stack: Stack, alertname: str) -> tuple[str, float]:
-    """The detection promise: the critical budget (the seed's "< 2 min") for critical
+    """The detection promise: the critical budget (under 2 min) for critical
     alerts, the spec's tested ``fires_within`` for warnings."""
     alert = next(a for a in stack.alerts if a.name == alertname)
     if alert.severity is Severity.CRITICAL:
@@ -198,7 +125,7 @@ def criterion_of(stack: Stack, alertname: str) -> tuple[str, float]:
     return f"<= {within} (spec, {held})", duration_seconds(within)
 
 
-def _allowed(scenario: Scenario, labels: dict[str, str]) -> bool:
+def _allowed(scenario: FaultScenario, labels: dict[str, str]) -> bool:
     name = labels.get("alertname", "")
     return (
         name == scenario.alert
@@ -214,7 +141,7 @@ def _describe(labels: dict[str, str]) -> str:
 
 def _check_recorded(
     live: LiveStack,
-    scenario: Scenario,
+    scenario: FaultScenario,
     onset: float,
     arrived: float,
     result: ScenarioResult,
@@ -239,7 +166,9 @@ def _check_recorded(
         live.sleep(1)
 
 
-def run_scenario(live: LiveStack, scenario: Scenario, log: Callable[[str], None]) -> ScenarioResult:
+def run_scenario(
+    live: LiveStack, scenario: FaultScenario, log: Callable[[str], None]
+) -> ScenarioResult:
     criterion, budget_s = criterion_of(live.stack, scenario.alert)
     result = ScenarioResult(scenario, criterion, budget_s)
     traffic = Traffic(live.agent_url, HEALTHY_MIX)
@@ -252,7 +181,7 @@ def run_scenario(live: LiveStack, scenario: Scenario, log: Callable[[str], None]
             state = alert["state"]
             result.unexpected.add(f"{_describe(alert['labels'])} ({state} before the fault)")
         log(f"[{scenario.name}] fault: {scenario.title}")
-        scenario.fault()(live, traffic)
+        make_fault(scenario)(live, traffic)
         # Onset: the fault is in effect (a restart to apply a setting is not part of it).
         onset = time.time()
         log(f"[{scenario.name}] fault in effect; waiting for {scenario.alert}")
@@ -275,7 +204,7 @@ def run_scenario(live: LiveStack, scenario: Scenario, log: Callable[[str], None]
             live.sleep(1)
         if result.detected_s is None:
             result.error = f"{scenario.alert} did not reach the webhook within {wait_s:.0f}s"
-        elif scenario.agent_records:
+        elif scenario.service_records:
             _check_recorded(live, scenario, onset, onset + result.detected_s, result, log)
         for notification in live.webhook.notifications():
             for labels in notification.firing():

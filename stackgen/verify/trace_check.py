@@ -116,13 +116,14 @@ def check_traces(
     jaeger_url: str,
     sleep: Callable[[float], None],
     *,
+    prefix: str,
     count: int = TRACE_TURNS,
     timeout_s: float = FLUSH_TIMEOUT_S,
     clock: Callable[[], float] | None = None,
 ) -> TraceReport:
     """Check ``count`` turns of the audit log at ``dsn`` against Jaeger at
     ``jaeger_url``; ``sleep`` waits between rounds (the stack's, so a closed stack
-    ends the wait)."""
+    ends the wait); ``prefix`` is the service's own span attribute prefix."""
     now = clock or time.monotonic
     report = TraceReport()
     try:
@@ -141,7 +142,7 @@ def check_traces(
             still = []
             for turn in pending:
                 try:
-                    result = check_trace(turn, _fetch(client, turn.trace_id))
+                    result = check_trace(turn, _fetch(client, turn.trace_id), prefix=prefix)
                 except (httpx.HTTPError, ValueError) as error:
                     result = TraceCheck(turn, problems=[f"Jaeger query failed: {error}"])
                 results[turn.message_id] = result

@@ -32,7 +32,8 @@ __all__ = [
 ]
 
 # Attributes that hold message content by definition (the GenAI conventions' opt-in
-# content attributes, their deprecated forms, and the service's own switch).
+# content attributes and their deprecated forms); the service's own switch,
+# ``<prefix>.user_message``, is added per stack.
 CONTENT_KEYS = frozenset(
     {
         "gen_ai.input.messages",
@@ -40,7 +41,6 @@ CONTENT_KEYS = frozenset(
         "gen_ai.system_instructions",
         "gen_ai.prompt",
         "gen_ai.completion",
-        "bestbox.user_message",
     }
 )
 # Jaeger stores times in microseconds: a child's end computed from its start and
@@ -154,7 +154,7 @@ def _children(spans: Sequence[TraceSpan], parent: TraceSpan | None) -> list[Trac
     return [s for s in spans if parent is not None and s.parent_id == parent.span_id]
 
 
-def _tree_problems(turn: AuditTurn, spans: Sequence[TraceSpan]) -> list[str]:
+def _tree_problems(turn: AuditTurn, spans: Sequence[TraceSpan], prefix: str) -> list[str]:
     problems: list[str] = []
     ids = {s.span_id for s in spans}
     orphans = [s.name for s in spans if s.parent_id is not None and s.parent_id not in ids]
@@ -164,7 +164,7 @@ def _tree_problems(turn: AuditTurn, spans: Sequence[TraceSpan]) -> list[str]:
     if [r.name for r in roots] != ["chat_turn"]:
         return [*problems, f"roots {[r.name for r in roots]}, expected ['chat_turn']"]
     root = roots[0]
-    _expect(problems, root, "bestbox.message_id", turn.message_id)
+    _expect(problems, root, f"{prefix}.message_id", turn.message_id)
     _expect(problems, root, "gen_ai.agent.name", turn.agent_type)
     under_root = _children(spans, root)
     agent_name = f"invoke_agent {turn.agent_type}"
@@ -174,7 +174,7 @@ def _tree_problems(turn: AuditTurn, spans: Sequence[TraceSpan]) -> list[str]:
     for child in under_root:
         _nested(problems, child, root)
         if child.name == "route":
-            _expect(problems, child, "bestbox.route.agent", turn.agent_type)
+            _expect(problems, child, f"{prefix}.route.agent", turn.agent_type)
     agent = next((s for s in under_root if s.name == agent_name), None)
     if agent is None:
         return problems
@@ -221,7 +221,7 @@ def _tree_problems(turn: AuditTurn, spans: Sequence[TraceSpan]) -> list[str]:
     return problems
 
 
-def _leaks(turn: AuditTurn, spans: Sequence[TraceSpan]) -> list[str]:
+def _leaks(turn: AuditTurn, spans: Sequence[TraceSpan], content_keys: frozenset[str]) -> list[str]:
     needles = {
         "the user's message": turn.user_message,
         "the answer": turn.agent_response,
@@ -230,7 +230,7 @@ def _leaks(turn: AuditTurn, spans: Sequence[TraceSpan]) -> list[str]:
     needles = {what: text.strip() for what, text in needles.items() if text.strip()}
     leaks = []
     for span in spans:
-        content = sorted(CONTENT_KEYS & set(span.tags))
+        content = sorted(content_keys & set(span.tags))
         if content:
             leaks.append(f"{span.name}: message content attributes {content}")
         values = [f"{k}={v}" for k, v in span.tags.items()] + [span.name, *span.other_values]
@@ -243,14 +243,14 @@ def _leaks(turn: AuditTurn, spans: Sequence[TraceSpan]) -> list[str]:
     return leaks
 
 
-def check_trace(turn: AuditTurn, document: Mapping[str, Any] | None) -> TraceCheck:
+def check_trace(turn: AuditTurn, document: Mapping[str, Any] | None, *, prefix: str) -> TraceCheck:
     """The verdict on ``document`` (Jaeger's answer for the turn's trace id; None: not
-    found) for ``turn``."""
+    found) for ``turn``; ``prefix`` is the service's own span attribute prefix."""
     result = TraceCheck(turn)
     spans = parse_trace(document or {})
     if not spans:
         return result
     result.found = True
-    result.problems = _tree_problems(turn, spans)
-    result.leaks = _leaks(turn, spans)
+    result.problems = _tree_problems(turn, spans, prefix)
+    result.leaks = _leaks(turn, spans, CONTENT_KEYS | {f"{prefix}.user_message"})
     return result

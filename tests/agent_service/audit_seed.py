@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
-from agent_service.domain import AGENT_TYPES, FeedbackRecord, ToolCall, TurnRecord
+from agent_service.domain import FeedbackRecord, ToolCall, TurnRecord
 from agent_service.store import AuditStore
+from specs.bestbox.metrics import AGENT_TYPES
 
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
 

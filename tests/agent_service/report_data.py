@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
-from agent_service.domain import AGENT_TYPES, FeedbackRecord, ToolCall, TurnRecord
+from agent_service.domain import FeedbackRecord, ToolCall, TurnRecord
 from agent_service.store import open_store
+from specs.bestbox.metrics import AGENT_TYPES
 from tests.agent_service.databases import AuditDatabase
 
 WEEK_END = datetime(2026, 11, 16, tzinfo=UTC)  # a Monday: the week is Nov 9-15

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 from agent_service.agents.data import DEMO_DATA, FAILING_SERVER
 from agent_service.agents.kb import KnowledgeBase, embed
 from agent_service.agents.orchestrator import TOOL_RESULTS_PREFIX, Orchestrator
-from agent_service.agents.planner import AGENT_TOOLS
-from agent_service.agents.router import DEFAULT_CONFIDENCE, Router
+from agent_service.agents.planner import AGENT_NAMES, AGENT_TOOLS
+from agent_service.agents.router import DEFAULT_CONFIDENCE, KEYWORDS, PATTERNS, Router
 from agent_service.agents.tools import TOOLS, run_tool
-from agent_service.domain import AGENT_TYPES, ToolCall, TurnContext
+from agent_service.catalog import agent_types
+from agent_service.domain import AgentType, ToolCall, TurnContext
+from specs.bestbox import stack as bestbox_stack
 
 
 @pytest.mark.parametrize(
@@ -49,8 +51,17 @@ def test_unmatched_message_goes_to_general_with_low_confidence() -> None:
     assert matched.confidence > 0.9 > unmatched.confidence
 
 
+def test_the_service_implements_exactly_the_catalogs_agents() -> None:
+    """The catalog's agent_type values (what dashboards and alerts select on) and the
+    agents the service routes to and plans for are the same, in the same order."""
+    catalog = agent_types(bestbox_stack)
+    assert get_args(AgentType) == catalog
+    for table in (KEYWORDS, PATTERNS, AGENT_TOOLS, AGENT_NAMES):
+        assert tuple(table) == catalog
+
+
 def test_every_agent_has_two_tools_or_is_general() -> None:
-    for agent in AGENT_TYPES:
+    for agent in get_args(AgentType):
         own = AGENT_TOOLS[agent]
         assert len(own) >= (1 if agent == "general" else 2)
         assert all(name in TOOLS or name == "search_knowledge_base" for name in own)

@@ -21,6 +21,7 @@ from agent_service.cli import main
 from agent_service.reports import build_report, render_html, report_filename
 from agent_service.store import open_store
 from specs.bestbox import alerts as targets
+from specs.bestbox import stack as bestbox_stack
 from specs.bestbox.slos import SLOS
 from tests.agent_service.databases import AuditDatabase, audit_database
 from tests.agent_service.report_data import (
@@ -394,7 +395,7 @@ def test_library_api_for_the_admin_download(seeded: AuditDatabase) -> None:
     """What /admin calls: build_report on the service's own store, then render_html."""
     store = open_store(seeded.database_url, seeded.sqlite_path)
     try:
-        report = asyncio.run(build_report(store, "weekly", WEEK_END))
+        report = asyncio.run(build_report(store, "weekly", WEEK_END, stack=bestbox_stack))
     finally:
         asyncio.run(store.close())
     html = render_html(report)
@@ -402,6 +403,43 @@ def test_library_api_for_the_admin_download(seeded: AuditDatabase) -> None:
     page = ReportPage(html)
     assert page.number("turns") == Expected(seeded, WEEK_START, WEEK_END).counts()["turns"]
     assert html.startswith("<!DOCTYPE html>")
+
+
+def test_the_targets_are_the_given_stacks_alerts(seeded: AuditDatabase) -> None:
+    """Each target is its alert's threshold in the stack the report is built for: a
+    stricter HighErrorRate moves the limit, a stack without LowUserSatisfaction has no
+    satisfaction target."""
+    error_alert = next(a for a in bestbox_stack.alerts if a.name == "HighErrorRate")
+    stricter = error_alert.model_copy(
+        update={"expr": error_alert.expr.replace(f"> {targets.ERROR_RATIO_LIMIT:g}", "> 0.001")}
+    )
+    assert stricter.expr != error_alert.expr
+    variant = bestbox_stack.model_copy(
+        update={
+            "alerts": tuple(
+                stricter if alert is error_alert else alert
+                for alert in bestbox_stack.alerts
+                if alert.name != "LowUserSatisfaction"
+            )
+        }
+    )
+    store = open_store(seeded.database_url, seeded.sqlite_path)
+    try:
+        usual = asyncio.run(build_report(store, "weekly", WEEK_END, stack=bestbox_stack))
+        varied = asyncio.run(build_report(store, "weekly", WEEK_END, stack=variant))
+    finally:
+        asyncio.run(store.close())
+    usual_checks = {check.key: check for check in usual.targets}
+    varied_checks = {check.key: check for check in varied.targets}
+    assert usual_checks["error_ratio"].limit == targets.ERROR_RATIO_LIMIT
+    assert usual_checks["error_ratio"].source == "HighErrorRate"
+    assert usual_checks["satisfaction"].limit == targets.SATISFACTION_FLOOR
+    assert f"at least {targets.MIN_RATINGS} ratings" in usual_checks["satisfaction"].label
+    assert varied_checks["error_ratio"].limit == 0.001
+    assert varied_checks["error_ratio"].status == "missed"  # the seeded week has errors
+    assert set(varied_checks) == set(usual_checks) - {"satisfaction"}
+    assert 'data-figure="target.satisfaction.value"' in render_html(usual)
+    assert 'data-figure="target.satisfaction.value"' not in render_html(varied)
 
 
 def test_empty_period_reports_no_data(tmp_path: Path) -> None:

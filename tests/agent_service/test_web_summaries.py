@@ -41,7 +41,7 @@ async def test_summary_matches_an_independent_computation(seeded_db: Database) -
     seeded = make_turns()
     since = NOW - timedelta(hours=24)
     window = [t for t in seeded.turns if since <= t.timestamp <= NOW]
-    assert 0 < len(window) < len(seeded.turns), "the seed must straddle the window"
+    assert 0 < len(window) < len(seeded.turns), "the seeded turns must straddle the window"
     ratings = [
         seeded.ratings[t.message_id].rating for t in window if t.message_id in seeded.ratings
     ]

@@ -111,16 +111,29 @@ CASES: list[BadSpec | pytest.ParameterSet] = [
     ),
     BadSpec(
         "broken_stack_level.py",
+        # Each at the line of the object it is about (the second definition of a name).
         (
             Report(
-                "Stack[broken-stack-level]",
+                "metrics",
+                ("Stack[broken-stack-level]: metrics: 'agent_requests' is defined 2 times",),
+            ),
+            Report(
+                "alerts[ApiDown]",
                 (
-                    "Stack[broken-stack-level]: ",
-                    "metrics: 'agent_requests' is defined 2 times",
-                    "alerts[ApiDown].test.fires_within: 5m exceeds the critical detection "
-                    "budget 2m",
-                    "prometheus.alertmanager: 'mailer' is not a service",
+                    "Stack[broken-stack-level]: alerts[ApiDown].test.fires_within: 5m exceeds "
+                    "the critical detection budget 2m",
                 ),
+            ),
+            Report(
+                "slos[availability]",
+                (
+                    "Stack[broken-stack-level]: slos[availability].sli.metric: 'agent_errors' "
+                    "is not a metric of the catalog",
+                ),
+            ),
+            Report(
+                "prometheus",
+                ("Stack[broken-stack-level]: prometheus.alertmanager: 'mailer' is not a service",),
             ),
         ),
     ),

@@ -13,7 +13,7 @@ import stackgen.check.context
 import stackgen.cli
 from stackgen import render
 from stackgen.cli import main
-from stackgen.conventions import GENERATED_NOTICE
+from stackgen.conventions import GENERATED_NOTICE_PREFIX
 from stackgen.spec import Stack
 from tests.conftest import REPO_ROOT
 
@@ -59,7 +59,7 @@ def test_check_mode_reports_missing_and_stale_files(
 ) -> None:
     (out / "prometheus/prometheus.yml").unlink()
     stale = out / "prometheus/rules/old.yml"
-    stale.write_text(f"# {GENERATED_NOTICE}\ngroups: []\n")
+    stale.write_text(f"# {GENERATED_NOTICE_PREFIX}; run `make generate`\ngroups: []\n")
     foreign = out / "prometheus/rules/handwritten.yml"
     foreign.write_text("groups: []\n")
     capsys.readouterr()
@@ -73,6 +73,18 @@ def test_check_mode_reports_missing_and_stale_files(
     assert (out / "prometheus/prometheus.yml").is_file()
     assert not stale.exists()
     assert foreign.read_text() == "groups: []\n"
+
+
+def test_a_file_stamped_with_another_regenerate_command_is_still_generated(
+    out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The writer knows its files by the notice's prefix: a stack whose regenerate
+    # command changed still finds the files it wrote before.
+    stale = out / "prometheus/rules/old.yml"
+    stale.write_text(f"# {GENERATED_NOTICE_PREFIX}; run `tox -e generate`\ngroups: []\n")
+    capsys.readouterr()
+    assert main(["generate", "--out", str(out)]) == 0
+    assert not stale.exists()
 
 
 def test_generate_refuses_a_spec_with_error_findings(
@@ -183,14 +195,14 @@ def test_a_spec_path_works_from_any_directory_without_a_pyproject(
         'api = Service(name="api", description="The API.", host="api", port=8000)\n'
         'kind = Label(name="kind", description="Kind.", values=("a", "b"))\n'
         'requests = Metric(name="demo_requests", type="counter", help="Requests.",'
-        " labels=(kind,))\n"
+        ' labels=(kind,), service="api")\n'
         'stack = Stack(name="demo", metrics=(requests,), services=(api,),'
         ' prometheus={"alertmanager": None}, runbook_url="http://localhost:8000/runbooks")\n'
     )
     monkeypatch.chdir(tmp_path / "specs")  # no pyproject here or above
     # The path is relative to the current directory; the spec loads and is checked.
     assert main(["check", "--spec", "demo.py:stack"]) == 1
-    assert "demo.py:4: error[unknown-service] metric demo_requests:" in capsys.readouterr().err
+    assert "demo.py:4: error[unscraped-metric] metric demo_requests:" in capsys.readouterr().err
     assert main(["check"]) == 2  # without --spec there is no project to find
     assert "no pyproject.toml with a [tool.stackgen] section" in capsys.readouterr().err
 

@@ -19,6 +19,17 @@ from stackgen.spec import (
 )
 
 
+def database(**overrides: Any) -> AuditDatabase:
+    data: dict[str, Any] = {
+        "database": "payments",
+        "owner": "payments_app",
+        "client": "payments-api",
+        "reader_tables": ("payments",),
+        "migrations_source": "../migrations",
+    }
+    return AuditDatabase(**{**data, **overrides})
+
+
 def service(**overrides: Any) -> ComposeService:
     return ComposeService(**{"name": "prometheus", "image": "prom/prometheus:v3.16.0", **overrides})
 
@@ -69,18 +80,22 @@ INVALID: dict[str, tuple[Callable[[], object], str]] = {
         "prometheus: 'prometheus' is not a compose service",
     ),
     "database-not-a-service": (
-        lambda: compose(service(), database=AuditDatabase()),
+        lambda: compose(service(), database=database()),
         "database.service: 'postgres' is not a compose service",
     ),
     "database-shared-role": (
-        lambda: AuditDatabase(owner="grafana_reader"),
+        lambda: database(owner="grafana_reader"),
         "superuser, owner and reader must differ",
     ),
     "database-shared-password": (
-        lambda: AuditDatabase(reader_password_env="AGENT_DB_PASSWORD"),
+        lambda: database(reader_password_env="DB_OWNER_PASSWORD"),
         "each role needs its own password variable",
     ),
-    "database-bad-table": (lambda: AuditDatabase(reader_tables=("users; drop",)), "reader_tables"),
+    "database-bad-table": (lambda: database(reader_tables=("users; drop",)), "reader_tables"),
+    "database-migrations-not-relative": (
+        lambda: database(migrations_source="/srv/migrations"),
+        "migrations_source",
+    ),
     "port-out-of-range": (lambda: PublishedPort(container=70000), "container"),
 }
 

@@ -1,4 +1,4 @@
-"""The four BestBox dashboards: Grafana's JSON schemas, the seed's panels, datasource
+"""The four BestBox dashboards: Grafana's JSON schemas, the expected panels, datasource
 references, thresholds from the SLO and alert specs, the trace link to Jaeger, the
 spec validation of dashboards, Grafana's SQL macros and the SQL checker."""
 
@@ -60,8 +60,8 @@ UIDS = {
     "conversation-audit": "bestbox-conversation-audit",
 }
 DASHBOARD_FILES = [f"grafana/dashboards/{name}.json" for name in UIDS] + [SLO_DASHBOARD_FILE]
-# The seed's panels (titles as the spec words them) and their visualisations.
-SEED_PANELS = {
+# The panels operators expect (titles as the spec words them) and their visualisations.
+EXPECTED_PANELS = {
     "system-health": {
         "Service status": "stat",
         "Active sessions": "gauge",
@@ -173,10 +173,10 @@ def test_stable_uid_and_pinned_schema_version(
     assert document["schemaVersion"] == GRAFANA_SCHEMA_VERSION
 
 
-@pytest.mark.parametrize("name", SEED_PANELS)
+@pytest.mark.parametrize("name", EXPECTED_PANELS)
 def test_every_seed_panel_is_there(rendered: dict[str, str], name: str) -> None:
     kinds = {p["title"]: p["type"] for p in board(rendered, name)["panels"]}
-    assert kinds == SEED_PANELS[name]
+    assert kinds == EXPECTED_PANELS[name]
 
 
 def test_grafana_image_pins_the_schema_version(stack: Stack) -> None:

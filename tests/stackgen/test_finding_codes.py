@@ -1,10 +1,11 @@
 """One deliberately bad input per finding code, and nothing else reported.
 
-Expression codes are fed through a hand-written Prometheus rule file (the seed's own
-mistakes where it had them) and through an alert of the stack, catalog and scrape codes
-through a variant of the BestBox stack, and unreadable-file through a broken file. A new
-``FindingCode`` without a case here fails ``test_every_code_has_exactly_one_case``, and
-one that no registered check reports (nor is marked external-only) fails
+Expression codes are fed through a hand-written Prometheus rule file (classic mistakes of
+hand-written stacks where there are some) and through an alert of the stack, catalog and
+scrape codes through a variant of the BestBox stack, and unreadable-file through a broken
+file. A new ``FindingCode`` without a case here fails
+``test_every_code_has_exactly_one_case``, and one that no registered check reports (nor is
+marked external-only) fails
 ``test_every_code_is_reported_by_a_registered_check_or_is_external_only``.
 """
 
@@ -111,7 +112,7 @@ def broken_rule_file(stack: Stack, tmp_path: Path) -> list[Finding]:
 
 
 def with_user_id(stack: Stack) -> dict[str, Any]:
-    """The seed's agent_requests_total{user_id=...}."""
+    """agent_requests_total{user_id=...}: one series per user."""
     user_id = Label(name="user_id", description="Who asked.", max_cardinality=1000)
     metrics = tuple(
         m.model_copy(update={"labels": (*m.labels, user_id)}) if m.name == "agent_requests" else m
@@ -121,7 +122,7 @@ def with_user_id(stack: Stack) -> dict[str, Any]:
 
 
 def with_llm_health_scrape(stack: Stack) -> dict[str, Any]:
-    """The seed scraped llama-server's JSON /health as if it were metrics."""
+    """Scraping llama-server's JSON /health as if it were metrics."""
     health = Scrape(path="/health", format=MetricsFormat.JSON)
     services = tuple(
         s.model_copy(update={"scrape": health}) if s.name == "llm-server" else s
@@ -156,7 +157,7 @@ def with_metric_of_unscraped_service(stack: Stack) -> dict[str, Any]:
 
 
 def without_collector_exporter_job(stack: Stack) -> dict[str, Any]:
-    """The seed: Prometheus scraped the collector's 8888 but never its exporter on 8889."""
+    """Prometheus scraping the collector's 8888 but never its exporter on 8889."""
     variant = without_jobs(stack, "otel-collector-exporter")
     return {key: getattr(variant, key) for key in ("services", "metrics", "alerts", "runbooks")}
 
@@ -193,7 +194,9 @@ def without_rag_relevance(stack: Stack) -> dict[str, Any]:
 
 
 def with_extra_metric(stack: Stack) -> dict[str, Any]:
-    cache_hits = Metric(name="cache_hits", type=MetricType.COUNTER, help="Cache hits.")
+    cache_hits = Metric(
+        name="cache_hits", type=MetricType.COUNTER, help="Cache hits.", service="agent-api"
+    )
     return {"metrics": (*stack.metrics, cache_hits)}
 
 
@@ -290,7 +293,7 @@ def unreachable(stack: Stack, tmp_path: Path) -> list[Finding]:
     return check_live(stack, "http://127.0.0.1:1/metrics")
 
 
-# -- docker-compose cross-checks (each the seed's own mistake) -------------------------
+# -- docker-compose cross-checks (each a classic mistake) -------------------------
 
 
 def _compose_service(stack: Stack, name: str, **changes: Any) -> dict[str, Any]:
@@ -311,7 +314,7 @@ def collector_limit_at_its_limiter(stack: Stack) -> dict[str, Any]:
 
 
 def prometheus_scrapes_localhost(stack: Stack) -> dict[str, Any]:
-    """The seed's self-scrape at localhost: not a compose service, not external."""
+    """A self-scrape at localhost: not a compose service, not external."""
     services = tuple(
         s.model_copy(update={"host": "localhost"}) if s.name == "prometheus" else s
         for s in stack.services
@@ -346,7 +349,7 @@ def prometheus_without_host_gateway(stack: Stack) -> dict[str, Any]:
 
 
 def grafana_logs_in_as_the_owner(stack: Stack) -> dict[str, Any]:
-    """The seed's datasource logged in as the read-write database user."""
+    """A datasource logged in as the read-write database user."""
     assert stack.grafana is not None
     datasources = tuple(
         d.model_copy(update={"user": "bestbox_agent"}) if d.uid == "audit-postgres" else d
@@ -356,14 +359,14 @@ def grafana_logs_in_as_the_owner(stack: Stack) -> dict[str, Any]:
 
 
 def grafana_on_every_interface(stack: Stack) -> dict[str, Any]:
-    """The seed published "3001:3000": every interface."""
+    """Publishing "3001:3000": every interface."""
     return _compose_service(
         stack, "grafana", ports=(PublishedPort(container=3000, host=3001, host_ip="0.0.0.0"),)
     )
 
 
 def literal_password_in_environment(stack: Stack) -> dict[str, Any]:
-    """A literal password (the seed wrote Grafana's, bestbox2026) in the compose file."""
+    """A literal password (Grafana's, bestbox2026) in the compose file."""
     return _compose_service(stack, "jaeger", environment={"ADMIN_PASSWORD": "bestbox2026"})
 
 
@@ -459,7 +462,7 @@ CASES: list[Case] = [
     variant(
         "sql-unknown-table",
         "dashboard bestbox-user-analytics: panel 'Sessions (24h)'",
-        # The seed's audit table names never existed here.
+        # Audit table names that do not exist in the schema.
         sessions_sql("SELECT count(*) AS sessions FROM sessions"),
     ),
     variant(

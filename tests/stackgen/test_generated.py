@@ -11,13 +11,15 @@ import pytest
 import yaml
 
 from specs.bestbox import stack as bestbox
-from stackgen.conventions import GENERATED_NOTICE
+from stackgen.conventions import GENERATED_NOTICE_PREFIX
 from stackgen.output import diff_tree
 from stackgen.render import RENDERERS, render_all
 from stackgen.spec import Stack
 from tests.conftest import GENERATED
 
 PATHS = sorted(render_all(bestbox))
+# The stack's own regenerate command, after the stable prefix the writer looks for.
+GENERATED_NOTICE = f"{GENERATED_NOTICE_PREFIX}; run `make generate`"
 
 
 YAML = [p for p in PATHS if p.endswith((".yml", ".yaml"))]

@@ -114,7 +114,7 @@ def test_services_that_do_not_run_here_are_omitted_with_a_reason(stack: Stack) -
     omitted = localize(stack, PROFILE).omitted
     assert set(omitted) == {"llm-server", "embeddings", "otel-collector", "otel-collector-exporter"}
     assert "external" in omitted["llm-server"]
-    assert "does not call it" in omitted["llm-server"]
+    assert "not on this machine" in omitted["llm-server"]
 
 
 def _endpoints(node: object) -> list[str]:

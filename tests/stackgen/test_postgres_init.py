@@ -23,6 +23,7 @@ import asyncpg
 import pytest
 
 from agent_service.store.migrate import MIGRATIONS_DIR, migrate_postgres
+from stackgen.output import regenerated_by
 from stackgen.render.postgres_init import script
 from stackgen.spec import Stack
 from stackgen.spec.compose import AuditDatabase
@@ -122,12 +123,14 @@ def scratch(stack: Stack, tmp_path: Path) -> Iterator[Scratch]:
         )
 
 
-def test_the_committed_script_is_the_bestbox_render(stack: Stack) -> None:
+def test_the_committed_script_is_the_stack_render(stack: Stack) -> None:
     from tests.conftest import GENERATED
 
     assert stack.compose is not None and stack.compose.database is not None
-    committed = (GENERATED / "postgres/init/10-bestbox-roles.sh").read_text()
-    assert committed == script(stack.compose.database)
+    database = stack.compose.database
+    committed = (GENERATED / f"postgres/init/{database.init_script}").read_text()
+    with regenerated_by(stack.regenerate_command):
+        assert committed == script(database)
     assert "owner-secret" not in committed and "PASSWORD '" not in committed
 
 

@@ -71,7 +71,7 @@ def test_generated_tests_catch_a_threshold_too_low(
 
 
 def test_generated_tests_catch_a_slow_for(promtool: str, stack: Stack, tmp_path: Path) -> None:
-    # `for: 5m` on a critical alert (the seed's mistake) misses its 1m30s detection.
+    # `for: 5m` on a critical alert misses its 1m30s detection.
     alerts = tuple(
         a.model_copy(update={"for_": "5m"}) if a.name == "ServiceDown" else a for a in stack.alerts
     )

@@ -17,6 +17,7 @@ from stackgen.load import load_stack
 from stackgen.spec import (
     Alert,
     AlertTest,
+    FaultScenario,
     Label,
     Metric,
     MetricSource,
@@ -30,6 +31,8 @@ from stackgen.spec import (
     SpecError,
     SpecModel,
     Stack,
+    StopService,
+    VerifySettings,
 )
 from tests.conftest import REPO_ROOT
 
@@ -51,6 +54,7 @@ def metric(**overrides: Any) -> Metric:
         "name": "agent_requests",
         "type": MetricType.COUNTER,
         "help": "Chat turns handled.",
+        "service": "agent-api",
     }
     return Metric(**{**data, **overrides})
 
@@ -62,6 +66,7 @@ def histogram_metric(**overrides: Any) -> Metric:
         "unit": "seconds",
         "help": "End-to-end latency of a turn.",
         "buckets": (0.5, 1.0, 2.0),
+        "service": "agent-api",
     }
     return Metric(**{**data, **overrides})
 
@@ -265,7 +270,13 @@ INVALID: dict[str, Invalid] = {
         lambda: metric(name="up", type=MetricType.GAUGE, source=MetricSource.SCRAPE),
         "Metric[up]",
         "",
-        "`service` is None exactly for scrape-synthetic metrics",
+        "a scrape-synthetic series belongs to every job: no `service`",
+    ),
+    "app-metric-without-a-service": Invalid(
+        lambda: metric(service=None),
+        "Metric[agent_requests]",
+        "",
+        "`service` is required: the scrape job (a Service name) that exposes it",
     ),
     "alert-for-bare-number": Invalid(
         lambda: alert(for_="5"),
@@ -434,6 +445,56 @@ INVALID: dict[str, Invalid] = {
         "Stack[mini]",
         "",
         "prometheus.alertmanager: 'mailer' is not a service",
+    ),
+    "stack-metric-of-an-unknown-service": Invalid(
+        lambda: mini_stack(metrics=(metric(service="payments-api"),)),
+        "Stack[mini]",
+        "",
+        "metrics[agent_requests].service: 'payments-api' is not a service",
+    ),
+    "stack-declares-a-scrape-series": Invalid(
+        lambda: mini_stack(
+            metrics=(
+                metric(),
+                Metric(name="up", type=MetricType.GAUGE, help="Up.", source=MetricSource.SCRAPE),
+            )
+        ),
+        "Stack[mini]",
+        "",
+        "metrics[up]: Prometheus writes it for every scrape job and the stack adds it",
+    ),
+    "stack-local-port-of-an-unknown-service": Invalid(
+        lambda: mini_stack(local_ports={"payments-api": 19000}),
+        "Stack[mini]",
+        "",
+        "local_ports[payments-api]: not a service of the stack",
+    ),
+    "stack-local-ports-shared": Invalid(
+        lambda: mini_stack(local_ports={"agent-api": 19000, "alertmanager": 19000}),
+        "Stack[mini]",
+        "",
+        "local_ports[alertmanager]: port 19000 is also agent-api's",
+    ),
+    "stack-verify-service-unknown": Invalid(
+        lambda: mini_stack(verify=VerifySettings(service="payments-api")),
+        "Stack[mini]",
+        "",
+        "verify.service: 'payments-api' is not a service",
+    ),
+    "stack-scenario-alert-unknown": Invalid(
+        lambda: mini_stack(
+            verify=VerifySettings(
+                service="agent-api",
+                scenarios=(
+                    FaultScenario(
+                        name="down", title="Down", alert="NoSuchAlert", fault=StopService()
+                    ),
+                ),
+            )
+        ),
+        "Stack[mini]",
+        "",
+        "verify.scenarios[down]: ['NoSuchAlert'] are not alerts of the stack",
     ),
     "stack-runbook-url-missing": Invalid(
         lambda: Stack(name="mini", metrics=(metric(),), services=(service(),)),
@@ -635,3 +696,24 @@ def test_series_cardinality_of_bestbox_latency_histogram(stack: Stack) -> None:
     # 5 agent types x 2 complexities x (9 buckets + +Inf + _sum + _count).
     assert latency.series_cardinality() == 5 * 2 * (9 + 3)
     assert latency.label_names() == ("agent_type", "complexity")
+
+
+def test_the_scrape_series_come_from_the_scrape_jobs() -> None:
+    scraped = mini_stack()
+    names = [m.name for m in scraped.metrics]
+    assert names[0] == "agent_requests"
+    assert {"up", "scrape_duration_seconds", "scrape_samples_scraped"} <= set(names[1:])
+    up = next(m for m in scraped.metrics if m.name == "up")
+    assert up.source is MetricSource.SCRAPE and up.service is None and up.labels == ()
+    unscraped = mini_stack(
+        alerts=(),
+        services=(service(scrape=None, critical=False),),
+        prometheus=PrometheusSettings(alertmanager=None),
+    )
+    assert [m.name for m in unscraped.metrics] == ["agent_requests"]
+
+
+def test_a_stack_rebuilt_from_its_fields_keeps_one_set_of_scrape_series() -> None:
+    stack = mini_stack()
+    fields = {name: getattr(stack, name) for name in Stack.model_fields}
+    assert Stack(**fields).metrics == stack.metrics

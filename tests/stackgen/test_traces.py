@@ -13,6 +13,9 @@ import pytest
 from stackgen.verify.trace_check import TraceReport, spread
 from stackgen.verify.traces import AuditTurn, TraceCheck, check_trace, parse_trace
 
+# The agent service's own span attribute prefix (specs/bestbox/verify.py).
+PREFIX = "bestbox"
+
 TRACE_ID = "0f8ef3476d56badfd64c06ccd998ab0d"
 TURN = AuditTurn(
     message_id="msg-5797df7c",
@@ -90,7 +93,7 @@ def _set_tag(document: dict[str, Any], name: str, key: str, value: Any) -> None:
 
 
 def test_a_complete_trace_passes() -> None:
-    result = check_trace(TURN, good_trace())
+    result = check_trace(TURN, good_trace(), prefix=PREFIX)
     assert (result.found, result.problems, result.leaks) == (True, [], [])
     assert result.ok
 
@@ -108,7 +111,7 @@ def test_parse_reads_parents_times_and_tags() -> None:
 def test_a_trace_jaeger_does_not_have_is_not_found() -> None:
     missing = {"data": None, "errors": [{"code": 404, "msg": "trace not found"}]}
     for document in (None, missing, {"data": []}):
-        result = check_trace(TURN, document)
+        result = check_trace(TURN, document, prefix=PREFIX)
         assert not result.found and not result.ok
 
 
@@ -184,17 +187,19 @@ TREE_FAULTS = [
 def test_each_tree_fault_is_found(break_it: Break, problem: str) -> None:
     document = good_trace()
     break_it(document)
-    result = check_trace(TURN, document)
+    result = check_trace(TURN, document, prefix=PREFIX)
     assert result.found and not result.ok
     assert any(problem in p for p in result.problems), result.problems
 
 
 def test_a_failed_tool_call_must_be_marked() -> None:
     failing = AuditTurn(**{**TURN.__dict__, "failed_tools": ("check_inventory",)})
-    assert any("failed tool spans" in p for p in check_trace(failing, good_trace()).problems)
+    assert any(
+        "failed tool spans" in p for p in check_trace(failing, good_trace(), prefix=PREFIX).problems
+    )
     document = good_trace()
     _fail_tool(document)
-    assert check_trace(failing, document).ok
+    assert check_trace(failing, document, prefix=PREFIX).ok
 
 
 def _log(name: str, **fields: Any) -> Break:
@@ -226,7 +231,7 @@ LEAKS = [
 def test_message_text_and_user_ids_are_leaks(leak: Break, what: str) -> None:
     document = good_trace()
     leak(document)
-    result = check_trace(TURN, document)
+    result = check_trace(TURN, document, prefix=PREFIX)
     assert not result.ok and any(what in item for item in result.leaks), result.leaks
 
 
@@ -235,12 +240,12 @@ def test_fragments_of_the_message_are_no_leak() -> None:
     # not what they wrote.
     document = good_trace()
     _set_tag(document, "execute_tool search_invoices", "otel.status_description", "INV-1001")
-    assert check_trace(TURN, document).ok
+    assert check_trace(TURN, document, prefix=PREFIX).ok
 
 
 def test_the_report_counts_and_fails_on_any_bad_turn() -> None:
-    ok = check_trace(TURN, good_trace())
-    leaking = check_trace(TURN, copy.deepcopy(good_trace()))
+    ok = check_trace(TURN, good_trace(), prefix=PREFIX)
+    leaking = check_trace(TURN, copy.deepcopy(good_trace()), prefix=PREFIX)
     leaking.leaks = ["chat_turn: holds the user id"]
     report = TraceReport([ok, TraceCheck(TURN), leaking])
     assert report.summary() == (

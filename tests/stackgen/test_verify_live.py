@@ -40,7 +40,7 @@ from stackgen.verify import VerifyReport
 from stackgen.verify.expressions import base_metrics, collect_expressions, rule_index
 from stackgen.verify.live import DEFAULT_ADMIN_DSN
 from stackgen.verify.report import format_report
-from stackgen.verify.scenarios import SCENARIOS
+from stackgen.verify.scenarios import scenarios_of
 from stackgen.verify.trace_check import TRACE_TURNS
 from stackgen.verify.traffic import FULL_MIX
 from tests.conftest import REPO_ROOT
@@ -56,7 +56,7 @@ QUICK = {"agent-down", "tool-errors", "collector-down", "jaeger-down"}
 def reports(stack: Stack) -> tuple[VerifyReport, VerifyReport]:
     """The runs started in the background when collection finished (see
     verify_background.py); started here when this module runs on its own."""
-    assert {s.name for s in SCENARIOS if s.quick} == QUICK
+    assert {s.name for s in scenarios_of(stack) if s.quick} == QUICK
     if not RUNS:
         run = BackgroundVerify(stack)
         run.start()

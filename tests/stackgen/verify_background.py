@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from stackgen.spec import Stack
 from stackgen.verify import VerifyOptions, VerifyReport, run_verify
-from stackgen.verify.scenarios import SCENARIOS
+from stackgen.verify.scenarios import scenarios_of
 from tests.conftest import REPO_ROOT
 
 RENAMED_SERVICE = REPO_ROOT / "tests/data/services/renamed_metric.py"
@@ -40,7 +40,7 @@ class BackgroundVerify:
     cancel: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
-        quick = [s for s in SCENARIOS if s.quick]
+        quick = [s for s in scenarios_of(self.stack) if s.quick]
         runs = {
             "main": VerifyOptions(scenarios=quick, cancel=self.cancel),
             "renamed": VerifyOptions(

@@ -3,7 +3,9 @@ both the test's error and the alert's own must be reported."""
 
 from stackgen.spec import Alert, AlertTest, Metric, Scrape, Service, Stack
 
-requests = Metric(name="agent_requests", type="counter", help="Chat turns handled.")
+requests = Metric(
+    service="agent-api", name="agent_requests", type="counter", help="Chat turns handled."
+)
 api = Service(
     name="agent-api",
     description="The agent API.",

@@ -8,6 +8,7 @@ tool_name = Label(  # broken: label
     description="The tool's registered name.",
 )
 tool_executions = Metric(
+    service="agent-api",
     name="tool_executions",
     type="counter",
     help="Tool calls made by the agents.",

@@ -17,7 +17,9 @@ def fault(fires_within: str) -> AlertTest:
     )
 
 
-requests = Metric(name="agent_requests", type="counter", help="Chat turns handled.")
+requests = Metric(
+    service="agent-api", name="agent_requests", type="counter", help="Chat turns handled."
+)
 api = Service(
     name="agent-api",
     description="The agent API.",

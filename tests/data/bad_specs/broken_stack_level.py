@@ -1,9 +1,24 @@
-"""Every object is valid on its own; the stack that assembles them is not."""
+"""Every object is valid on its own; the stack that assembles them is not. Each error
+names the line of the object it is about, not the Stack's."""
 
-from stackgen.spec import Alert, AlertTest, Metric, PrometheusSettings, Scrape, Service, Stack
+from stackgen.spec import (
+    SLO,
+    Alert,
+    AlertTest,
+    Metric,
+    PrometheusSettings,
+    RatioSLI,
+    Scrape,
+    Service,
+    Stack,
+)
 
-requests = Metric(name="agent_requests", type="counter", help="Chat turns handled.")
-requests_again = Metric(name="agent_requests", type="counter", help="The same family twice.")
+requests = Metric(
+    service="agent-api", name="agent_requests", type="counter", help="Chat turns handled."
+)
+requests_again = Metric(  # broken: metrics
+    service="agent-api", name="agent_requests", type="counter", help="The same family twice."
+)
 api = Service(
     name="agent-api",
     description="The agent API.",
@@ -12,7 +27,7 @@ api = Service(
     scrape=Scrape(path="/metrics"),
     critical=True,
 )
-api_down = Alert(
+api_down = Alert(  # broken: alerts[ApiDown]
     name="ApiDown",
     group="infra",
     expr='up{job="agent-api"} == 0',
@@ -30,12 +45,19 @@ api_down = Alert(
         near_miss={'up{job="agent-api",instance="agent-api:8000"}': "1x30"},
     ),
 )
+availability = SLO(  # broken: slos[availability]
+    name="availability",
+    description="Turns without an error.",
+    objective=99.0,
+    sli=RatioSLI(metric="agent_errors", bad={"status": "error"}),
+)
 
-stack = Stack(  # broken: Stack[broken-stack-level]
+stack = Stack(
     name="broken-stack-level",
     metrics=(requests, requests_again),
     alerts=(api_down,),
+    slos=(availability,),
     services=(api,),
-    prometheus=PrometheusSettings(alertmanager="mailer"),
+    prometheus=PrometheusSettings(alertmanager="mailer"),  # broken: prometheus
     runbook_url="http://localhost:8000/runbooks",
 )

@@ -2,4 +2,6 @@
 
 from stackgen.spec import Metric
 
-stack = (Metric(name="agent_requests", type="counter", help="Chat turns handled."),)
+stack = (
+    Metric(service="agent-api", name="agent_requests", type="counter", help="Chat turns handled."),
+)

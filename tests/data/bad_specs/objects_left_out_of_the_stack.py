@@ -5,12 +5,14 @@ from stackgen.spec import Alert, AlertTest, Label, Metric, Service, Severity, St
 
 agent_type = Label(name="agent_type", description="Which agent answered.", values=("erp",))
 requests = Metric(
+    service="agent-api",
     name="agent_requests",
     type="counter",
     help="Chat turns handled.",
     labels=(agent_type,),
 )
 errors = Metric(  # broken: Metric[agent_errors]
+    service="agent-api",
     name="agent_errors",
     type="counter",
     help="Chat turns that failed.",

@@ -4,7 +4,9 @@ from stackgen.spec import Metric, Service, Stack
 
 THRESHOLDS = {"ttft_seconds": 2.0}
 
-requests = Metric(name="agent_requests", type="counter", help="Chat turns handled.")
+requests = Metric(
+    service="agent-api", name="agent_requests", type="counter", help="Chat turns handled."
+)
 latency_target = THRESHOLDS["latency_seconds"]  # broken: KeyError
 api = Service(name="agent-api", description="The agent API.", host="agent-api", port=8000)
 

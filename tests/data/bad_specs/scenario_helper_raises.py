@@ -4,7 +4,9 @@ inside stackgen, but the report must point at the spec line that called it."""
 from stackgen.spec import Metric, RecordingRule, RecordingTest, Sample, Service, Stack
 from stackgen.spec.scenarios import counter
 
-requests = Metric(name="agent_requests", type="counter", help="Chat turns handled.")
+requests = Metric(
+    service="agent-api", name="agent_requests", type="counter", help="Chat turns handled."
+)
 api = Service(name="agent-api", description="The agent API.", host="agent-api", port=8000)
 request_rate = RecordingRule(
     record="job:agent_requests:rate5m",

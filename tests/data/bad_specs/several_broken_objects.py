@@ -3,6 +3,7 @@
 from stackgen.spec import Alert, AlertTest, Metric, Scrape, Service, Stack
 
 requests = Metric(  # broken: Metric[agent_requests_total]
+    service="agent-api",
     name="agent_requests_total",
     type="counter",
     help="Chat turns handled.",

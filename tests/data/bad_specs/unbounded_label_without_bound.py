@@ -7,6 +7,7 @@ tool_name = Label(  # broken: Label[tool_name]
     description="The tool's registered name.",
 )
 tool_executions = Metric(
+    service="agent-api",
     name="tool_executions",
     type="counter",
     help="Tool calls made by the agents.",

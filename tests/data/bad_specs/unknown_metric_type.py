@@ -3,11 +3,13 @@
 from stackgen.spec import Metric, Service, Stack
 
 requests = Metric(
+    service="agent-api",
     name="agent_requests",
     type="counter",
     help="Chat turns handled.",
 )
 summaries = Metric(  # broken: Metric[agent_latency_seconds].type
+    service="agent-api",
     name="agent_latency_seconds",
     type="summary",
     unit="seconds",

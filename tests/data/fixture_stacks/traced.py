@@ -143,6 +143,7 @@ compose = Compose(
         reader_statement_timeout_s=10,
         append_only_tables=("admin_audit",),
         client="app",
+        migrations_source="../migrations",
     ),
     env_file=".env",
 )

@@ -1,4 +1,4 @@
-"""A valid spec whose dashboard query the checks refuse: the seed's TTFT p95 panel, a
+"""A valid spec whose dashboard query the checks refuse: a TTFT p95 panel with
 histogram_quantile over an aggregation that drops the le label."""
 
 from specs.bestbox import stack as bestbox
@@ -10,7 +10,7 @@ seed_ttft = Dashboard(
     uid="seed-ttft",
     name="seed-ttft",
     title="Seed: time to first token",
-    description="The seed's TTFT panel.",
+    description="A TTFT panel.",
     panels=(
         Panel(
             title="Requests",

@@ -1,5 +1,5 @@
--- The conversation audit log (PostgreSQL). The seed's user_sessions and
--- conversation_log, plus message id, time to first token, token counts, error and
+-- The conversation audit log (PostgreSQL): user_sessions and conversation_log,
+-- with message id, time to first token, token counts, error and
 -- feedback comment. Applied idempotently at start-up and by `agent-service migrate`.
 
 CREATE TABLE IF NOT EXISTS user_sessions (

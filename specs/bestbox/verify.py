@@ -1,0 +1,106 @@
+"""How `stackgen verify` proves the BestBox stack live: the agent service it runs and
+drives, and the fault scenarios, each on its own stack: healthy traffic, a fault made with
+real requests or real service settings, then the matching alert must fire."""
+
+from __future__ import annotations
+
+from specs.bestbox.services import agent_api
+from stackgen.spec import (
+    FaultScenario,
+    RestartService,
+    StopProgram,
+    StopService,
+    TrafficMix,
+    VerifySettings,
+)
+
+# A first token this slow puts nearly every turn above CriticalLatency's 5 s P95.
+SLOW_FIRST_TOKEN_S = "6"
+
+# Away from the production ports so a local run never collides with a real stack.
+LOCAL_PORTS = {
+    agent_api.name: 18000,
+    "prometheus": 19090,
+    "alertmanager": 19093,
+    "otel-collector": 18888,
+    "otel-collector-exporter": 18889,
+}
+
+SCENARIOS = (
+    FaultScenario(
+        name="slow-ttft",
+        title="LLM slow to first token (6 s)",
+        alert="CriticalLatency",
+        # 6 users instead of 2: slow turns arrive about as often as the fast ones did
+        # (a slow LLM does not make users ask less), yet under the 8-session capacity
+        # alert (HighConcurrentSessions) that a pile-up would rightly fire.
+        fault=RestartService(
+            environment={"SCRIPTED_FIRST_TOKEN_DELAY_S": SLOW_FIRST_TOKEN_S}, workers=6
+        ),
+        also_allowed=("HighTTFTP95",),
+        slos=("ttft-under-2s",),
+    ),
+    FaultScenario(
+        name="tool-errors",
+        title="burst of tool errors (legacy-01 status checks)",
+        alert="HighToolErrorRate",
+        fault=TrafficMix(mix="tool-errors"),
+        slos=("tool-success",),
+        quick=True,
+    ),
+    FaultScenario(
+        name="error-ratio",
+        title="high error ratio (LLM server unreachable)",
+        alert="HighErrorRate",
+        # The service pointed at a port nobody listens on: every LLM call is refused
+        # and every turn ends in an error.
+        fault=RestartService(
+            environment={
+                "LLM_BASE_URL": "http://127.0.0.1:{free_port}/v1",
+                "LLM_CONNECT_TIMEOUT_S": "1",
+            }
+        ),
+        slos=("request-availability",),
+    ),
+    FaultScenario(
+        name="agent-down",
+        title="the agent service down",
+        alert="ServiceDown",
+        fault=StopService(),
+        quick=True,
+        service_records=False,  # the agent is the service that is down
+    ),
+    FaultScenario(
+        name="low-satisfaction",
+        title="low satisfaction (every answer rated thumbs down)",
+        alert="LowUserSatisfaction",
+        fault=TrafficMix(mix="negative-feedback"),
+        slos=("user-satisfaction",),
+        # Its spec allows 30 min (a full hour of history); from a fresh start the 1h
+        # window fills with thumbs down at once, leaving its `for: 5m` plus delivery.
+        max_wait_s=9 * 60,
+    ),
+    FaultScenario(
+        name="collector-down",
+        title="the OpenTelemetry collector down (spans cannot be exported)",
+        alert="CollectorDown",
+        fault=StopProgram(program="otelcol"),
+        quick=True,
+        requests_must_succeed=True,
+    ),
+    FaultScenario(
+        name="jaeger-down",
+        title="Jaeger down (the collector cannot deliver spans)",
+        alert="TraceExportFailing",
+        fault=StopProgram(program="jaeger"),
+        quick=True,
+        requests_must_succeed=True,
+    ),
+)
+
+VERIFY = VerifySettings(
+    service=agent_api.name,
+    # The agent service's own span attributes: bestbox.message_id, bestbox.route.agent.
+    span_attribute_prefix="bestbox",
+    scenarios=SCENARIOS,
+)

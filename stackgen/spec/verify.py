@@ -1,0 +1,106 @@
+"""The live proof of a stack (``stackgen verify``, ``stackgen check --live``): which
+service it runs and drives, and the fault scenarios whose alerts must fire.
+
+A scenario is data: a named fault of one of a few kinds that ``stackgen.verify``
+knows how to make, the alert that must reach the webhook, and what else may fire.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from stackgen.spec.base import SpecModel
+from stackgen.spec.services import SERVICE_NAME
+
+__all__ = [
+    "Fault",
+    "FaultScenario",
+    "RestartService",
+    "StopProgram",
+    "StopService",
+    "TrafficMix",
+    "VerifySettings",
+]
+
+# Placeholder in a RestartService value: replaced by a free port nobody listens on
+# (a dependency made unreachable: connections are refused at once).
+FREE_PORT = "{free_port}"
+_SLUG = r"^[a-z][a-z0-9-]*$"
+_ENV_VAR = r"^[A-Z_][A-Z0-9_]*$"
+
+
+class StopService(SpecModel):
+    """The verified service itself stops (its clients see connection errors)."""
+
+    spec_key = "kind"
+
+    kind: Literal["stop-service"] = "stop-service"
+
+
+class StopProgram(SpecModel):
+    """A program of the local stack beside the service stops."""
+
+    spec_key = "program"
+
+    kind: Literal["stop-program"] = "stop-program"
+    program: Literal["otelcol", "jaeger"]
+
+
+class TrafficMix(SpecModel):
+    """The traffic switches to another of the driver's named mixes."""
+
+    spec_key = "mix"
+
+    kind: Literal["traffic-mix"] = "traffic-mix"
+    mix: str = Field(pattern=_SLUG)
+
+
+class RestartService(SpecModel):
+    """The service restarts with these settings; the fault begins when it serves again.
+    A value may hold ``{free_port}``: a port nobody listens on."""
+
+    spec_key = "kind"
+
+    kind: Literal["restart-service"] = "restart-service"
+    environment: dict[Annotated[str, Field(pattern=_ENV_VAR)], str] = Field(min_length=1)
+    # Concurrent users after the restart (None: as before).
+    workers: int | None = Field(default=None, ge=1, le=64)
+
+
+Fault = Annotated[
+    StopService | StopProgram | TrafficMix | RestartService, Field(discriminator="kind")
+]
+
+
+class FaultScenario(SpecModel):
+    name: str = Field(pattern=_SLUG)
+    title: str = Field(min_length=1)
+    # The alert that must reach the webhook.
+    alert: str = Field(min_length=1)
+    fault: Fault
+    # Also allowed to fire: other alerts of the same fault, and the burn-rate alerts of
+    # the SLOs the fault really burns.
+    also_allowed: tuple[str, ...] = ()
+    slos: tuple[str, ...] = ()
+    # Part of the quick subset (`stackgen verify --scenarios quick`, the pytest run).
+    quick: bool = False
+    # Cap on the wait after the fault (None: the detection promise plus an overshoot).
+    max_wait_s: float | None = Field(default=None, gt=0)
+    # Users must not notice the fault: no request may fail during the whole scenario.
+    requests_must_succeed: bool = False
+    # The service is up when the alert fires and records the notification it receives.
+    service_records: bool = True
+
+
+class VerifySettings(SpecModel):
+    spec_key = "service"
+
+    # The application service the live run starts and drives with traffic, and whose
+    # /metrics `stackgen check --live` compares with the catalog by default.
+    service: str = Field(pattern=SERVICE_NAME)
+    # Prefix of the service's own span attributes (``<prefix>.message_id``); None: its
+    # traces are not checked.
+    span_attribute_prefix: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+    scenarios: tuple[FaultScenario, ...] = ()
