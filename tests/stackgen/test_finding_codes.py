@@ -265,7 +265,7 @@ def _high_error_rate(expr: str) -> Update:
 
 
 def per_instance_service_down(stack: Stack) -> dict[str, Any]:
-    """The seed's ServiceDown: one page per pod of a job."""
+    """A per-instance `up == 0` page: one page per pod of a job."""
     alerts = tuple(
         a.model_copy(update={"expr": 'up{job=~"agent-api|embeddings|llm-server"} == 0'})
         if a.name == "ServiceDown"
@@ -276,7 +276,7 @@ def per_instance_service_down(stack: Stack) -> dict[str, Any]:
 
 
 def unsummed_active_sessions(stack: Stack) -> dict[str, Any]:
-    """The seed's gauge of active sessions: one needle per replica."""
+    """An unsummed gauge of active sessions: one needle per replica."""
     query = PromQuery(expr="active_sessions", instant=True)
     return _replace_panel(stack, "bestbox-system-health", "Active sessions", queries=(query,))
 
