@@ -59,8 +59,11 @@ def test_bestbox_opts_in_with_every_kind(rendered: dict[str, str]) -> None:
         "PodMonitor",
         "Prometheus",
         "PrometheusRule",
+        "Role",
+        "RoleBinding",
         "Secret",
         "Service",
+        "ServiceAccount",
         "ServiceMonitor",
         "StatefulSet",
     }
@@ -303,6 +306,26 @@ def test_prometheus_is_an_ha_pair_writing_to_the_store(
     for obj in _objects(rendered).values():
         if obj["kind"] in ("PrometheusRule", "ServiceMonitor", "PodMonitor"):
             assert obj["metadata"]["labels"]["app.kubernetes.io/part-of"] == "bestbox"
+
+
+def test_prometheus_may_discover_its_targets(rendered: dict[str, str]) -> None:
+    (prometheus,) = _of_kind(rendered, "Prometheus")
+    account = prometheus["spec"]["serviceAccountName"]
+    assert [a["metadata"]["name"] for a in _of_kind(rendered, "ServiceAccount")] == [account]
+    (binding,) = _of_kind(rendered, "RoleBinding")
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": account, "namespace": "bestbox"}
+    ]
+    (role,) = _of_kind(rendered, "Role")
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    readable = {
+        resource
+        for rule in role["rules"]
+        if "list" in rule["verbs"] and "watch" in rule["verbs"]
+        for resource in rule["resources"]
+    }
+    # What PodMonitors and ServiceMonitors discover.
+    assert {"pods", "services", "endpoints", "endpointslices"} <= readable
 
 
 def test_agent_replicas_and_spool_come_from_the_spec(

@@ -16,6 +16,7 @@ from stackgen.render.kubernetes.monitoring import (
     alertmanager,
     monitors,
     prometheus,
+    prometheus_access,
     prometheus_rules,
 )
 from stackgen.render.kubernetes.objects import KubeObject, object_path
@@ -32,7 +33,7 @@ def kubernetes_objects(stack: Stack) -> list[KubeObject]:
     if scale_out is None or target is None:
         return []
     objects = [*prometheus_rules(stack, target), *monitors(stack, target)]
-    objects.append(prometheus(stack, scale_out, target))
+    objects += [*prometheus_access(stack, target), prometheus(stack, scale_out, target)]
     config = alertmanager_config(stack, target)
     if config is not None:
         objects += [config, alertmanager(stack, scale_out, target, global_settings())]

@@ -25,7 +25,9 @@ __all__ = [
     "alertmanager",
     "monitors",
     "prometheus",
+    "prometheus_access",
     "prometheus_rules",
+    "prometheus_service_account_name",
 ]
 
 MONITORING = "monitoring.coreos.com/v1"
@@ -37,6 +39,8 @@ OPERATED_WEB_PORT = "web"
 # on the Service of every other scraped service.
 WORKLOAD_PORT = "http"
 METRICS_PORT = "metrics"
+RBAC_GROUP = "rbac.authorization.k8s.io"
+READ = ["get", "list", "watch"]
 
 
 def prometheus_rules(stack: Stack, target: KubernetesTarget) -> list[KubeObject]:
@@ -115,12 +119,38 @@ def monitors(stack: Stack, target: KubernetesTarget) -> list[KubeObject]:
     return objects
 
 
+def prometheus_service_account_name(stack: Stack) -> str:
+    return f"{stack.name}-prometheus"
+
+
+def prometheus_access(stack: Stack, target: KubernetesTarget) -> list[KubeObject]:
+    """What Prometheus needs to find its targets in the namespace (the monitors select
+    pods and Services there): its ServiceAccount, a Role to read the objects service
+    discovery lists, and the binding of the two."""
+    name = prometheus_service_account_name(stack)
+    rules = [
+        {"apiGroups": [""], "resources": ["pods", "services", "endpoints"], "verbs": READ},
+        {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": READ},
+        {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]},
+    ]
+    binding = {
+        "roleRef": {"apiGroup": RBAC_GROUP, "kind": "Role", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": target.namespace}],
+    }
+    return [
+        kube_object("v1", "ServiceAccount", metadata(target, name)),
+        kube_object(f"{RBAC_GROUP}/v1", "Role", metadata(target, name), rules=rules),
+        kube_object(f"{RBAC_GROUP}/v1", "RoleBinding", metadata(target, name), **binding),
+    ]
+
+
 def prometheus(stack: Stack, scale_out: ScaleOut, target: KubernetesTarget) -> KubeObject:
     """The HA pair: ``prometheus_replicas`` replicas with the same configuration and an
     external label ``replica_label`` of their own, writing to every remote_write store."""
     settings = stack.prometheus
     selector = {"matchLabels": dict(sorted(target.labels.items()))}
     spec: dict[str, Any] = {
+        "serviceAccountName": prometheus_service_account_name(stack),
         "replicas": scale_out.prometheus_replicas,
         "replicaExternalLabelName": scale_out.replica_label,
         "externalLabels": dict(sorted(settings.external_labels.items())),
