@@ -120,3 +120,5 @@ GRAFANA_CONTAINER_DASHBOARDS: Final = "/etc/grafana/dashboards"
 POSTGRES_CONTAINER_INITDB: Final = "/docker-entrypoint-initdb.d"
 # Dashboards from panel specs: generated/grafana/dashboards/<Dashboard.name>.json.
 DASHBOARD_FILE: Final = f"{GRAFANA_DASHBOARDS_DIR}/{{name}}.json"
+# The Kubernetes target: generated/kubernetes/<kind, lower case>/<object name>.yaml.
+KUBERNETES_DIR: Final = "kubernetes"

@@ -352,12 +352,15 @@ critical_jobs = sorted(s.name for s in SERVICES if s.critical)
 service_down = Alert(
     name="ServiceDown",
     group=INFRA,
-    expr=f'up{{job=~"{"|".join(critical_jobs)}"}} == 0',
+    # One page per job, when none of its instances answers: with several agent-api
+    # replicas a per-instance `up == 0` would page once per pod, and one pod down of
+    # three is not an outage.
+    expr=f'max by (job) (up{{job=~"{"|".join(critical_jobs)}"}}) == 0',
     for_="1m",
     severity=Severity.CRITICAL,
     summary="{{ $labels.job }} is down",
     description=(
-        "Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }}: "
+        "Prometheus cannot scrape any instance of {{ $labels.job }}: "
         "it has been unreachable for more than a minute."
     ),
     runbook="service-down",
@@ -368,7 +371,7 @@ service_down = Alert(
         series={'up{job="agent-api",instance="agent-api:8000"}': gauge(1, 0, FAULT, FAULT + 8)},
         fault_at="10m",
         fires_within="1m30s",
-        labels={"job": "agent-api", "instance": "agent-api:8000"},
+        labels={"job": "agent-api"},
         value=0,
         # A 30-second blip is shorter than `for` and must not page.
         near_miss={'up{job="agent-api",instance="agent-api:8000"}': "1x39 0x1 1x5"},

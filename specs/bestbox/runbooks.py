@@ -262,7 +262,7 @@ RUNBOOKS = (
             "A network or port change: Prometheus looks at the wrong address.",
         ),
         steps=(
-            "Which service: the alert's job and instance labels.",
+            "Which service: the alert's job label (every instance of it is down).",
             f"Inside compose: `{COMPOSE} ps` and `{COMPOSE} logs --tail=200 <service>`.",
             f"Restart it if needed: `{COMPOSE} restart <service>`.",
             "For llm-server or embeddings: check the process on the GPU host and that it "

@@ -9,6 +9,7 @@ from specs.bestbox.dashboards import AUDIT_SCHEMA, DASHBOARDS
 from specs.bestbox.metrics import CATALOG
 from specs.bestbox.recording import RECORDING_RULES
 from specs.bestbox.runbooks import RUNBOOKS
+from specs.bestbox.scale_out import SCALE_OUT
 from specs.bestbox.services import SERVICES
 from specs.bestbox.slos import SLOS
 from specs.bestbox.verify import LOCAL_PORTS, VERIFY
@@ -109,4 +110,5 @@ stack = Stack(
     regenerate_command="make generate",
     local_ports=LOCAL_PORTS,
     verify=VERIFY,
+    scale_out=SCALE_OUT,
 )

@@ -91,6 +91,44 @@ class FindingCode(StrEnum):
         Level.ERROR,
         "a range window shorter than 4x the series' scrape (or rule evaluation) interval",
     )
+    # Many instances of a job (replicas, pods) and several Prometheus replicas
+    UNMATCHED_OPERANDS = (
+        "unmatched-operands",
+        Level.ERROR,
+        "a binary operation between two vectors whose sides keep different label sets: no "
+        "sample pairs up, so the result is silently empty",
+    )
+    PER_INSTANCE_OPERAND = (
+        "per-instance-operand",
+        Level.ERROR,
+        "`on(...)` matching where the side that must be one series per match group keeps "
+        "`instance`: right with one instance, a many-to-many error with several",
+    )
+    PER_INSTANCE_STAT = (
+        "per-instance-stat",
+        Level.WARNING,
+        "a single-value panel (stat, gauge) whose query keeps `instance`: one value per "
+        "instance where one figure is shown (sum a gauge like active sessions, max a ratio)",
+    )
+    PER_INSTANCE_PAGE = (
+        "per-instance-page",
+        Level.ERROR,
+        "a critical alert on `up` that keeps `instance`: one page per pod where one alert "
+        "per job is meant",
+    )
+    QUANTILE_MIXES_INSTANCES = (
+        "quantile-mixes-instances",
+        Level.ERROR,
+        "quantiles combined across instances other than by `sum by (le)` of the buckets: "
+        "an average (or sum) of per-instance quantiles, or buckets merged by max/min",
+    )
+    SINGLE_REPLICA_DATASOURCE = (
+        "single-replica-datasource",
+        Level.WARNING,
+        "with several Prometheus replicas, Grafana's Prometheus datasource in the cluster "
+        "reads one replica at a time (each with its own gaps) instead of the store's "
+        "de-duplicated query API (`scale_out.kubernetes.datasource_urls`)",
+    )
     UNBOUNDED_LABEL = (
         "unbounded-label",
         Level.ERROR,

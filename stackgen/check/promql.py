@@ -28,7 +28,14 @@ from stackgen.findings import Finding
 from stackgen.spec import MetricType
 from stackgen.spec.base import SpecModel
 
-__all__ = ["GRAFANA_VARIABLE", "Subject", "check_expression", "infer_labels"]
+__all__ = [
+    "GRAFANA_VARIABLE",
+    "Subject",
+    "check_expression",
+    "infer_labels",
+    "is_scalar",
+    "node_labels",
+]
 
 Labels = frozenset[str] | None
 
@@ -491,3 +498,13 @@ def infer_labels(expr: str, index: CatalogIndex) -> frozenset[str] | None:
     except ValueError:
         return None
     return _Walk(index, Subject("")).visit(tree)
+
+
+def node_labels(node: Any, index: CatalogIndex) -> frozenset[str] | None:
+    """Labels the result of a parsed (sub-)expression carries (None when unknown)."""
+    return _Walk(index, Subject("")).visit(node)
+
+
+def is_scalar(node: Any) -> bool:
+    """A parsed (sub-)expression whose value is a scalar, not a vector."""
+    return _is_scalar(node)

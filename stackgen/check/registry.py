@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from typing import Final
 
-from stackgen.check import compose, dashboards, expressions, grafana, metrics, runbooks, scrape
+from stackgen.check import (
+    compose,
+    dashboards,
+    expressions,
+    grafana,
+    instances,
+    metrics,
+    runbooks,
+    scale_out,
+    scrape,
+)
 from stackgen.check.context import Check
 
 __all__ = ["CHECKS"]
@@ -20,7 +30,10 @@ CHECKS: Final[tuple[tuple[str, Check], ...]] = (
     ("collector-scraped", scrape.check_collector_scraped),
     ("rule-expressions", expressions.check_rule_expressions),
     ("dashboard-queries", dashboards.check_dashboard_queries),
+    ("rule-instances", instances.check_alert_instances),
+    ("dashboard-instances", instances.check_panel_instances),
     ("grafana-datasources", grafana.check_datasources),
+    ("replica-datasources", scale_out.check_replica_datasources),
     ("grafana-trace-links", grafana.check_trace_links),
     ("grafana-sql", grafana.check_sql_queries),
     ("alert-dashboard-links", grafana.check_alert_dashboard_links),

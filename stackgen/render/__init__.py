@@ -15,6 +15,7 @@ from stackgen.render import (
     env_example,
     grafana_provisioning,
     jaeger,
+    kubernetes,
     otel_collector,
     postgres_init,
     prometheus_config,
@@ -43,6 +44,7 @@ RENDERERS: tuple[tuple[str, Renderer], ...] = (
     ("grafana-provisioning", grafana_provisioning.render),
     ("postgres-init", postgres_init.render),
     ("dashboards", dashboards.render),
+    ("kubernetes", kubernetes.render),
 )
 
 

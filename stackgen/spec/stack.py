@@ -31,6 +31,7 @@ from stackgen.spec.jaeger import Jaeger
 from stackgen.spec.metrics import Metric, MetricSource, MetricType
 from stackgen.spec.rules import Alert, RecordingRule, Severity
 from stackgen.spec.runbooks import Runbook
+from stackgen.spec.scale_out import ScaleOut, scale_out_problems
 from stackgen.spec.services import Service
 from stackgen.spec.slo import SLO, LatencySLI
 from stackgen.spec.sql_schema import parse_schema
@@ -105,6 +106,9 @@ class Stack(SpecModel):
     local_ports: dict[str, int] = Field(default_factory=dict)
     # The live proof (`stackgen verify`, `stackgen check --live`); None: the stack has none.
     verify: VerifySettings | None = None
+    # Replicas, HA Prometheus and Alertmanager, remote_write, the Kubernetes target;
+    # None: everything runs once, on one host.
+    scale_out: ScaleOut | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -165,6 +169,12 @@ class Stack(SpecModel):
         problems += self._dashboard_problems()
         problems += self._local_problems(services)
         problems += self._verify_problems(services)
+        if self.scale_out is not None and is_valid(self.scale_out):
+            uids = [d.uid for d in self.grafana.datasources] if self.grafana else []
+            problems += [
+                Problem(message, self.scale_out)
+                for message in scale_out_problems(self.scale_out, services, uids)
+            ]
         if problems:
             raise SpecProblems(problems)
         return self

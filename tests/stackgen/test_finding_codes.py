@@ -37,6 +37,7 @@ from stackgen.spec import (
     MetricsFormat,
     MetricSource,
     MetricType,
+    PromQuery,
     PublishedPort,
     Scrape,
     Service,
@@ -249,6 +250,44 @@ def sessions_sql(sql: str) -> Callable[[Stack], dict[str, Any]]:
     return update
 
 
+# -- many instances of a job ----------------------------------------------------------
+
+
+def _high_error_rate(expr: str) -> Update:
+    def update(stack: Stack) -> dict[str, Any]:
+        alerts = tuple(
+            a.model_copy(update={"expr": expr}) if a.name == "HighErrorRate" else a
+            for a in stack.alerts
+        )
+        return {"alerts": alerts}
+
+    return update
+
+
+def per_instance_service_down(stack: Stack) -> dict[str, Any]:
+    """A per-instance `up == 0` page: one page per pod of a job."""
+    alerts = tuple(
+        a.model_copy(update={"expr": 'up{job=~"agent-api|embeddings|llm-server"} == 0'})
+        if a.name == "ServiceDown"
+        else a
+        for a in stack.alerts
+    )
+    return {"alerts": alerts}
+
+
+def unsummed_active_sessions(stack: Stack) -> dict[str, Any]:
+    """An unsummed gauge of active sessions: one needle per replica."""
+    query = PromQuery(expr="active_sessions", instant=True)
+    return _replace_panel(stack, "bestbox-system-health", "Active sessions", queries=(query,))
+
+
+def grafana_on_one_prometheus_replica(stack: Stack) -> dict[str, Any]:
+    """Grafana in the cluster reading the Prometheus Service of an HA pair."""
+    assert stack.scale_out is not None and stack.scale_out.kubernetes is not None
+    kubernetes = stack.scale_out.kubernetes.model_copy(update={"datasource_urls": {}})
+    return {"scale_out": stack.scale_out.model_copy(update={"kubernetes": kubernetes})}
+
+
 def unreachable(stack: Stack, tmp_path: Path) -> list[Finding]:
     # Port 1 on loopback: nothing listens there.
     return check_live(stack, "http://127.0.0.1:1/metrics")
@@ -430,6 +469,41 @@ CASES: list[Case] = [
         "sql-unknown-column",
         "dashboard bestbox-user-analytics: panel 'Sessions (24h)'",
         sessions_sql("SELECT count(DISTINCT username) AS users FROM user_sessions"),
+    ),
+    variant(
+        "unmatched-operands",
+        "alert HighErrorRate",
+        _high_error_rate(
+            'sum(rate(agent_requests_total{status="error"}[5m]))'
+            " / rate(agent_requests_total[5m]) > 0.05"
+        ),
+    ),
+    variant(
+        "per-instance-operand",
+        "alert HighErrorRate",
+        _high_error_rate(
+            'sum by (job) (rate(agent_requests_total{status="error"}[5m]))'
+            " / on(job) sum by (job, instance) (rate(agent_requests_total[5m])) > 0.05"
+        ),
+    ),
+    variant("per-instance-page", "alert ServiceDown", per_instance_service_down),
+    variant(
+        "single-replica-datasource",
+        "grafana datasource prometheus in Kubernetes",
+        grafana_on_one_prometheus_replica,
+    ),
+    variant(
+        "per-instance-stat",
+        "dashboard bestbox-system-health: panel 'Active sessions'",
+        unsummed_active_sessions,
+    ),
+    variant(
+        "quantile-mixes-instances",
+        "alert HighErrorRate",
+        _high_error_rate(
+            "avg(histogram_quantile(0.95, sum by (le, instance) "
+            "(rate(agent_latency_seconds_bucket[5m])))) > 2"
+        ),
     ),
 ]
 

@@ -1,6 +1,7 @@
 """A stack with every rules-side part, each once: a counter and a histogram, a recording
 rule, an alert with its fault test, an SLO, a runbook for each, a dashboard panel,
-Alertmanager routing and Grafana.
+Alertmanager routing and Grafana, and the Kubernetes target (two checkout replicas,
+without a per-pod volume).
 
 No collector, Jaeger or compose: those renderers write nothing for it.
 """
@@ -36,6 +37,7 @@ from stackgen.spec import (
     alert_threshold,
 )
 from stackgen.spec.alerting import AlertRouting, Inhibition, Receiver
+from stackgen.spec.scale_out import KubernetesTarget, RemoteWrite, ScaleOut, Workload
 from stackgen.spec.scenarios import counter
 
 ERROR_RATIO_LIMIT = 0.1
@@ -241,4 +243,30 @@ stack = Stack(
     grafana_url="http://localhost:3000",
     runbook_url="http://localhost:8080/runbooks",
     jaeger_url="http://localhost:16686",
+    scale_out=ScaleOut(
+        replicas={checkout.name: 2},
+        prometheus_replicas=2,
+        replica_label="replica",
+        alertmanager_replicas=3,
+        remote_write=(
+            RemoteWrite(name="thanos", url="http://thanos-receive:19291/api/v1/receive"),
+        ),
+        deduplication_window="15s",
+        kubernetes=KubernetesTarget(
+            namespace="shop",
+            labels={"team": "checkout"},
+            workloads=(
+                Workload(
+                    service=checkout.name,
+                    image="shop/checkout:1.2.0",
+                    environment={"PORT": "8080"},
+                    secret_environment=("PAYMENT_API_KEY",),
+                    health_path="/ready",
+                    memory_limit="256Mi",
+                    max_unavailable=1,
+                ),
+            ),
+            datasource_urls={"prometheus": "http://thanos-query:9090"},
+        ),
+    ),
 )
