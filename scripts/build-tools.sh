@@ -6,6 +6,8 @@
 #   alertmanager, amtool    github.com/prometheus/alertmanager
 #   otelcol                 the collector's builder, with the components stackgen renders
 #   jaeger                  github.com/jaegertracing/jaeger/cmd/jaeger (Jaeger v2)
+#   thanos                  github.com/thanos-io/thanos/cmd/thanos (the scale-out proof's
+#                           clustered store: receive + query)
 # A build is done once per version: a second run only links (well under a second).
 # The cache: $STACKGEN_TOOLS_CACHE, default ~/.cache/stackgen-tools; Go's module and build
 # caches live there too, so a cold build of one tool speeds up the next.
@@ -160,4 +162,19 @@ ensure otelcol "$otelcol_version" "$otelcol_key" \
     "go.opentelemetry.io/collector/cmd/builder@$OTELCOL_BUILDER_VERSION" build_otelcol otelcol
 ensure jaeger "$JAEGER_VERSION" "$JAEGER_VERSION" \
     "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" build_jaeger jaeger
-say "prometheus $PROMETHEUS_VERSION, alertmanager $ALERTMANAGER_VERSION, otelcol $otelcol_version, jaeger $JAEGER_VERSION in $bin_dir"
+# The scale-out proof's horizontally scalable store. VictoriaMetrics' cluster components live
+# only on its `-cluster` tags, which the module proxy does not serve; Thanos (receive + query)
+# is the store that builds. Its module has `replace` directives, so it is built inside a
+# writable copy of the module, where they apply.
+build_thanos() {
+    local work=$1 module=github.com/thanos-io/thanos@$THANOS_MODULE_VERSION source
+    source=$(module_field "$module" Dir)
+    test -d "$source"
+    cp -r "$source" "$work/src"
+    chmod -R u+w "$work/src"
+    mkdir -p "$work/bin"
+    (cd "$work/src" && go build -trimpath -o "$work/bin/thanos" \
+        -ldflags "$(prometheus_ldflags "$THANOS_VERSION" "$THANOS_MODULE_VERSION")" ./cmd/thanos)
+}
+ensure thanos "$THANOS_VERSION" "$THANOS_VERSION" "github.com/thanos-io/thanos@$THANOS_MODULE_VERSION" build_thanos thanos
+say "prometheus $PROMETHEUS_VERSION, alertmanager $ALERTMANAGER_VERSION, otelcol $otelcol_version, jaeger $JAEGER_VERSION, thanos $THANOS_VERSION in $bin_dir"
