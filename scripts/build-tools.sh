@@ -173,7 +173,10 @@ build_thanos() {
     cp -r "$source" "$work/src"
     chmod -R u+w "$work/src"
     mkdir -p "$work/bin"
-    (cd "$work/src" && go build -trimpath -o "$work/bin/thanos" \
+    # Thanos' own build tags (its .promu.yml): its gRPC codec casts Prometheus' labels to
+    # its own, which holds only for the slice layout; with Prometheus' default string
+    # layout the storage nodes crash marshalling their first answer.
+    (cd "$work/src" && go build -trimpath -tags netgo,slicelabels -o "$work/bin/thanos" \
         -ldflags "$(prometheus_ldflags "$THANOS_VERSION" "$THANOS_MODULE_VERSION")" ./cmd/thanos)
 }
 ensure thanos "$THANOS_VERSION" "$THANOS_VERSION" "github.com/thanos-io/thanos@$THANOS_MODULE_VERSION" build_thanos thanos

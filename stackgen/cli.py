@@ -55,6 +55,7 @@ from stackgen.spec import FaultScenario, Stack
 from stackgen.verify.live import DEFAULT_ADMIN_DSN
 from stackgen.verify.report import format_report
 from stackgen.verify.run import TRAFFIC_S, VerifyOptions, run_verify
+from stackgen.verify.scale_cli import add_verify_scale_parser, verify_scale
 from stackgen.verify.scenarios import scenarios_of
 
 __all__ = ["main"]
@@ -166,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print findings as JSON on stdout")
     _operator_commands(commands, common)
     _add_verify_parser(commands, common)
+    add_verify_scale_parser(commands, common)
     _add_init_parser(commands)
     return parser
 
@@ -550,6 +552,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _operate(args)
         if args.command == "verify":
             return _verify(args)
+        if args.command == "verify-scale":
+            return verify_scale(_load(args.spec)[0], args)
         return _check(args)
     except LoadError as error:
         for problem in error.problems:

@@ -20,6 +20,7 @@ __all__ = [
     "Labels",
     "Tolerance",
     "compare_answers",
+    "movement",
     "parse_answer",
     "relative_difference",
 ]
@@ -64,12 +65,14 @@ class Tolerance:
     relative: float = 0.2
     absolute: float = 1e-9
 
-    def close(self, a: float, b: float) -> bool:
+    def close(self, a: float, b: float, slack: float = 0.0) -> bool:
+        """``slack``: how far the value itself moves between two samplings (added)."""
         if math.isnan(a) or math.isnan(b):
             return math.isnan(a) and math.isnan(b)
         if math.isinf(a) or math.isinf(b):
             return a == b
-        return abs(a - b) <= max(self.absolute, self.relative * max(abs(a), abs(b)))
+        allowed = max(self.absolute, self.relative * max(abs(a), abs(b))) + slack
+        return abs(a - b) <= allowed
 
     def describe(self) -> str:
         return f"{self.relative:.0%} relative (or {self.absolute:g} absolute)"
@@ -101,8 +104,32 @@ def _labels_text(labels: Labels) -> str:
     return "{" + ", ".join(f'{k}="{v}"' for k, v in labels) + "}"
 
 
-def compare_answers(answers: Mapping[str, Answer], tolerance: Tolerance) -> Comparison:
-    """Whether every source (name -> answer) holds the same series with close values."""
+def movement(now: Mapping[str, Answer], before: Mapping[str, Answer]) -> dict[Labels, float]:
+    """Per series, the largest change of its value on any one source between ``before``
+    and ``now`` (one sampling interval apart): how much sampling a moment earlier or
+    later can change it. Non-finite values move by nothing here (they must be equal)."""
+    moved: dict[Labels, float] = {}
+    for name, answer in now.items():
+        earlier = before.get(name)
+        if earlier is None:
+            continue
+        for labels, value in answer.values.items():
+            previous = earlier.values.get(labels)
+            if previous is None or not (math.isfinite(value) and math.isfinite(previous)):
+                continue
+            moved[labels] = max(moved.get(labels, 0.0), abs(value - previous))
+    return moved
+
+
+def compare_answers(
+    answers: Mapping[str, Answer],
+    tolerance: Tolerance,
+    moved: Mapping[Labels, float] | None = None,
+) -> Comparison:
+    """Whether every source (name -> answer) holds the same series with close values;
+    ``moved``: per series, how far it moves within one sampling interval (see
+    ``movement``), allowed on top of the tolerance."""
+    slack = moved or {}
     problems: list[str] = []
     for name, answer in answers.items():
         if answer.error is not None:
@@ -121,7 +148,8 @@ def compare_answers(answers: Mapping[str, Answer], tolerance: Tolerance) -> Comp
         values = [answers[n].values[labels] for n in names]
         spread = max(relative_difference(a, b) for a in values for b in values)
         worst = max(worst, spread)
-        if not all(tolerance.close(a, b) for a in values for b in values):
+        allowed = slack.get(labels, 0.0)
+        if not all(tolerance.close(a, b, allowed) for a in values for b in values):
             shown = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, values, strict=True))
             problems.append(f"{_labels_text(labels)} differs: {shown}")
     return Comparison(counts, worst, tuple(problems))

@@ -3,12 +3,20 @@ that an HA pair of Prometheus and a gossip cluster of Alertmanagers notify once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+import yaml
+
+from stackgen.spec import duration_seconds
 from stackgen.verify.webhook import Notification
 
-__all__ = ["Deliveries", "count_deliveries", "other_alerts"]
+__all__ = ["Deliveries", "count_deliveries", "flush_cycle_s", "other_alerts"]
+
+# Alertmanager's defaults where a route sets none.
+DEFAULT_GROUP_WAIT = "30s"
+DEFAULT_GROUP_INTERVAL = "5m"
 
 
 @dataclass(frozen=True)
@@ -56,3 +64,20 @@ def other_alerts(notifications: Iterable[Notification], expected: set[str]) -> l
         for alert in notification.payload.get("alerts", [])
     }
     return sorted(names - expected)
+
+
+def _settings(route: Mapping[str, Any], key: str, inherited: str) -> list[float]:
+    value = str(route.get(key, inherited))
+    found = [duration_seconds(value)]
+    for child in route.get("routes", []) or []:
+        found += _settings(child, key, value)
+    return found
+
+
+def flush_cycle_s(alertmanager_yml: str) -> float:
+    """The longest group_wait plus the longest group_interval of the routing tree, in
+    seconds: a cluster member (re)started at t has flushed each of its groups twice by
+    t + this, so a duplicate it would send has been sent by then."""
+    route = (yaml.safe_load(alertmanager_yml) or {}).get("route") or {}
+    wait = max(_settings(route, "group_wait", DEFAULT_GROUP_WAIT))
+    return wait + max(_settings(route, "group_interval", DEFAULT_GROUP_INTERVAL))

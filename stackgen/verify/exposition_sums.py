@@ -21,9 +21,10 @@ def exposed_series_names(metric: Metric) -> list[str]:
     return [metric.name + suffix for suffix in suffixes.get(metric.type, ("",))]
 
 
-def aggregate_query(name: str, labels: Sequence[str]) -> str:
-    """``sum by (labels) (name)``: the job-wide figure of one sample name."""
-    return f"sum by ({', '.join(labels)}) ({name})"
+def aggregate_query(name: str, labels: Sequence[str], job: str) -> str:
+    """``sum by (labels) (name{job="..."})``: the job-wide figure of one sample name
+    (other jobs expose some of the same names: process_*)."""
+    return f'sum by ({", ".join(labels)}) ({name}{{job="{job}"}})'
 
 
 def exposition_sums(

@@ -10,18 +10,34 @@ import pytest
 import yaml
 
 from specs.bestbox import stack as STACK
-from stackgen.conventions import PROMETHEUS_CONFIG_PATH
+from stackgen.conventions import ALERTMANAGER_CONFIG_PATH, PROMETHEUS_CONFIG_PATH
+from stackgen.render import render_all
 from stackgen.render.local_profile import LocalProfile, render_local
-from stackgen.verify.answers import Answer, Tolerance, compare_answers, parse_answer
+from stackgen.verify.answers import (
+    Answer,
+    Labels,
+    Tolerance,
+    compare_answers,
+    movement,
+    parse_answer,
+)
 from stackgen.verify.continuity import check_continuity, max_gap, parse_matrix
-from stackgen.verify.deliveries import count_deliveries, other_alerts
+from stackgen.verify.deliveries import count_deliveries, flush_cycle_s, other_alerts
 from stackgen.verify.exposition_sums import (
     aggregate_query,
     exposed_series_names,
     exposition_sums,
     label_names,
 )
-from stackgen.verify.scale import reversible_scenarios
+from stackgen.verify.expressions import Expression
+from stackgen.verify.scale import (
+    AggregateCheck,
+    AlertDelivery,
+    ExpressionCheck,
+    ScaleReport,
+    StorageRestart,
+    reversible_scenarios,
+)
 from stackgen.verify.scale_config import (
     NODE_LABEL,
     STORE_LABELS,
@@ -33,6 +49,7 @@ from stackgen.verify.scale_config import (
     thanos_query_argv,
     thanos_router_argv,
 )
+from stackgen.verify.scale_report import format_scale_report
 from stackgen.verify.webhook import Notification
 
 AGENTS = ["127.0.0.1:21001", "127.0.0.1:21002", "127.0.0.1:21003"]
@@ -215,6 +232,28 @@ def test_a_failed_query_is_a_disagreement() -> None:
     assert comparison.problems == ("B: bad_data: parse",)
 
 
+def test_movement_is_the_largest_change_of_a_series_on_one_source() -> None:
+    x, y = (("job", "x"),), (("job", "y"),)
+    now = {"A": Answer({x: 2.0, y: 1.0}), "B": Answer({x: 1.0})}
+    before = {"A": Answer({x: 1.0, y: 1.0}), "B": Answer({x: 1.5})}
+    assert movement(now, before) == {x: 1.0, y: 0.0}
+
+
+def test_a_gauge_sampled_at_different_moments_agrees_within_its_movement() -> None:
+    # One in-flight session more on one replica's sample: beyond 20%, but the gauge
+    # itself moves by one session within a scrape interval.
+    x: Labels = ()
+    answers = {"A": Answer({x: 1.0}), "B": Answer({x: 1.0}), "store": Answer({x: 2.0})}
+    assert not compare_answers(answers, Tolerance(relative=0.2)).agrees
+    assert compare_answers(answers, Tolerance(relative=0.2), {x: 1.0}).agrees
+
+
+def test_a_doubled_value_is_caught_when_the_series_holds_still() -> None:
+    x = (("job", "x"),)
+    answers = {"A": Answer({x: 10.0}), "store": Answer({x: 20.0})}
+    assert not compare_answers(answers, Tolerance(relative=0.2), {x: 0.5}).agrees
+
+
 def test_empty_answers_everywhere_agree() -> None:
     assert compare_answers({"A": Answer({}), "B": Answer({})}, Tolerance()).agrees
 
@@ -241,7 +280,9 @@ def test_aggregate_names_and_labels_follow_the_catalog() -> None:
     own = sorted(label.name for label in metric.labels)
     assert label_names(metric, names[0]) == [*own, "le"]
     assert label_names(metric, names[2]) == own
-    assert aggregate_query("x_total", ["a", "b"]) == "sum by (a, b) (x_total)"
+    assert aggregate_query("x_total", ["a", "b"], "agent-api") == (
+        'sum by (a, b) (x_total{job="agent-api"})'
+    )
 
 
 # -- deliveries -----------------------------------------------------------------------------
@@ -276,6 +317,24 @@ def test_a_duplicate_firing_notification_is_not_exactly_once() -> None:
 def test_a_missing_resolved_notification_is_not_exactly_once() -> None:
     notifications = [_notification(10.0, ("ServiceDown", "firing"))]
     assert not count_deliveries(notifications, "ServiceDown", since=0.0).exactly_once
+
+
+def test_flush_cycle_is_the_longest_group_wait_plus_the_longest_group_interval() -> None:
+    text = yaml.safe_dump(
+        {
+            "route": {
+                "group_wait": "30s",
+                "group_interval": "5m",
+                "routes": [{"group_wait": "10s"}, {"group_interval": "10m", "routes": [{}]}],
+            }
+        }
+    )
+    assert flush_cycle_s(text) == 30 + 600
+    assert flush_cycle_s("route: {}\n") == 30 + 300  # Alertmanager's defaults
+
+
+def test_the_generated_routes_flush_cycle() -> None:
+    assert flush_cycle_s(render_all(STACK)[ALERTMANAGER_CONFIG_PATH]) == 30 + 300
 
 
 # -- storage continuity ---------------------------------------------------------------------
@@ -344,3 +403,60 @@ def test_only_reversible_scenarios_run_at_scale() -> None:
     # Restarting the service with a fault setting, or stopping a program the scale run
     # does not start, is not reversible here.
     assert not names & {"slow-ttft", "error-ratio", "collector-down", "jaeger-down"}
+
+
+# -- the printed tables ---------------------------------------------------------------------
+def _report(*, lost: int, firing: int) -> ScaleReport:
+    scenario = next(s for s in reversible_scenarios(STACK) if s.name == "agent-down")
+    x = (("job", "agent-api"),)
+    same = {name: Answer({x: 1.0}) for name in ("A", "B", "store")}
+    agree = compare_answers(same, Tolerance())
+    points = [(float(t), 1.0) for t in range(0, 60, 10)]
+    stored = {x: [p for p in points if p[0] != 30.0]} if lost else {x: points}
+    alerts = [_notification(1.0, ("ServiceDown", "firing")) for _ in range(firing)]
+    alerts.append(_notification(2.0, ("ServiceDown", "resolved")))
+    return ScaleReport(
+        topology="3 agent-api replicas",
+        expressions=[ExpressionCheck(Expression("d / p / A", "panel", "up"), agree)],
+        aggregates=[AggregateCheck("agent_requests_total", ("agent",), agree)],
+        alerts=[
+            AlertDelivery(
+                scenario,
+                count_deliveries(alerts, "ServiceDown", since=0.0),
+                detected_s=80.0,
+                killed=("prometheus-a", "alertmanager-1"),
+            )
+        ],
+        storage=StorageRestart(
+            "store-node-2", 20.0, 15.0, check_continuity({x: points}, stored), retried_samples=9
+        ),
+        pids=[1, 2],
+    )
+
+
+def test_a_run_that_proved_everything_passes_and_prints_every_table() -> None:
+    report = _report(lost=0, firing=1)
+    assert report.passed
+    text = format_scale_report(report)
+    headings = ("Expressions on A/B/store", "Aggregates on A/B/store", "Alerts through the kills")
+    for heading in (*headings, "Storage node killed and restarted"):
+        assert heading in text
+    assert "exactly once" in text and "no loss" in text
+    assert text.endswith("stackgen verify-scale: passed in 0s\n")
+
+
+@pytest.mark.parametrize(
+    ("lost", "firing"),
+    [pytest.param(1, 1, id="a-sample-lost"), pytest.param(0, 2, id="notified-twice")],
+)
+def test_a_loss_or_a_duplicate_fails_the_run(lost: int, firing: int) -> None:
+    report = _report(lost=lost, firing=firing)
+    assert not report.passed
+    assert "stackgen verify-scale: FAILED" in format_scale_report(report)
+
+
+def test_a_process_left_running_fails_the_run() -> None:
+    report = _report(lost=0, firing=1)
+    report.left_running = [2]
+    assert not report.passed
+    assert "STILL RUNNING: [2]" in format_scale_report(report)

@@ -1,0 +1,400 @@
+"""The processes of a local scale-out run, all on 127.0.0.1: the agent service's
+replicas, the Prometheus replicas (the local profile's config per replica), the
+Alertmanagers clustered over gossip, the clustered store (Thanos receive router, its
+receive ingestors, the querier) and the webhook the Alertmanagers notify.
+
+Each program can be killed (SIGKILL to its process group) and started again with the
+same command line and data directory: the faults of the run. Everything is stopped by
+PID and the database dropped on close, also when the run fails or is interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+
+from stackgen.conventions import ALERTMANAGER_CONFIG_PATH, PROMETHEUS_CONFIG_PATH
+from stackgen.render.local_profile import LOCAL_HOST, LocalProfile, render_local
+from stackgen.spec import Stack
+from stackgen.spec.alerting import token_variable
+from stackgen.spec.scale_out import ScaleOut
+from stackgen.tools import ToolMissing, find_tool
+from stackgen.verify.live import (
+    DEFAULT_ADMIN_DSN,
+    VerifyCancelled,
+    VerifyEnvironmentError,
+    agent_command,
+)
+from stackgen.verify.ports import PortsExhausted, free_ports
+from stackgen.verify.processes import Child, ProcessSet, ProcessSetClosed
+from stackgen.verify.scale_config import (
+    ALERTMANAGER_NAMES,
+    PROMETHEUS_NAMES,
+    ReceivePorts,
+    alertmanager_cluster_flags,
+    replica_config,
+    thanos_hashring,
+    thanos_ingestor_argv,
+    thanos_query_argv,
+    thanos_router_argv,
+)
+from stackgen.verify.webhook import WebhookReceiver
+
+__all__ = ["Program", "ScaleStack"]
+
+STARTUP_TIMEOUT_S = 60.0
+# The stack's service name of Prometheus itself (scraped by every replica).
+PROMETHEUS = "prometheus"
+_SCRUBBED_PREFIXES = ("LLM_", "SCRIPTED_", "OTEL_", "DATABASE_URL", "AUDIT_", "AGENT_")
+
+
+@dataclass(frozen=True)
+class Program:
+    """One process of the run: how to start it again and how to tell it is ready."""
+
+    name: str
+    argv: tuple[str, ...]
+    ready_url: str
+    env: Mapping[str, str] | None = None
+
+
+def _with_database(dsn: str, database: str) -> str:
+    return urlunsplit(urlsplit(dsn)._replace(path=f"/{database}"))
+
+
+async def _admin(dsn: str, statement: str) -> None:
+    connection = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def replica_file(config: Path, replica: str) -> Path:
+    """Beside the profile's prometheus.yml: its rule_files glob is relative to the file."""
+    return (config / PROMETHEUS_CONFIG_PATH).parent / f"prometheus-{replica}.yml"
+
+
+def _binary(name: str) -> str:
+    try:
+        return find_tool(name)
+    except ToolMissing as missing:
+        raise VerifyEnvironmentError(str(missing)) from missing
+
+
+class ScaleStack:
+    def __init__(
+        self,
+        stack: Stack,
+        scale_out: ScaleOut,
+        *,
+        admin_dsn: str = DEFAULT_ADMIN_DSN,
+        agent_argv: Sequence[str] | None = None,
+        log: Callable[[str], None] = print,
+        keep_dir: bool = False,
+    ) -> None:
+        if stack.verify is None:
+            raise VerifyEnvironmentError(f"the {stack.name} stack has no verify settings")
+        self.stack = stack
+        self.scale_out = scale_out
+        self.admin_dsn = admin_dsn
+        self.agent_argv = list(agent_argv or agent_command())
+        self.log = log
+        self.keep_dir = keep_dir
+        self.dir = Path(tempfile.mkdtemp(prefix="stackgen-verify-scale-"))
+        self.processes = ProcessSet(self.dir)
+        self.webhook = WebhookReceiver()
+        self.service = stack.verify.service
+        self.alertmanager_service = stack.prometheus.alertmanager or "alertmanager"
+        self.agent_count = scale_out.replicas_of(self.service)
+        self.prometheus_names = PROMETHEUS_NAMES[: scale_out.prometheus_replicas]
+        self.alertmanager_names = ALERTMANAGER_NAMES[: scale_out.alertmanager_replicas]
+        self.programs: dict[str, Program] = {}
+        self.agent_ports: list[int] = []
+        self.prometheus_ports: dict[str, int] = {}
+        self.alertmanager_ports: dict[str, int] = {}
+        self.query_port = 0
+        self.ingestor_names: list[str] = []
+        self.router = ReceivePorts(0, 0, 0, 0)
+        self.alertmanager_config = ""
+        self.database = f"stackgen_verify_scale_{uuid.uuid4().hex[:12]}"
+        self._database_created = False
+        self._closed = threading.Event()
+        self.alert_token = secrets.token_urlsafe(32)
+        self.token_secrets = stack.alerting.token_secrets() if stack.alerting else ()
+
+    # -- addresses ---------------------------------------------------------------------
+    @property
+    def agent_urls(self) -> list[str]:
+        return [f"http://{LOCAL_HOST}:{port}" for port in self.agent_ports]
+
+    def prometheus_url(self, replica: str) -> str:
+        return f"http://{LOCAL_HOST}:{self.prometheus_ports[replica]}"
+
+    def alertmanager_url(self, name: str) -> str:
+        return f"http://{LOCAL_HOST}:{self.alertmanager_ports[name]}"
+
+    @property
+    def store_url(self) -> str:
+        return f"http://{LOCAL_HOST}:{self.query_port}"
+
+    @property
+    def database_url(self) -> str:
+        return _with_database(self.admin_dsn, self.database)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def __enter__(self) -> ScaleStack:
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _ports(self, count: int) -> list[int]:
+        try:
+            return free_ports(count)
+        except PortsExhausted as exhausted:
+            raise VerifyEnvironmentError(str(exhausted)) from exhausted
+
+    def _start(self) -> None:
+        thanos = _binary("thanos")
+        prometheus = _binary("prometheus")
+        alertmanager = _binary("alertmanager")
+        self.webhook.__enter__()
+        self.agent_ports = self._ports(self.agent_count)
+        self.prometheus_ports = dict(
+            zip(self.prometheus_names, self._ports(len(self.prometheus_names)), strict=True)
+        )
+        self.alertmanager_ports = dict(
+            zip(self.alertmanager_names, self._ports(len(self.alertmanager_names)), strict=True)
+        )
+        gossip_ports = self._ports(len(self.alertmanager_names))
+        self.router = ReceivePorts(*self._ports(4))
+        config = self._render_configs()
+        self._create_database()
+        self._start_store(thanos)
+        for index, name in enumerate(self.alertmanager_names):
+            data = self.dir / f"{name}-data"
+            argv = [
+                alertmanager,
+                f"--config.file={config / ALERTMANAGER_CONFIG_PATH}",
+                f"--storage.path={data}",
+                f"--web.listen-address={LOCAL_HOST}:{self.alertmanager_ports[name]}",
+                *alertmanager_cluster_flags(gossip_ports[index], gossip_ports),
+            ]
+            self.launch(Program(name, tuple(argv), f"{self.alertmanager_url(name)}/-/ready"))
+        for index, port in enumerate(self.agent_ports):
+            # One at a time: each migrates the shared database on start-up.
+            name = f"agent-{index + 1}"
+            env = self._agent_env(port, self.dir / f"{name}-spool")
+            url = f"http://{LOCAL_HOST}:{port}/health"
+            self.launch(Program(name, tuple(self.agent_argv), url, env))
+        for replica in self.prometheus_names:
+            argv = [
+                prometheus,
+                f"--config.file={replica_file(config, replica)}",
+                f"--storage.tsdb.path={self.dir / f'prometheus-{replica}-data'}",
+                f"--web.listen-address={LOCAL_HOST}:{self.prometheus_ports[replica]}",
+                # Firing alerts re-sent every 2 s: a restarted Alertmanager learns them
+                # again at once.
+                "--rules.alert.resend-delay=2s",
+            ]
+            url = f"{self.prometheus_url(replica)}/-/ready"
+            self.launch(Program(f"prometheus-{replica}", tuple(argv), url))
+
+    def _render_configs(self) -> Path:
+        """The local profile's files, then one prometheus.yml per replica."""
+        secrets_dir = self._write_token_files()
+        services = {s.name for s in self.stack.services}
+        first_prometheus = self.prometheus_ports[self.prometheus_names[0]]
+        first_alertmanager = self.alertmanager_ports[self.alertmanager_names[0]]
+        ports = {
+            self.service: self.agent_ports[0],
+            PROMETHEUS: first_prometheus,
+            self.alertmanager_service: first_alertmanager,
+        }
+        profile = LocalProfile(
+            ports={name: port for name, port in ports.items() if name in services},
+            webhook_url=self.webhook.url,
+            secrets_dir=str(secrets_dir),
+        )
+        config = self.dir / "config"
+        for path, text in render_local(self.stack, profile).items():
+            target = config / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        self.alertmanager_config = (config / ALERTMANAGER_CONFIG_PATH).read_text()
+        alertmanagers = [f"{LOCAL_HOST}:{p}" for p in self.alertmanager_ports.values()]
+        job_targets = {
+            self.service: [f"{LOCAL_HOST}:{p}" for p in self.agent_ports],
+            PROMETHEUS: [f"{LOCAL_HOST}:{p}" for p in self.prometheus_ports.values()],
+            self.alertmanager_service: alertmanagers,
+        }
+        base = (config / PROMETHEUS_CONFIG_PATH).read_text()
+        for replica in self.prometheus_names:
+            text = replica_config(
+                base,
+                replica_label=self.scale_out.replica_label,
+                replica=replica,
+                job_targets=job_targets,
+                alertmanagers=alertmanagers,
+                remote_write_url=self.router.write_url,
+            )
+            replica_file(config, replica).write_text(text)
+        return config
+
+    def _start_store(self, thanos: str) -> None:
+        ingestors = [ReceivePorts(*self._ports(4)) for _ in range(2)]
+        for index, ports in enumerate(ingestors):
+            name = f"store-node-{index + 1}"
+            argv = thanos_ingestor_argv(thanos, ports, str(self.dir / f"{name}-data"), name)
+            self.launch(Program(name, tuple(argv), f"http://{LOCAL_HOST}:{ports.http}/-/ready"))
+            self.ingestor_names.append(name)
+        hashring = self.dir / "hashring.json"
+        hashring.write_text(thanos_hashring(ingestors))
+        router = self.router
+        argv = thanos_router_argv(thanos, router, str(self.dir / "router-data"), str(hashring))
+        self.launch(
+            Program("store-router", tuple(argv), f"http://{LOCAL_HOST}:{router.http}/-/ready")
+        )
+        self.query_port, query_grpc = self._ports(2)
+        argv = thanos_query_argv(
+            thanos, self.query_port, query_grpc, ingestors, self.scale_out.replica_label
+        )
+        self.launch(Program("store-query", tuple(argv), f"{self.store_url}/-/ready"))
+
+    def _create_database(self) -> None:
+        try:
+            asyncio.run(_admin(self.admin_dsn, f'CREATE DATABASE "{self.database}"'))
+        except (OSError, asyncpg.PostgresError) as error:
+            raise VerifyEnvironmentError(
+                f"PostgreSQL at {self.admin_dsn} is not usable ({error}): run "
+                "`bash scripts/ensure-test-tools.sh` or pass --database-url"
+            ) from error
+        self._database_created = True
+
+    def _write_token_files(self) -> Path:
+        directory = self.dir / "secrets"
+        directory.mkdir(mode=0o700)
+        for name in self.token_secrets:
+            fd = os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(fd, self.alert_token.encode())
+            finally:
+                os.close(fd)
+        return directory
+
+    def _agent_env(self, port: int, spool: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
+        env.update(
+            {
+                "AGENT_HOST": LOCAL_HOST,
+                "AGENT_PORT": str(port),
+                "DATABASE_URL": self.database_url,
+                # A spool per replica: the writer locks its directory.
+                "AUDIT_SPOOL_DIR": str(spool),
+            }
+        )
+        env.update({token_variable(name): self.alert_token for name in self.token_secrets})
+        return env
+
+    # -- programs ------------------------------------------------------------------------
+    def launch(self, program: Program) -> None:
+        """Start the program and wait until it answers its ready URL."""
+        self.programs[program.name] = program
+        try:
+            child = self.processes.start(program.name, program.argv, program.env)
+        except ProcessSetClosed as closed:
+            raise VerifyCancelled("verify-scale stopped") from closed
+        self.log(f"[scale] started {program.name}, pid {child.pid}")
+        self._wait_ready(child, program.ready_url)
+
+    def child(self, name: str) -> Child:
+        return next(c for c in reversed(self.processes.children) if c.name == name)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL to the program's process group: a crash, nothing flushed."""
+        child = self.child(name)
+        if child.running():
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                return
+            try:
+                child.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.stop()
+        self.log(f"[scale] killed {name} (pid {child.pid})")
+
+    def stop(self, name: str) -> None:
+        self.child(name).stop()
+
+    def restart(self, name: str) -> None:
+        """Start the program again: same command line, same data directory."""
+        self.launch(self.programs[name])
+
+    def _wait_ready(self, child: Child, url: str) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if not child.running():
+                raise VerifyEnvironmentError(
+                    f"{child.name} exited during start-up (code {child.process.returncode}):"
+                    f"\n{child.log_tail()}"
+                )
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            self.sleep(0.2)
+        raise VerifyEnvironmentError(
+            f"{child.name} did not answer {url} within {STARTUP_TIMEOUT_S:g}s:\n{child.log_tail()}"
+        )
+
+    def sleep(self, seconds: float) -> None:
+        """Wait, unless the stack is closed meanwhile (then raise VerifyCancelled)."""
+        if self._closed.wait(seconds):
+            raise VerifyCancelled("verify-scale stopped")
+
+    def close(self) -> None:
+        """Stop everything; safe to call again and from another thread (an interrupt)."""
+        self._closed.set()
+        self.processes.stop_all()
+        self.webhook.__exit__(None, None, None)
+        if self._database_created:
+            try:
+                asyncio.run(
+                    _admin(
+                        self.admin_dsn, f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'
+                    )
+                )
+            except (OSError, asyncpg.PostgresError) as error:
+                self.log(f"[scale] could not drop database {self.database}: {error}")
+            self._database_created = False
+        if not self.keep_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
