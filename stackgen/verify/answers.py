@@ -18,6 +18,7 @@ __all__ = [
     "Answer",
     "Comparison",
     "Labels",
+    "Movement",
     "Tolerance",
     "compare_answers",
     "movement",
@@ -104,32 +105,50 @@ def _labels_text(labels: Labels) -> str:
     return "{" + ", ".join(f'{k}="{v}"' for k, v in labels) + "}"
 
 
-def movement(now: Mapping[str, Answer], before: Mapping[str, Answer]) -> dict[Labels, float]:
-    """Per series, the largest change of its value on any one source between ``before``
-    and ``now`` (one sampling interval apart): how much sampling a moment earlier or
-    later can change it. Non-finite values move by nothing here (they must be equal)."""
+@dataclass(frozen=True)
+class Movement:
+    """How the answers changed over one sampling interval, series by series."""
+
+    # The largest change of each series' value on any one source; a series that one
+    # source did not have a moment earlier moved from nothing to its value.
+    moved: Mapping[Labels, float]
+    # Series some source did not have a moment earlier: a source sampled just before
+    # they appeared may not have them yet.
+    appearing: frozenset[Labels]
+
+
+def movement(now: Mapping[str, Answer], before: Mapping[str, Answer]) -> Movement:
+    """Compare each source's answer now with its answer one sampling interval earlier:
+    how far sampling a moment earlier or later can move each series. Non-finite values
+    move by nothing here (they must be equal)."""
     moved: dict[Labels, float] = {}
+    appearing: set[Labels] = set()
     for name, answer in now.items():
         earlier = before.get(name)
         if earlier is None:
             continue
         for labels, value in answer.values.items():
             previous = earlier.values.get(labels)
-            if previous is None or not (math.isfinite(value) and math.isfinite(previous)):
+            if previous is None:
+                appearing.add(labels)
+                previous = 0.0
+            if not (math.isfinite(value) and math.isfinite(previous)):
                 continue
             moved[labels] = max(moved.get(labels, 0.0), abs(value - previous))
-    return moved
+    return Movement(moved, frozenset(appearing))
 
 
 def compare_answers(
     answers: Mapping[str, Answer],
     tolerance: Tolerance,
-    moved: Mapping[Labels, float] | None = None,
+    sampling: Movement | None = None,
 ) -> Comparison:
-    """Whether every source (name -> answer) holds the same series with close values;
-    ``moved``: per series, how far it moves within one sampling interval (see
-    ``movement``), allowed on top of the tolerance."""
-    slack = moved or {}
+    """Whether every source (name -> answer) holds the same series with close values.
+    ``sampling`` (see ``movement``): how far each series moves within one sampling
+    interval is allowed on top of the tolerance, and a series just appearing may be
+    missing on a source."""
+    slack = sampling.moved if sampling else {}
+    appearing = sampling.appearing if sampling else frozenset()
     problems: list[str] = []
     for name, answer in answers.items():
         if answer.error is not None:
@@ -142,10 +161,10 @@ def compare_answers(
     worst = 0.0
     for labels in sorted(every):
         missing = [n for n in names if labels not in answers[n].values]
-        if missing:
+        if missing and labels not in appearing:
             problems.append(f"{_labels_text(labels)} missing on {', '.join(missing)}")
             continue
-        values = [answers[n].values[labels] for n in names]
+        values = [answers[n].values[labels] for n in names if n not in missing]
         spread = max(relative_difference(a, b) for a in values for b in values)
         worst = max(worst, spread)
         allowed = slack.get(labels, 0.0)

@@ -28,7 +28,14 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from stackgen.render import render_all
-from stackgen.spec import FaultScenario, Stack, StopService, TrafficMix, duration_seconds
+from stackgen.spec import (
+    FaultScenario,
+    MetricType,
+    Stack,
+    StopService,
+    TrafficMix,
+    duration_seconds,
+)
 from stackgen.spec.scale_out import ScaleOut
 from stackgen.verify.answers import Answer, Comparison, Tolerance, compare_answers, movement
 from stackgen.verify.continuity import Continuity, check_continuity, parse_matrix
@@ -277,8 +284,8 @@ class _Run:
         """The sources' answers at ``at``, allowed to differ by the tolerance plus how
         far each series moves within one sampling interval (queried a moment earlier)."""
         now = self.answers(expr, at)
-        moved = movement(now, self.answers(expr, at - interval_s))
-        return compare_answers(now, self.options.tolerance, moved)
+        sampling = movement(now, self.answers(expr, at - interval_s))
+        return compare_answers(now, self.options.tolerance, sampling)
 
     def compare_expressions(self, stack: Stack) -> None:
         expressions = collect_expressions(stack, render_all(stack))
@@ -321,7 +328,10 @@ class _Run:
                     source: Answer({k: v for k, v in a.values.items() if k not in moving}, a.error)
                     for source, a in answers.items()
                 }
-                comparison = compare_answers(steady, EXACT)
+                # Counters and histograms hold still once traffic stopped; a gauge is
+                # a reading of its moment (open files count the scrape's connection).
+                exact = metric.type is not MetricType.GAUGE
+                comparison = compare_answers(steady, EXACT if exact else self.options.tolerance)
                 self.report.aggregates.append(
                     AggregateCheck(name, tuple(by), comparison, moving=len(moving))
                 )

@@ -84,8 +84,9 @@ def _aggregate_lines(report: ScaleReport, sources: str) -> list[str]:
         rows.append((check.sample, by, series, moving, _verdict([check.comparison])))
     agree = sum(1 for c in report.aggregates if c.comparison.agrees)
     return [
-        f"Aggregates on {sources} against the sum of the replicas' own /metrics (exact; "
-        "series that move with no traffic are left out)",
+        f"Aggregates on {sources} against the sum of the replicas' own /metrics (exact for "
+        "counters and histograms, the tolerance for gauges; series that move with no "
+        "traffic are left out)",
         "",
         *table(
             ("sample", "aggregate", f"series {sources}/metrics", "moving, left out", "result"),

@@ -51,6 +51,7 @@ from stackgen.verify.scale_config import (
 )
 from stackgen.verify.scale_report import format_scale_report
 from stackgen.verify.webhook import Notification
+from tests.conftest import REPO_ROOT, run_tool, tool_path
 
 AGENTS = ["127.0.0.1:21001", "127.0.0.1:21002", "127.0.0.1:21003"]
 MANAGERS = ["127.0.0.1:21093", "127.0.0.1:21094"]
@@ -233,10 +234,13 @@ def test_a_failed_query_is_a_disagreement() -> None:
 
 
 def test_movement_is_the_largest_change_of_a_series_on_one_source() -> None:
-    x, y = (("job", "x"),), (("job", "y"),)
-    now = {"A": Answer({x: 2.0, y: 1.0}), "B": Answer({x: 1.0})}
+    x, y, z = (("job", "x"),), (("job", "y"),), (("job", "z"),)
+    now = {"A": Answer({x: 2.0, y: 1.0}), "B": Answer({x: 1.0, z: 0.5})}
     before = {"A": Answer({x: 1.0, y: 1.0}), "B": Answer({x: 1.5})}
-    assert movement(now, before) == {x: 1.0, y: 0.0}
+    sampling = movement(now, before)
+    # z appeared within the interval: it moved from nothing to its value.
+    assert sampling.moved == {x: 1.0, y: 0.0, z: 0.5}
+    assert sampling.appearing == {z}
 
 
 def test_a_gauge_sampled_at_different_moments_agrees_within_its_movement() -> None:
@@ -245,13 +249,25 @@ def test_a_gauge_sampled_at_different_moments_agrees_within_its_movement() -> No
     x: Labels = ()
     answers = {"A": Answer({x: 1.0}), "B": Answer({x: 1.0}), "store": Answer({x: 2.0})}
     assert not compare_answers(answers, Tolerance(relative=0.2)).agrees
-    assert compare_answers(answers, Tolerance(relative=0.2), {x: 1.0}).agrees
+    sampling = movement(answers, {"A": Answer({x: 0.0}), "B": Answer({x: 1.0})})
+    assert compare_answers(answers, Tolerance(relative=0.2), sampling).agrees
 
 
 def test_a_doubled_value_is_caught_when_the_series_holds_still() -> None:
     x = (("job", "x"),)
     answers = {"A": Answer({x: 10.0}), "store": Answer({x: 20.0})}
-    assert not compare_answers(answers, Tolerance(relative=0.2), {x: 0.5}).agrees
+    sampling = movement(answers, {"A": Answer({x: 9.5}), "store": Answer({x: 20.0})})
+    assert not compare_answers(answers, Tolerance(relative=0.2), sampling).agrees
+
+
+def test_a_series_just_appearing_may_be_missing_on_a_source() -> None:
+    x, y = (("job", "x"),), (("job", "y"),)
+    answers = {"A": Answer({x: 1.0, y: 0.1}), "store": Answer({x: 1.0})}
+    appearing = movement(answers, {"A": Answer({x: 1.0}), "store": Answer({x: 1.0})})
+    assert compare_answers(answers, Tolerance(), appearing).agrees
+    # Present a moment earlier too: its absence on the store is a loss.
+    steady = movement(answers, {"A": Answer({x: 1.0, y: 0.1}), "store": Answer({x: 1.0})})
+    assert not compare_answers(answers, Tolerance(), steady).agrees
 
 
 def test_empty_answers_everywhere_agree() -> None:
@@ -460,3 +476,15 @@ def test_a_process_left_running_fails_the_run() -> None:
     report.left_running = [2]
     assert not report.passed
     assert "STILL RUNNING: [2]" in format_scale_report(report)
+
+
+# -- the store's build ----------------------------------------------------------------------
+def test_built_thanos_is_the_pinned_version() -> None:
+    pinned = dict(
+        line.split("=", 1)
+        for line in (REPO_ROOT / "tools" / "versions.env").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    result = run_tool(tool_path("thanos"), "--version")
+    assert result.returncode == 0, result.stderr
+    assert f"thanos, version {pinned['THANOS_VERSION']} " in result.stdout + result.stderr
