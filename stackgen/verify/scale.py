@@ -33,7 +33,6 @@ from stackgen.spec import (
     MetricType,
     Stack,
     StopService,
-    TrafficMix,
     duration_seconds,
 )
 from stackgen.spec.scale_out import ScaleOut
@@ -56,8 +55,7 @@ from stackgen.verify.live import DEFAULT_ADMIN_DSN, VerifyCancelled, VerifyEnvir
 from stackgen.verify.query_client import QueryClient, QueryFailed
 from stackgen.verify.scale_config import STORE_LABELS
 from stackgen.verify.scale_stack import ScaleStack
-from stackgen.verify.scenarios import MIXES
-from stackgen.verify.traffic import FULL_MIX, HEALTHY_MIX, Traffic
+from stackgen.verify.traffic import FULL_MIX, HEALTHY_MIX, Action, Traffic
 
 __all__ = [
     "DEFAULT_SCENARIOS",
@@ -77,8 +75,10 @@ TRAFFIC_S = 45.0
 STORE_LAG_S = 20.0
 # Sampling tolerance of the expression comparison: two replicas' scrapes of one target
 # are up to a scrape interval apart, so a rate over a window may hold one sample more
-# or less on one of them.
-TOLERANCE = Tolerance(relative=0.2, absolute=1e-6)
+# or less on one of them. The absolute part covers gauges that hold a value for less
+# than a scrape interval (a few bytes in the audit spool of the spool limit, caught by
+# one replica's scrape only): below every panel's precision.
+TOLERANCE = Tolerance(relative=0.2, absolute=1e-4)
 # The aggregates are compared after traffic stopped: the values no longer move, so the
 # sums must be equal (floating-point summation order aside).
 EXACT = Tolerance(relative=1e-9, absolute=1e-9)
@@ -99,8 +99,7 @@ STORAGE_DOWN_S = 20.0
 STORAGE_MARGIN_S = 30.0
 # After the node is back, remote_write's retries (backoff up to 5 s) catch up.
 CATCH_UP_S = 20.0
-# Only the reversible fault scenarios run here (the others restart the service with a
-# setting that would have to be undone on every replica).
+# The service stopped on every replica, then started again (see reversible_scenarios).
 DEFAULT_SCENARIOS = ("agent-down",)
 STORE = "store"
 EXPOSITIONS = "replicas' /metrics"
@@ -204,9 +203,11 @@ class ScaleReport:
 
 def reversible_scenarios(stack: Stack) -> tuple[FaultScenario, ...]:
     """The stack's fault scenarios this run can start and end on every replica: the
-    service stopped (then started), a traffic mix (then the healthy one)."""
+    service stopped, then started again. A traffic-mix fault would need the healthy
+    mix's own alerts to have resolved first, a restart with a fault setting to be undone
+    on each replica: neither is run here."""
     scenarios = stack.verify.scenarios if stack.verify is not None else ()
-    return tuple(s for s in scenarios if isinstance(s.fault, StopService | TrafficMix))
+    return tuple(s for s in scenarios if isinstance(s.fault, StopService))
 
 
 class _Run:
@@ -247,9 +248,9 @@ class _Run:
                 self.report.traffic[outcome] = self.report.traffic.get(outcome, 0) + count
             traffic.outcomes.clear()
 
-    def set_mix(self, mix: Sequence[object]) -> None:
+    def set_mix(self, mix: Sequence[Action]) -> None:
         for traffic in self.traffic:
-            traffic.set_mix(mix)  # type: ignore[arg-type]
+            traffic.set_mix(mix)
 
     # -- readiness -----------------------------------------------------------------------
     def wait_discovered(self, timeout_s: float = 90.0) -> None:
@@ -361,12 +362,8 @@ class _Run:
         self.set_mix(HEALTHY_MIX)
         self.say(f"[{scenario.name}] fault: {scenario.title}")
         since = time.time()
-        fault = scenario.fault
-        if isinstance(fault, StopService):
-            for index in range(len(live.agent_ports)):
-                live.stop(f"agent-{index + 1}")
-        elif isinstance(fault, TrafficMix):
-            self.set_mix(MIXES[fault.mix])
+        for index in range(len(live.agent_ports)):
+            live.stop(f"agent-{index + 1}")
         wait_s = scenario.max_wait_s or budget_s
         arrived = self._wait_notified(scenario.alert, since, "firing", wait_s)
         if arrived is None:
@@ -387,10 +384,8 @@ class _Run:
         restarted = time.time()
         live.restart(prometheus)
         self.say(f"[{scenario.name}] {prometheus} and {alertmanager} back; ending the fault")
-        if isinstance(fault, StopService):
-            for index in range(len(live.agent_ports)):
-                live.restart(f"agent-{index + 1}")
-        self.set_mix(HEALTHY_MIX)
+        for index in range(len(live.agent_ports)):
+            live.restart(f"agent-{index + 1}")
         storage()
         resolved = self._wait_notified(scenario.alert, since, "resolved", RESOLVED_WITHIN_S)
         if resolved is None:

@@ -46,8 +46,8 @@ def add_verify_scale_parser(
         "--scenarios",
         default=",".join(DEFAULT_SCENARIOS),
         metavar="NAME,...",
-        help="reversible fault scenarios of the stack's verify.scenarios (a stopped service, "
-        f"a traffic mix) to run one after another (default {','.join(DEFAULT_SCENARIOS)})",
+        help="fault scenarios of the stack's verify.scenarios that stop the service, run one "
+        f"after another (default {','.join(DEFAULT_SCENARIOS)})",
     )
     parser.add_argument(
         "--database-url",
