@@ -101,6 +101,9 @@ STORAGE_MARGIN_S = 30.0
 CATCH_UP_S = 20.0
 # The service stopped on every replica, then started again (see reversible_scenarios).
 DEFAULT_SCENARIOS = ("agent-down",)
+# Start-up attempts when a program finds its port taken (see _start), and how it says so.
+START_ATTEMPTS = 3
+PORT_TAKEN = "address already in use"
 STORE = "store"
 EXPOSITIONS = "replicas' /metrics"
 
@@ -530,41 +533,68 @@ def run_verify_scale(
 
     started = time.monotonic()
     report = ScaleReport(tolerance=options.tolerance)
-    live = ScaleStack(
-        stack,
-        scale_out,
-        admin_dsn=options.admin_dsn,
-        agent_argv=options.agent_argv,
-        log=say,
-        keep_dir=options.keep_dir,
-    )
+    stacks: list[ScaleStack] = []
     finished = threading.Event()
     if options.cancel is not None:
         threading.Thread(
-            target=_close_when_cancelled, args=(options.cancel, finished, live), daemon=True
+            target=_close_when_cancelled, args=(options.cancel, finished, stacks), daemon=True
         ).start()
     try:
-        with live:
+        live = _start(stack, scale_out, options, say, stacks)
+        try:
             report.topology = _topology(live)
             _scenario_run(stack, live, options, report, say)
+        finally:
+            live.close()
     except VerifyEnvironmentError as error:
         report.environment_error = str(error)
     except VerifyCancelled as cancelled:
         report.environment_error = str(cancelled)
     finally:
         finished.set()
-        report.pids = [c.pid for c in live.processes.children]
-        report.left_running = [c.pid for c in live.processes.children if c.running()]
+        children = [c for live in stacks for c in live.processes.children]
+        report.pids = [c.pid for c in children]
+        report.left_running = [c.pid for c in children if c.running()]
         report.elapsed_s = time.monotonic() - started
     return report
 
 
+def _start(
+    stack: Stack,
+    scale_out: ScaleOut,
+    options: ScaleOptions,
+    say: Callable[[str], None],
+    stacks: list[ScaleStack],
+) -> ScaleStack:
+    """The stack, started. A port probed free can be taken by another program before
+    ours binds it (other test runs share the machine): start-up is tried again with new
+    ports, a bounded number of times."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        live = ScaleStack(
+            stack,
+            scale_out,
+            admin_dsn=options.admin_dsn,
+            agent_argv=options.agent_argv,
+            log=say,
+            keep_dir=options.keep_dir,
+        )
+        stacks.append(live)
+        try:
+            return live.__enter__()  # closes what it started when it fails
+        except VerifyEnvironmentError as error:
+            if PORT_TAKEN not in str(error) or attempt == START_ATTEMPTS:
+                raise
+            say(f"[scale] a port was taken meanwhile; starting again ({attempt}/{START_ATTEMPTS})")
+    raise AssertionError("unreachable: the last attempt raises")
+
+
 def _close_when_cancelled(
-    cancel: threading.Event, finished: threading.Event, live: ScaleStack
+    cancel: threading.Event, finished: threading.Event, stacks: list[ScaleStack]
 ) -> None:
     while not finished.is_set():
         if cancel.wait(0.2):
-            live.close()
+            for live in list(stacks):
+                live.close()
             return
 
 

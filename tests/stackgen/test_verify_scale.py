@@ -5,6 +5,7 @@ answers' comparison and its tolerance, the de-duplication labels, the sums over
 from __future__ import annotations
 
 import math
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -13,6 +14,7 @@ from specs.bestbox import stack as STACK
 from stackgen.conventions import ALERTMANAGER_CONFIG_PATH, PROMETHEUS_CONFIG_PATH
 from stackgen.render import render_all
 from stackgen.render.local_profile import LocalProfile, render_local
+from stackgen.verify import scale
 from stackgen.verify.answers import (
     Answer,
     Labels,
@@ -30,6 +32,7 @@ from stackgen.verify.exposition_sums import (
     label_names,
 )
 from stackgen.verify.expressions import Expression
+from stackgen.verify.live import VerifyEnvironmentError
 from stackgen.verify.scale import (
     AggregateCheck,
     AlertDelivery,
@@ -63,7 +66,7 @@ def _local_prometheus_yml() -> str:
     return render_local(STACK, profile)[PROMETHEUS_CONFIG_PATH]
 
 
-def _replica(replica: str) -> dict[str, object]:
+def _replica(replica: str) -> dict[str, Any]:
     text = replica_config(
         _local_prometheus_yml(),
         replica_label="replica",
@@ -72,16 +75,16 @@ def _replica(replica: str) -> dict[str, object]:
         alertmanagers=MANAGERS,
         remote_write_url=WRITE_URL,
     )
-    loaded: dict[str, object] = yaml.safe_load(text)
+    loaded: dict[str, Any] = yaml.safe_load(text)
     return loaded
 
 
 # -- replica configuration ------------------------------------------------------------------
 def test_replicas_differ_only_by_their_replica_label() -> None:
     a, b = _replica("a"), _replica("b")
-    assert a["global"]["external_labels"]["replica"] == "a"  # type: ignore[index]
-    assert b["global"]["external_labels"]["replica"] == "b"  # type: ignore[index]
-    b["global"]["external_labels"]["replica"] = "a"  # type: ignore[index]
+    assert a["global"]["external_labels"]["replica"] == "a"
+    assert b["global"]["external_labels"]["replica"] == "b"
+    b["global"]["external_labels"]["replica"] = "a"
     assert a == b
 
 
@@ -89,13 +92,13 @@ def test_replica_keeps_the_profiles_rules_and_external_labels() -> None:
     base = yaml.safe_load(_local_prometheus_yml())
     config = _replica("a")
     assert config["rule_files"] == base["rule_files"]
-    labels = config["global"]["external_labels"]  # type: ignore[index]
+    labels = config["global"]["external_labels"]
     assert labels == {**base["global"]["external_labels"], "replica": "a"}
-    assert config["global"]["scrape_interval"] == base["global"]["scrape_interval"]  # type: ignore[index]
+    assert config["global"]["scrape_interval"] == base["global"]["scrape_interval"]
 
 
 def test_every_instance_of_a_replicated_job_is_scraped() -> None:
-    jobs = {j["job_name"]: j for j in _replica("a")["scrape_configs"]}  # type: ignore[attr-defined]
+    jobs = {j["job_name"]: j for j in _replica("a")["scrape_configs"]}
     assert jobs["agent-api"]["static_configs"] == [{"targets": AGENTS}]
     assert jobs["agent-api"]["scrape_interval"] == "10s"  # the rest of the job is kept
     assert jobs["alertmanager"]["static_configs"] == [{"targets": MANAGERS}]
@@ -105,10 +108,8 @@ def test_every_instance_of_a_replicated_job_is_scraped() -> None:
 
 def test_alerts_lose_the_replica_label_and_go_to_every_alertmanager() -> None:
     alerting = _replica("a")["alerting"]
-    assert alerting["alert_relabel_configs"] == [  # type: ignore[index]
-        {"action": "labeldrop", "regex": "replica"}
-    ]
-    assert alerting["alertmanagers"] == [{"static_configs": [{"targets": MANAGERS}]}]  # type: ignore[index]
+    assert alerting["alert_relabel_configs"] == [{"action": "labeldrop", "regex": "replica"}]
+    assert alerting["alertmanagers"] == [{"static_configs": [{"targets": MANAGERS}]}]
 
 
 def test_replicas_remote_write_to_the_store() -> None:
@@ -484,3 +485,43 @@ def test_built_thanos_is_the_pinned_version() -> None:
     result = run_tool(tool_path("thanos"), "--version")
     assert result.returncode == 0, result.stderr
     assert f"thanos, version {pinned['THANOS_VERSION']} " in result.stdout + result.stderr
+
+
+# -- start-up retried when a port is taken --------------------------------------------------
+class _FakeStack:
+    # The start-up errors the next stacks raise, in order (then they start).
+    failures: ClassVar[list[str]] = []
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self.closed = False
+
+    def __enter__(self) -> _FakeStack:
+        if _FakeStack.failures:
+            raise VerifyEnvironmentError(_FakeStack.failures.pop(0))
+        return self
+
+
+def _start_with(monkeypatch: pytest.MonkeyPatch, failures: list[str]) -> list[object]:
+    monkeypatch.setattr(scale, "ScaleStack", _FakeStack)
+    _FakeStack.failures = list(failures)
+    stacks: list[object] = []
+    scale._start(STACK, STACK.scale_out, scale.ScaleOptions(), lambda _: None, stacks)  # type: ignore[arg-type]
+    return stacks
+
+
+def test_a_port_taken_before_its_bind_starts_the_stack_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    taken = "prometheus-a exited: listen tcp 127.0.0.1:20933: bind: address already in use"
+    assert len(_start_with(monkeypatch, [taken])) == 2
+
+
+def test_start_up_is_tried_a_bounded_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    taken = "bind: address already in use"
+    with pytest.raises(VerifyEnvironmentError):
+        _start_with(monkeypatch, [taken] * scale.START_ATTEMPTS)
+
+
+def test_other_start_up_failures_are_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(VerifyEnvironmentError, match="thanos is not built"):
+        _start_with(monkeypatch, ["thanos is not built"])
