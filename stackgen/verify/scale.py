@@ -50,9 +50,10 @@ from stackgen.verify.exposition_sums import (
     exposition_sums,
     label_names,
 )
-from stackgen.verify.expressions import Expression, collect_expressions, signal_of
+from stackgen.verify.expressions import Expression, collect_expressions, rule_index, signal_of
 from stackgen.verify.live import DEFAULT_ADMIN_DSN, VerifyCancelled, VerifyEnvironmentError
 from stackgen.verify.query_client import QueryClient, QueryFailed
+from stackgen.verify.sampling import reads_windows
 from stackgen.verify.scale_config import STORE_LABELS
 from stackgen.verify.scale_stack import ScaleStack
 from stackgen.verify.traffic import FULL_MIX, HEALTHY_MIX, Action, Traffic
@@ -125,6 +126,9 @@ class ExpressionCheck:
     comparison: Comparison
     # For an alert: its signal (the value compared with the threshold), compared too.
     signal: Comparison | None = None
+    # When it was compared: under traffic (it reads windows), or once traffic stopped
+    # and every scrape landed (it reads instant values only).
+    moment: str = "traffic"
 
     @property
     def agrees(self) -> bool:
@@ -291,19 +295,27 @@ class _Run:
         sampling = movement(now, self.answers(expr, at - interval_s))
         return compare_answers(now, self.options.tolerance, sampling)
 
-    def compare_expressions(self, stack: Stack) -> None:
+    def compare_expressions(self, stack: Stack, *, windowed: bool, lag_s: float) -> None:
+        """The expressions that read over a window (``windowed``) or only instant
+        values, at ``lag_s`` before now on every source."""
         expressions = collect_expressions(stack, render_all(stack))
-        at = time.time() - STORE_LAG_S
+        rules = rule_index(expressions)
+        chosen = [e for e in expressions if reads_windows(e, rules) is windowed]
+        at = time.time() - lag_s
         interval = _sampling_interval_s(stack)
-        self.say(f"[scale] comparing {len(expressions)} expressions on {', '.join(self.sources)}")
-        for expression in expressions:
+        kind = "windowed" if windowed else "instant"
+        self.say(f"[scale] comparing {len(chosen)} {kind} expressions on {', '.join(self.sources)}")
+        for expression in chosen:
             comparison = self.compare(expression.expr, at, interval)
             signal = None
             if expression.kind == "alert":
                 expr = signal_of(expression.expr)
                 if expr != expression.expr:
                     signal = self.compare(expr, at, interval)
-            self.report.expressions.append(ExpressionCheck(expression, comparison, signal))
+            check = ExpressionCheck(
+                expression, comparison, signal, "traffic" if windowed else "still"
+            )
+            self.report.expressions.append(check)
 
     # -- 2. aggregates ---------------------------------------------------------------------
     def compare_aggregates(self, stack: Stack, settle_s: float) -> None:
@@ -500,9 +512,10 @@ def _scenario_run(
         run.wait_discovered()
         say(f"[scale] every target up on every replica; {options.traffic_s:g}s of traffic")
         live.sleep(options.traffic_s)
-        run.compare_expressions(stack)
+        run.compare_expressions(stack, windowed=True, lag_s=STORE_LAG_S)
         run.stop_traffic()
         run.compare_aggregates(stack, settle_s=2 * _scrape_interval_s(stack, live.service) + 15)
+        run.compare_expressions(stack, windowed=False, lag_s=0.0)
         run.start_traffic()
 
         def storage() -> None:

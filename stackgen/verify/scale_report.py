@@ -58,6 +58,7 @@ def _expression_lines(report: ScaleReport, sources: str) -> list[str]:
             (
                 _short(e.expr),
                 f"{kind} {_short(e.source, 50)}",
+                check.moment,
                 series,
                 _difference(worst),
                 _verdict(comparisons),
@@ -66,9 +67,12 @@ def _expression_lines(report: ScaleReport, sources: str) -> list[str]:
     agree = sum(1 for c in report.expressions if c.agrees)
     return [
         f"Expressions on {sources} (same instant; tolerance {report.tolerance.describe()} "
-        "plus how far the series moves on one source within one sampling interval)",
+        "plus how far the series moves on one source within one sampling interval; "
+        "expressions over windows under traffic, the others once traffic stopped)",
         "",
-        *table(("expression", "source", f"series {sources}", "max diff", "result"), rows),
+        *table(
+            ("expression", "source", "compared", f"series {sources}", "max diff", "result"), rows
+        ),
         "",
         f"expressions: {agree} of {len(report.expressions)} equal on every source",
         "",

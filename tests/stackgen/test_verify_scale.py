@@ -31,8 +31,9 @@ from stackgen.verify.exposition_sums import (
     exposition_sums,
     label_names,
 )
-from stackgen.verify.expressions import Expression
+from stackgen.verify.expressions import Expression, rule_index
 from stackgen.verify.live import VerifyEnvironmentError
+from stackgen.verify.sampling import reads_windows
 from stackgen.verify.scale import (
     AggregateCheck,
     AlertDelivery,
@@ -525,3 +526,29 @@ def test_start_up_is_tried_a_bounded_number_of_times(monkeypatch: pytest.MonkeyP
 def test_other_start_up_failures_are_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(VerifyEnvironmentError, match="thanos is not built"):
         _start_with(monkeypatch, ["thanos is not built"])
+
+
+# -- when an expression is compared ---------------------------------------------------------
+def _expression(expr: str, kind: str = "panel", name: str = "") -> Expression:
+    return Expression("test", kind, expr, name)
+
+
+@pytest.mark.parametrize(
+    ("expr", "windowed"),
+    [
+        pytest.param("sum(rate(x_total[5m]))", True, id="range-selector"),
+        pytest.param("max_over_time(sum(g)[5m:1m])", True, id="subquery"),
+        pytest.param("sum(active_sessions)", False, id="in-flight-gauge"),
+        pytest.param("vector(0.95)", False, id="constant"),
+        pytest.param("job:x:rate5m > 1", True, id="windowed-recording-rule"),
+        pytest.param("job:objective", False, id="instant-recording-rule"),
+    ],
+)
+def test_reads_windows(expr: str, windowed: bool) -> None:
+    rules = rule_index(
+        [
+            _expression("sum(rate(x_total[5m]))", "record", "job:x:rate5m"),
+            _expression("vector(0.95)", "record", "job:objective"),
+        ]
+    )
+    assert reads_windows(_expression(expr), rules) is windowed
