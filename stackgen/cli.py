@@ -50,7 +50,7 @@ from stackgen.secrets import (
     token_files,
     write_secrets,
 )
-from stackgen.spec import Stack
+from stackgen.spec import Stack, duration_seconds
 from stackgen.verify.live import DEFAULT_ADMIN_DSN
 from stackgen.verify.report import format_report
 from stackgen.verify.run import TRAFFIC_S, VerifyOptions, run_verify
@@ -147,8 +147,22 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         action="append",
         default=[],
-        metavar="FILE",
-        help="a Grafana dashboard JSON to lint (repeatable)",
+        metavar="PATH",
+        help="Grafana dashboards to lint: a JSON file, a YAML file of ConfigMaps, or a "
+        "provisioning directory (repeatable)",
+    )
+    check.add_argument(
+        "--no-catalog",
+        action="store_true",
+        help="lint --rules/--dashboard files on their own, without loading a stack: every "
+        "structural check runs on types inferred from names and use; unknown names are "
+        "not findings (the default outside a stackgen project)",
+    )
+    check.add_argument(
+        "--scrape-interval",
+        metavar="DURATION",
+        help="with --rules/--dashboard: the interval the files' series are scraped at, for "
+        "the range-window check (default: the stack's; without one, 15s)",
     )
     check.add_argument(
         "--live",
@@ -398,14 +412,43 @@ def _generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _check(args: argparse.Namespace) -> int:
+def _check_stack_or_none(args: argparse.Namespace) -> Stack | None:
+    """The stack to judge files against: none with --no-catalog, nor outside a project
+    when only external files are checked (there is no catalog to ask)."""
+    external = bool(args.rules or args.dashboard)
+    if args.no_catalog:
+        return None
+    if external and args.spec is None:
+        try:
+            find_settings(Path.cwd())
+        except LoadError:
+            _log("stackgen check: no stackgen project here: checking the files on their own")
+            return None
     stack, _ = _load(args.spec)
-    findings = check_stack(stack)
+    return stack
+
+
+def _check(args: argparse.Namespace) -> int:
+    if args.no_catalog and not (args.rules or args.dashboard):
+        _log("stackgen check: --no-catalog needs --rules or --dashboard files")
+        return EXIT_INVALID
+    if args.no_catalog and args.live:
+        _log("stackgen check: --live compares with the catalog: it does not take --no-catalog")
+        return EXIT_INVALID
+    interval: float | None = None
+    if args.scrape_interval is not None:
+        try:
+            interval = duration_seconds(args.scrape_interval)
+        except ValueError:
+            _log(f"stackgen check: --scrape-interval {args.scrape_interval!r}: not a duration")
+            return EXIT_INVALID
+    stack = _check_stack_or_none(args)
+    findings = check_stack(stack) if stack is not None else []
     for path in args.rules:
-        findings += check_rule_file(stack, path)
+        findings += check_rule_file(stack, path, scrape_interval_s=interval)
     for path in args.dashboard:
-        findings += check_dashboard_file(stack, path)
-    if args.live:
+        findings += check_dashboard_file(stack, path, scrape_interval_s=interval)
+    if args.live and stack is not None:
         findings += check_live(stack, args.live, service=args.live_service)
     if args.json:
         print(json.dumps([asdict(f) for f in findings], indent=2))
