@@ -81,9 +81,11 @@ class SeriesRef:
 
     @property
     def may_be_native_histogram(self) -> bool:
-        """A name of unknown type: it may be a native histogram, which
-        ``histogram_quantile`` reads without ``_bucket``."""
-        return self.inferred is SeriesKind.UNKNOWN
+        """A name its suffix does not type: it may be a native histogram, which
+        ``histogram_quantile`` reads (after ``rate``) without ``_bucket``."""
+        return self.inferred in (SeriesKind.UNKNOWN, SeriesKind.USED_AS_COUNTER) and (
+            not self.name.endswith(COUNTER_SUFFIXES)
+        )
 
     @property
     def labels(self) -> frozenset[str] | None:

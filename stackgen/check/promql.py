@@ -335,7 +335,8 @@ class _Walk:
                     ref.spec(),
                 )
                 return None
-        if labels is not None and BUCKET_LABEL not in labels:
+        native = any(ref.may_be_native_histogram for ref in refs)
+        if labels is not None and BUCKET_LABEL not in labels and not native:
             self.report(
                 FindingCode.QUANTILE_LE_DROPPED,
                 f"{where}: the aggregation drops the le label, so no buckets are left",

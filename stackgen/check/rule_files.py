@@ -33,7 +33,6 @@ __all__ = ["ForeignRule", "RuleFileContents", "read_rule_file", "read_rule_text"
 
 # Prometheus' duration syntax (model.ParseDuration): units in descending order, "0" alone.
 _DURATION = re.compile(r"^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$")
-_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _FILE_KEYS = frozenset({"groups"})
 _GROUP_KEYS = frozenset({"name", "interval", "query_offset", "limit", "rules", "labels"})
 _RULE_KEYS = frozenset(
@@ -253,9 +252,6 @@ class _Reader:
             ok = False
         elif not isinstance(name, str) or not name:
             self.problem(line, f"`{kind}` is {name!r}, not a non-empty string", where)
-            ok = False
-        elif kind == "record" and not _METRIC_NAME.match(name):
-            self.problem(line, f"{name!r} is not a valid metric name for a recording rule", where)
             ok = False
         ok = self._keys(rule, _RULE_KEYS, "the rule", line, where) and ok
         expr = rule.get("expr")
