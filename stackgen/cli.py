@@ -23,6 +23,7 @@ from stackgen.check import check_dashboard_file, check_rule_file, check_stack
 from stackgen.check.live import check_live
 from stackgen.conventions import COMPOSE_FILE
 from stackgen.findings import Finding, format_finding, has_errors
+from stackgen.importers import IMPORTERS, SpecImportError, import_file, python_module
 from stackgen.load import DEFAULT_OUTPUT, LoadError, ProjectSettings, find_settings, load_stack
 from stackgen.operate import (
     Action,
@@ -179,7 +180,23 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print findings as JSON on stdout")
     _operator_commands(commands, common)
     _add_verify_parser(commands, common)
+    _add_import_parser(commands)
     return parser
+
+
+def _add_import_parser(commands: Any) -> None:
+    importer = commands.add_parser(
+        "import",
+        help="turn Sloth or OpenSLO SLO specs into stackgen SLO specs (Python)",
+        description="Read a Sloth (prometheus/v1, Kubernetes PrometheusServiceLevel) or "
+        "OpenSLO (openslo/v1alpha, openslo/v1) file and write its SLOs as a Python module of "
+        "stackgen specs (stdout, or --out). Every field that has no stackgen equivalent and "
+        "every SLO that cannot be imported is listed on stderr and in the module's docstring.",
+        epilog="Exit codes: 0 every SLO imported; 1 some SLOs could not be; 2 not such a spec.",
+    )
+    importer.add_argument("format", choices=sorted(IMPORTERS), help="the spec's format")
+    importer.add_argument("file", type=Path, metavar="FILE", help="the spec file")
+    importer.add_argument("--out", type=Path, metavar="PATH", help="write the module there")
 
 
 def _operator_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -533,6 +550,29 @@ def _operate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _import(args: argparse.Namespace) -> int:
+    try:
+        result = import_file(args.format, args.file)
+    except SpecImportError as error:
+        _log(f"stackgen import: {error}")
+        return EXIT_INVALID
+    module = python_module(result)
+    if args.out is not None:
+        args.out.write_text(module)
+    else:
+        print(module, end="")
+    for item in result.unsupported:
+        _log(f"unsupported: {item}")
+    for item in result.skipped:
+        _log(f"skipped: {item}")
+    where = f" into {args.out}" if args.out is not None else ""
+    _log(
+        f"stackgen import: {len(result.slos)} SLO(s){where}, {len(result.skipped)} not imported, "
+        f"{len(result.unsupported)} unsupported field(s)"
+    )
+    return EXIT_FINDINGS if result.skipped else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -544,6 +584,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _operate(args)
         if args.command == "verify":
             return _verify(args)
+        if args.command == "import":
+            return _import(args)
         return _check(args)
     except LoadError as error:
         for problem in error.problems:

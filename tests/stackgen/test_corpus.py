@@ -22,6 +22,7 @@ from stackgen.check.corpus_report import (
 )
 from stackgen.check.rule_files import read_rule_file
 from stackgen.cli import main
+from stackgen.importers import import_file
 from stackgen.spec import Stack
 from tests.conftest import REPO_ROOT
 
@@ -143,3 +144,28 @@ def test_the_command_line_checks_every_corpus_file(
         argv += ["--dashboard", str(path)]
     assert main(argv) in (0, 1)
     assert "Traceback" not in capsys.readouterr().err
+
+
+# Sloth's examples stackgen cannot import, and why (the importer says so for each).
+NOT_IMPORTED = {
+    "no-alerts.yml": "both alert tiers are disabled",
+    "plugin-getting-started.yml": "an SLI plugin is Go code",
+    "plugin-k8s-getting-started.yml": "an SLI plugin is Go code",
+    "victoria-metrics.yml": "is not PromQL",
+}
+
+
+def spec_format(path: Path) -> str:
+    return "openslo" if "apiVersion: openslo/" in path.read_text() else "sloth"
+
+
+def test_every_corpus_slo_spec_is_imported_or_says_why(corpus: Path) -> None:
+    specs = sorted((corpus / "sloth" / "specs").iterdir())
+    assert len(specs) >= 15
+    for path in specs:
+        result = import_file(spec_format(path), path)
+        if path.name in NOT_IMPORTED:
+            assert result.slos == [], path
+            assert NOT_IMPORTED[path.name] in "\n".join(result.skipped), path
+        else:
+            assert result.slos and not result.skipped, (path, result.skipped)
