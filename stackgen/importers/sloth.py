@@ -32,7 +32,31 @@ _SPELLINGS = {
     "pageAlert": "page_alert",
     "ticketAlert": "ticket_alert",
 }
-_KNOWN_SLO_FIELDS = frozenset({"name", "objective", "description", "sli", "alerting"})
+_KNOWN_SLO_FIELDS = frozenset({"name", "objective", "description", "sli", "alerting", "plugins"})
+# SLO plugins that leave the SLI and alert rules as they are: Sloth's default rule
+# builders, logging, labels on the info metric, group evaluation intervals, validation.
+# Any other plugin may rewrite the rules (denominator_corrected_rules rewrites the SLI):
+# an SLO using one is not imported.
+_RULE_PRESERVING_PLUGINS = frozenset(
+    {
+        "sloth.dev/core/debug/v1",
+        "sloth.dev/core/sli_rules/v1",
+        "sloth.dev/core/metadata_rules/v1",
+        "sloth.dev/core/alert_rules/v1",
+        "sloth.dev/contrib/info_labels/v1",
+        "sloth.dev/contrib/rule_intervals/v1",
+        "sloth.dev/contrib/validate_victoria_metrics/v1",
+    }
+)
+
+
+def _plugin_ids(plugins: object) -> list[str]:
+    chain = plugins.get("chain") if isinstance(plugins, dict) else None
+    return (
+        [str(item.get("id", "?")) for item in chain if isinstance(item, dict)]
+        if isinstance(chain, list)
+        else []
+    )
 
 
 def _field(mapping: Mapping[str, Any], name: str) -> Any:
@@ -113,8 +137,12 @@ def _slos(spec: Mapping[str, Any], where: str, result: ImportResult) -> None:
             f"{where}: labels: stackgen SLO rules carry the slo label only "
             f"(dropped: {', '.join(sorted(map(str, spec['labels'])))})"
         )
-    if spec.get("slo_plugins") or spec.get("sloPlugins"):
-        result.unsupported.append(f"{where}: slo_plugins: Sloth's SLO plugins have no equivalent")
+    service_plugins = _plugin_ids(spec.get("slo_plugins") or spec.get("sloPlugins"))
+    if service_plugins:
+        result.unsupported.append(
+            f"{where}: slo_plugins {', '.join(service_plugins)}: Sloth's SLO plugins have no "
+            "equivalent"
+        )
     for index, slo in enumerate(spec.get("slos") or []):
         if not isinstance(slo, dict):
             result.skipped.append(f"{where}: slos[{index}]: not a mapping")
@@ -133,6 +161,17 @@ def _slos(spec: Mapping[str, Any], where: str, result: ImportResult) -> None:
                 )
         page = _alert_tier(alerting, "page", here, result.unsupported)
         ticket = _alert_tier(alerting, "ticket", here, result.unsupported)
+        plugins = _plugin_ids(slo.get("plugins"))
+        if plugins:
+            result.unsupported.append(
+                f"{here}.plugins {', '.join(plugins)}: Sloth's SLO plugins have no equivalent"
+            )
+        rewriting = sorted(set(plugins + service_plugins) - _RULE_PRESERVING_PLUGINS)
+        if rewriting:
+            result.skipped.append(
+                f"{here}: the SLO plugin(s) {', '.join(rewriting)} may rewrite its rules"
+            )
+            continue
         sli = _sli(slo.get("sli") or {}, here)
         if isinstance(sli, str):
             result.skipped.append(sli)
