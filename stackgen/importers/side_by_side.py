@@ -242,7 +242,7 @@ def _incidents(budget: float) -> list[float]:
         for minute in range(int(start_h * 60), int((start_h + hours) * 60)):
             ratio[minute] = value
 
-    burn(10, 0.75, 40)  # an outage: 45 minutes at 40x
+    burn(10, 1.25, 40)  # an outage: 75 minutes at 40x
     burn(30, 8, 10)  # a degradation: 8 hours at 10x
     burn(50, 40, 1.7)  # a leak: 40 hours at 1.7x
     burn(92, 0.2, 25)  # a blip: 12 minutes at 25x
