@@ -313,7 +313,9 @@ class _Reader:
         return ok
 
     def _duration(self, value: object, key: str, line: int, where: str) -> bool:
-        text = value if isinstance(value, str) else None
+        # Go's YAML hands any scalar to the duration parser as text (`for: 0` is valid).
+        scalar = isinstance(value, str | int | float) and not isinstance(value, bool)
+        text = str(value) if scalar else None
         if text is not None and (text == "0" or (text and _DURATION.match(text))):
             return True
         self.problem(

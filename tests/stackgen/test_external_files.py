@@ -131,6 +131,14 @@ def test_malformed_rule_file_is_one_finding_at_its_line(
     assert result.returncode != 0, result.stdout + result.stderr
 
 
+def test_what_promtool_accepts_is_no_finding(tmp_path: Path, promtool: str) -> None:
+    """Scalars Go's YAML reads as text: a number as expr, `for: 0`, labels true and 1."""
+    text = GROUP + "  - alert: A\n    expr: 42\n    for: 0\n    labels: {a: true, b: 1}\n"
+    path = write(tmp_path, text)
+    assert check_rule_file(None, path) == []
+    subprocess.run([promtool, "check", "rules", str(path)], check=True, capture_output=True)
+
+
 def test_malformed_rules_are_reported_beside_the_good_ones(tmp_path: Path) -> None:
     text = GROUP + (
         "  - alert: NoExpr\n"
