@@ -88,6 +88,10 @@ def _shape(files: DashboardFiles, document: Mapping[str, Any], where: str, locat
         value = dashboard.get(key)
         if value is not None and not isinstance(value, list):
             files.malformed(where, f"`{key}` is not a list", location)
+    templating = dashboard.get("templating")
+    variables = templating.get("list") if isinstance(templating, dict) else None
+    if variables is not None and not isinstance(variables, list):
+        files.malformed(where, "`templating.list` (the variables) is not a list", location)
     for panel, path in _all_panels(dashboard):
         if not isinstance(panel, dict):
             files.malformed(where, f"{path} is not an object", location)

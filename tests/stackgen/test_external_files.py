@@ -16,6 +16,7 @@ from stackgen.check.external import check_dashboard_file, check_rule_file
 from stackgen.cli import main
 from stackgen.findings import Finding
 from stackgen.spec import Stack
+from tests.conftest import REPO_ROOT
 
 GROUP = "groups:\n- name: g\n  rules:\n"
 
@@ -283,6 +284,7 @@ MALFORMED_DASHBOARDS = [
         {"panels": [{"targets": [{"refId": "A", "expr": 5}]}]}, "`expr` is not a string", id="expr"
     ),
     pytest.param({"rows": [{"panels": [7]}]}, "row 1 > panel 1 is not an object", id="row"),
+    pytest.param({"templating": {"list": 5}}, "`templating.list`", id="variables"),
 ]
 
 
@@ -492,3 +494,44 @@ def test_no_catalog_runs_from_any_directory(
     assert main(["check", "--no-catalog", "--rules", str(bad)]) == 1
     assert main(["check", "--no-catalog"]) == 2
     assert main(["check", "--no-catalog", "--scrape-interval", "often", "--rules", str(path)]) == 2
+
+
+# -- no traceback, whatever the file holds ----------------------------------------------
+
+WEIRD_VALUES: list[object] = [None, 5, "x", [], {}, [1], {"a": 1}, True]
+
+
+def _paths(value: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found = [path] if path else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*path, index))
+    return found
+
+
+def test_any_value_anywhere_in_a_dashboard_is_no_traceback(tmp_path: Path) -> None:
+    """Every field of a real-shaped dashboard replaced by every JSON type in turn."""
+    base = json.loads((REPO_ROOT / "tests/data/external/dashboard.json").read_text())
+    path = tmp_path / "d.json"
+    for where in _paths(base):
+        for value in WEIRD_VALUES:
+            document = json.loads(json.dumps(base))
+            parent = document
+            for key in where[:-1]:
+                parent = parent[key]
+            parent[where[-1]] = value
+            path.write_text(json.dumps(document))
+            check_dashboard_file(None, path)
+
+
+def test_a_rule_file_cut_anywhere_is_no_traceback(tmp_path: Path) -> None:
+    """A real-shaped rule file (a PrometheusRule with several documents) truncated at
+    every 7th byte: findings, never an exception."""
+    text = (PROMETHEUS_RULE + "---\n" + RULE_FILE).encode()
+    path = tmp_path / "cut.yml"
+    for end in range(0, len(text), 7):
+        path.write_bytes(text[:end])
+        check_rule_file(None, path)
