@@ -21,6 +21,7 @@ from typing import Any
 from stackgen import __version__
 from stackgen.check import check_dashboard_file, check_rule_file, check_stack
 from stackgen.check.live import check_live
+from stackgen.check.rule_files import rule_paths
 from stackgen.conventions import COMPOSE_FILE
 from stackgen.findings import Finding, format_finding, has_errors
 from stackgen.importers import IMPORTERS, SpecImportError, import_file, python_module
@@ -141,7 +142,8 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FILE",
-        help="a Prometheus rule file to lint (repeatable)",
+        help="Prometheus rules to lint: a rule file (plain, PrometheusRule, multi-document) "
+        "or a directory of them (repeatable)",
     )
     check.add_argument(
         "--dashboard",
@@ -461,7 +463,7 @@ def _check(args: argparse.Namespace) -> int:
             return EXIT_INVALID
     stack = _check_stack_or_none(args)
     findings = check_stack(stack) if stack is not None else []
-    for path in args.rules:
+    for path in [p for given in args.rules for p in rule_paths(given)]:
         findings += check_rule_file(stack, path, scrape_interval_s=interval)
     for path in args.dashboard:
         findings += check_dashboard_file(stack, path, scrape_interval_s=interval)

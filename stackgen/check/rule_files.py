@@ -29,7 +29,7 @@ from stackgen.check.located_yaml import (
 )
 from stackgen.findings import Finding
 
-__all__ = ["ForeignRule", "RuleFileContents", "read_rule_file", "read_rule_text"]
+__all__ = ["ForeignRule", "RuleFileContents", "read_rule_file", "read_rule_text", "rule_paths"]
 
 # Prometheus' duration syntax (model.ParseDuration): units in descending order, "0" alone.
 _DURATION = re.compile(r"^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$")
@@ -374,13 +374,25 @@ def read_rule_text(text: str, path: str) -> RuleFileContents:
     return reader.contents
 
 
+def rule_paths(path: Path) -> list[Path]:
+    """A rule file, or every ``*.yml``/``*.yaml`` under a directory (recursively, in path
+    order; an empty directory is itself, so its finding says so)."""
+    if not path.is_dir():
+        return [path]
+    found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml"))
+    return found or [path]
+
+
 def read_rule_file(path: Path) -> RuleFileContents:
     """A rule file from disk; bytes that are not UTF-8 are a finding, not an exception."""
     try:
         data = path.read_bytes()
     except OSError as error:
         reader = _Reader(str(path))
-        reader.unreadable(f"cannot read a rule file: {error.strerror or error}")
+        if path.is_dir():
+            reader.unreadable("the directory holds no rule file (*.yml, *.yaml)")
+        else:
+            reader.unreadable(f"cannot read a rule file: {error.strerror or error}")
         return reader.contents
     text = decode(data)
     if isinstance(text, DecodeProblem):

@@ -493,6 +493,18 @@ def test_no_catalog_runs_from_any_directory(
     bad = write(tmp_path, GROUP + "  - alert: A\n", "bad.yml")
     assert main(["check", "--no-catalog", "--rules", str(bad)]) == 1
     assert main(["check", "--no-catalog"]) == 2
+    capsys.readouterr()
+    # A directory: every rule file under it.
+    nested = tmp_path / "rules" / "team"
+    nested.mkdir(parents=True)
+    (nested / "a.yaml").write_text(bad.read_text())
+    (tmp_path / "rules" / "b.yml").write_text(path.read_text())
+    assert main(["check", "--no-catalog", "--rules", str(tmp_path / "rules")]) == 1
+    err = capsys.readouterr().err
+    assert "team/a.yaml:4: error[malformed-rule]" in err and "b.yml" in err
+    (tmp_path / "empty").mkdir()
+    assert main(["check", "--no-catalog", "--rules", str(tmp_path / "empty")]) == 1
+    assert "holds no rule file" in capsys.readouterr().err
     assert main(["check", "--no-catalog", "--scrape-interval", "often", "--rules", str(path)]) == 2
 
 
