@@ -131,7 +131,8 @@ class Artifacts:
 
 
 def _targets(panel: Mapping[str, Any]) -> Iterator[TargetArtifact]:
-    for target in panel.get("targets") or []:
+    targets = panel.get("targets")
+    for target in targets if isinstance(targets, list) else []:
         if not isinstance(target, dict):
             continue
         expr, sql = target.get("expr"), target.get("rawSql")
@@ -178,7 +179,9 @@ def read_dashboard(document: Mapping[str, Any], path: str) -> DashboardArtifact:
         uid=str(dashboard.get("uid") or ""),
         title=str(dashboard.get("title") or ""),
         panels=tuple(_panels(dashboard.get("panels"))),
-        variables=tuple(v for v in variables or [] if isinstance(v, dict)),
+        variables=tuple(
+            v for v in (variables if isinstance(variables, list) else []) if isinstance(v, dict)
+        ),
     )
 
 

@@ -42,7 +42,7 @@ from stackgen.rules_model.model import (
 from stackgen.rules_model.slo_tests import EVALUATION_INTERVAL as SLO_EVALUATION_INTERVAL
 from stackgen.rules_model.slo_tests import burn_ratios, tier_tests
 from stackgen.rules_model.spec_tests import alert_tests, recording_test
-from stackgen.spec import Stack
+from stackgen.spec import QuerySLI, Stack
 
 __all__ = [
     "AlertRuleTest",
@@ -101,6 +101,8 @@ def _slo_test_files(
     metrics = {m.name: m for m in stack.metrics}
     files = []
     for slo in stack.slos:
+        if isinstance(slo.sli, QuerySLI):
+            continue  # arbitrary queries: no synthetic series to derive from a catalog metric
         metric = metrics.get(slo.sli.metric)
         if metric is None:  # only in a stack built without validation; the checker reports it
             continue

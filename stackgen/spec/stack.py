@@ -33,7 +33,7 @@ from stackgen.spec.rules import Alert, RecordingRule, Severity
 from stackgen.spec.runbooks import Runbook
 from stackgen.spec.scale_out import ScaleOut, scale_out_problems
 from stackgen.spec.services import Service
-from stackgen.spec.slo import SLO, LatencySLI
+from stackgen.spec.slo import SLO, LatencySLI, QuerySLI
 from stackgen.spec.sql_schema import parse_schema
 from stackgen.spec.verify import VerifySettings
 
@@ -306,6 +306,8 @@ class Stack(SpecModel):
         """An SLO's SLI against the catalog: the metric, its type, labels and buckets."""
         where = f"slos[{slo.name}].sli"
         sli = slo.sli
+        if isinstance(sli, QuerySLI):
+            return []  # its queries are rule expressions: the PromQL checker judges them
         metric = next((m for m in self.metrics if m.name == sli.metric), None)
         if metric is None:
             return [f"{where}.metric: {sli.metric!r} is not a metric of the catalog"]
