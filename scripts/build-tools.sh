@@ -6,6 +6,7 @@
 #   alertmanager, amtool    github.com/prometheus/alertmanager
 #   otelcol                 the collector's builder, with the components stackgen renders
 #   jaeger                  github.com/jaegertracing/jaeger/cmd/jaeger (Jaeger v2)
+#   node_exporter           github.com/prometheus/node_exporter
 #   llama-server            llama.cpp from the llama-cpp-python sdist on PyPI (CPU, cmake)
 # and the tiny GGUF model llama-server serves in the tests (tools/llm/make_tiny_model.py,
 # written by the project's venv Python; linked as .tools/share/tiny-llama.gguf).
@@ -151,6 +152,13 @@ for r in json.load(sys.stdin).get("Replace") or []:
         github.com/jaegertracing/jaeger/cmd/jaeger
 }
 
+build_node_exporter() {
+    local work=$1
+    GOBIN="$work/bin" go install -trimpath \
+        -ldflags "$(prometheus_ldflags "$NODE_EXPORTER_VERSION" "v$NODE_EXPORTER_VERSION")" \
+        "github.com/prometheus/node_exporter@v$NODE_EXPORTER_VERSION"
+}
+
 # The sdist's file URL from PyPI's JSON simple index, then the file, checked against the
 # pinned sha256; kept in the cache, so a rebuild downloads nothing.
 fetch_llama_sdist() {
@@ -222,7 +230,9 @@ ensure otelcol "$otelcol_version" "$otelcol_key" \
     "go.opentelemetry.io/collector/cmd/builder@$OTELCOL_BUILDER_VERSION" build_otelcol otelcol
 ensure jaeger "$JAEGER_VERSION" "$JAEGER_VERSION" \
     "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" build_jaeger jaeger
+ensure node_exporter "$NODE_EXPORTER_VERSION" "$NODE_EXPORTER_VERSION" \
+    "github.com/prometheus/node_exporter@v$NODE_EXPORTER_VERSION" build_node_exporter node_exporter
 ensure llama-server "$LLAMA_CPP_PYTHON_VERSION" "$LLAMA_CPP_PYTHON_VERSION" \
     "llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION (PyPI sdist)" build_llama_server llama-server
 ensure_tiny_model
-say "prometheus $PROMETHEUS_VERSION, alertmanager $ALERTMANAGER_VERSION, otelcol $otelcol_version, jaeger $JAEGER_VERSION, llama-server (llama-cpp-python $LLAMA_CPP_PYTHON_VERSION) in $bin_dir"
+say "prometheus $PROMETHEUS_VERSION, alertmanager $ALERTMANAGER_VERSION, otelcol $otelcol_version, jaeger $JAEGER_VERSION, node_exporter $NODE_EXPORTER_VERSION, llama-server (llama-cpp-python $LLAMA_CPP_PYTHON_VERSION) in $bin_dir"
