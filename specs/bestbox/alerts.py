@@ -38,11 +38,21 @@ DESIGNED_SESSIONS = 8
 SAFE_SESSION_LIMIT = 12
 
 API = {"job": "agent-api", "instance": "agent-api:8000"}
+LLM = {"job": "llm-server", "instance": "host.docker.internal:8080"}
+NODE = {"job": "node-exporter", "instance": "node-exporter:9100"}
+GPU = {"job": "gpu-exporter", "instance": "gpu-exporter:5000", "gpu_id": "0"}
+GENERATION_FLOOR_TOKENS_PER_S = 20
+HOST_MEMORY_RATIO_LIMIT = 0.9
 FAULT = 40  # at 15 s a sample: the fault begins 10 minutes in
 
 
 def _api(name: str, **labels: str) -> str:
     text = ",".join(f'{k}="{v}"' for k, v in {**API, **labels}.items())
+    return f"{name}{{{text}}}"
+
+
+def _series(name: str, labels: dict[str, str]) -> str:
+    text = ",".join(f'{k}="{v}"' for k, v in labels.items())
     return f"{name}{{{text}}}"
 
 
@@ -743,6 +753,138 @@ audit_write_slow = Alert(
     ),
 )
 
+# Generation speed over generation time only: an idle server has no rate on either side,
+# and NaN compares false, so the alert speaks only while the server is busy.
+generated = 'sum(rate(llamacpp:tokens_predicted_total{job="llm-server"}[5m]))'
+generating = 'sum(rate(llamacpp:tokens_predicted_seconds_total{job="llm-server"}[5m]))'
+llm_generation_slow = Alert(
+    name="LLMGenerationSlow",
+    group=CAPACITY,
+    expr=f"{generated} / {generating} < {GENERATION_FLOOR_TOKENS_PER_S}",
+    for_="10m",
+    severity=Severity.WARNING,
+    summary=f"llama-server generates under {GENERATION_FLOOR_TOKENS_PER_S} tokens/s",
+    description=(
+        "While busy, llama-server has generated {{ $value | humanize }} tokens per second "
+        "of generation time for 10 minutes: answers stream slowly."
+    ),
+    runbook="llm-generation-slow",
+    dashboard=AGENT_PERFORMANCE,
+    labels={"component": "llm"},
+    test=AlertTest(
+        interval="1m",
+        series={
+            # 3000 tokens in 30 s of every minute (100 tokens/s), then 600 in 60 s (10/s).
+            _series("llamacpp:tokens_predicted_total", LLM): counter(3000, 600, 10, 30),
+            _series("llamacpp:tokens_predicted_seconds_total", LLM): counter(30, 60, 10, 30),
+        },
+        fault_at="10m",
+        fires_within="16m",
+        labels={},
+        value=10,
+        # 25 tokens/s: slow, but above the floor.
+        near_miss={
+            _series("llamacpp:tokens_predicted_total", LLM): counter(3000, 750, 10, 30),
+            _series("llamacpp:tokens_predicted_seconds_total", LLM): counter(30, 30, 10, 30),
+        },
+    ),
+)
+llm_requests_deferred = Alert(
+    name="LLMRequestsDeferred",
+    group=CAPACITY,
+    expr='min_over_time(llamacpp:requests_deferred{job="llm-server"}[5m]) > 0',
+    for_="5m",
+    severity=Severity.WARNING,
+    summary="Requests wait for a free llama-server slot",
+    description=(
+        "For 10 minutes at least {{ $value | humanize }} request(s) have always waited at "
+        "{{ $labels.instance }}: every slot is busy."
+    ),
+    runbook="llm-requests-deferred",
+    dashboard=SYSTEM_HEALTH,
+    labels={"component": "llm"},
+    test=AlertTest(
+        interval="1m",
+        series={_series("llamacpp:requests_deferred", LLM): gauge(0, 2, 10, 30)},
+        fault_at="10m",
+        fires_within="11m",
+        labels=LLM,
+        value=2,
+        # A three-minute queue during a burst is what the slots are for.
+        near_miss={_series("llamacpp:requests_deferred", LLM): "0x9 2x2 0x17"},
+    ),
+)
+_available = 'node_memory_MemAvailable_bytes{job="node-exporter"}'
+_total = 'node_memory_MemTotal_bytes{job="node-exporter"}'
+host_memory_high = Alert(
+    name="HostMemoryHigh",
+    group=INFRA,
+    expr=f"1 - {_available} / {_total} > {HOST_MEMORY_RATIO_LIMIT:g}",
+    for_="10m",
+    severity=Severity.WARNING,
+    summary="The LLM host's memory is more than 90% used",
+    description=(
+        "{{ $labels.instance }} has used {{ $value | humanizePercentage }} of its memory "
+        "for 10 minutes: the model, the agent or PostgreSQL may soon be killed."
+    ),
+    runbook="host-memory-high",
+    dashboard=SYSTEM_HEALTH,
+    labels={"component": "infrastructure"},
+    test=AlertTest(
+        interval="1m",
+        series={
+            _series("node_memory_MemTotal_bytes", NODE): gauge(64 * 1024**3, 64 * 1024**3, 10, 30),
+            _series("node_memory_MemAvailable_bytes", NODE): gauge(
+                32 * 1024**3, 4 * 1024**3, 10, 30
+            ),
+        },
+        fault_at="10m",
+        fires_within="11m",
+        labels=NODE,
+        value=0.9375,
+        near_miss={
+            _series("node_memory_MemTotal_bytes", NODE): gauge(64 * 1024**3, 64 * 1024**3, 10, 30),
+            _series("node_memory_MemAvailable_bytes", NODE): gauge(
+                32 * 1024**3, 8 * 1024**3, 10, 30
+            ),
+        },
+    ),
+)
+gpu_memory_high = Alert(
+    name="GPUMemoryHigh",
+    group=INFRA,
+    expr=(
+        'gpu_used_vram{job="gpu-exporter"} / gpu_total_vram{job="gpu-exporter"}'
+        f" > {HOST_MEMORY_RATIO_LIMIT:g}"
+    ),
+    for_="10m",
+    severity=Severity.WARNING,
+    summary="GPU {{ $labels.gpu_id }} VRAM more than 90% used",
+    description=(
+        "GPU {{ $labels.gpu_id }} on {{ $labels.instance }} has used "
+        "{{ $value | humanizePercentage }} of its VRAM for 10 minutes: a larger context "
+        "or a second model will not fit."
+    ),
+    runbook="gpu-memory-high",
+    dashboard=SYSTEM_HEALTH,
+    labels={"component": "llm"},
+    test=AlertTest(
+        interval="1m",
+        series={
+            _series("gpu_total_vram", GPU): gauge(24576, 24576, 10, 30),
+            _series("gpu_used_vram", GPU): gauge(12288, 23040, 10, 30),
+        },
+        fault_at="10m",
+        fires_within="11m",
+        labels=GPU,
+        value=0.9375,
+        near_miss={
+            _series("gpu_total_vram", GPU): gauge(24576, 24576, 10, 30),
+            _series("gpu_used_vram", GPU): gauge(12288, 21504, 10, 30),
+        },
+    ),
+)
+
 ALERTS = (
     high_ttft_p95,
     critical_ttft,
@@ -762,4 +904,8 @@ ALERTS = (
     audit_records_dropped,
     audit_rows_dead_lettered,
     audit_write_slow,
+    llm_generation_slow,
+    llm_requests_deferred,
+    host_memory_high,
+    gpu_memory_high,
 )

@@ -150,9 +150,40 @@ agent = ComposeService(
     memory_limit="1g",
 )
 
+# node_exporter reads the host's /proc and /sys, mounted read-only; the host's memory is
+# what it reports, not the container's.
+node_exporter = ComposeService(
+    name="node-exporter",
+    image="prom/node-exporter:v1.12.1",
+    command=("--path.procfs=/host/proc", "--path.sysfs=/host/sys"),
+    mounts=(
+        Mount(source="/proc", target="/host/proc", read_only=True),
+        Mount(source="/sys", target="/host/sys", read_only=True),
+    ),
+    memory_limit="128m",
+)
+# AMD's exporter reads the GPUs through the ROCm devices (the BestBox host is AMD; on an
+# NVIDIA host dcgm-exporter takes its place, with its own metric names in the catalog).
+gpu_exporter = ComposeService(
+    name="gpu-exporter",
+    image="rocm/device-metrics-exporter:v1.2.1",
+    devices=("/dev/kfd", "/dev/dri"),
+    memory_limit="256m",
+)
+
 COMPOSE = Compose(
     project="bestbox",
-    services=(postgres, jaeger, otel_collector, alertmanager, prometheus, grafana, agent),
+    services=(
+        postgres,
+        jaeger,
+        otel_collector,
+        alertmanager,
+        prometheus,
+        grafana,
+        agent,
+        node_exporter,
+        gpu_exporter,
+    ),
     prometheus="prometheus",
     database=AuditDatabase(
         service="postgres",

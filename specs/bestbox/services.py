@@ -35,6 +35,22 @@ embeddings = Service(
     external=True,
     critical=True,
 )
+# The LLM host's memory: node_exporter (system RAM) and AMD's device-metrics-exporter
+# (GPU VRAM), both run by compose on the host that runs llama-server.
+node_exporter = Service(
+    name="node-exporter",
+    description="node_exporter: the host's memory, CPU and filesystems.",
+    host="node-exporter",
+    port=9100,
+    scrape=Scrape(path="/metrics"),
+)
+gpu_exporter = Service(
+    name="gpu-exporter",
+    description="AMD device-metrics-exporter: GPU memory and load (ROCm).",
+    host="gpu-exporter",
+    port=5000,
+    scrape=Scrape(path="/metrics"),
+)
 prometheus = Service(
     name="prometheus",
     description="Prometheus: metrics storage, rule evaluation, alerting.",
@@ -93,6 +109,8 @@ SERVICES = (
     agent_api,
     llm_server,
     embeddings,
+    node_exporter,
+    gpu_exporter,
     prometheus,
     alertmanager,
     otel_collector,

@@ -20,6 +20,9 @@ from prometheus_client import CollectorRegistry
 
 from agent_service.app import create_app
 from agent_service.settings import Settings
+from specs.bestbox import stack as bestbox
+from stackgen.check.live import check_live
+from stackgen.spec import Metric, MetricSource, MetricType
 from tests.agent_service.databases import AuditDatabase, audit_database
 from tests.agent_service.llama_server import LlamaServer, llama_server
 from tests.agent_service.servers import serving
@@ -155,3 +158,25 @@ def test_the_server_killed_mid_stream_fails_the_turn_cleanly(
     rows = _audited(database, 2)
     assert all(r["error"] for r in rows), [r["error"] for r in rows]
     assert _sample(registry, "agent_requests_total", agent_type="erp", status="error") == 2
+
+
+def test_the_catalog_declares_llama_servers_metrics_as_it_exposes_them(tmp_path: Path) -> None:
+    with llama_server(tmp_path, predict=4) as server:
+        httpx.post(
+            f"{server.url}/v1/chat/completions",
+            json={"messages": [{"role": "user", "content": "hi"}]},
+            timeout=30,
+        ).raise_for_status()
+        url = f"{server.url}/metrics"
+        assert check_live(bestbox, url, service="llm-server") == []
+        # The check can fail: a family this llama.cpp does not expose is reported.
+        ghost = Metric(
+            name="llamacpp:kv_cache_usage_ratio",
+            type=MetricType.GAUGE,
+            help="Not exposed by this llama.cpp.",
+            source=MetricSource.EXTERNAL,
+            service="llm-server",
+        )
+        variant = bestbox.model_copy(update={"metrics": (*bestbox.metrics, ghost)})
+        codes = [f.code for f in check_live(variant, url, service="llm-server")]
+    assert codes == ["live-missing-metric"]

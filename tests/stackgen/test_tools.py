@@ -24,6 +24,7 @@ TOOL_IMAGES = (
     ("amtool", "--version", "prom/alertmanager"),
     ("otelcol", "--version", "otel/opentelemetry-collector-contrib"),
     ("jaeger", "version", "jaegertracing/jaeger"),
+    ("node_exporter", "--version", "prom/node-exporter"),
 )
 # prometheus/common prints "NAME, version X.Y.Z (...)"; otelcol "otelcol version X.Y.Z";
 # jaeger a JSON line with "gitVersion":"vX.Y.Z".
