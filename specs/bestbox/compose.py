@@ -160,7 +160,7 @@ node_exporter = ComposeService(
         Mount(source="/proc", target="/host/proc", read_only=True),
         Mount(source="/sys", target="/host/sys", read_only=True),
     ),
-    memory_limit="128m",
+    memory_limit="256m",
 )
 # AMD's exporter reads the GPUs through the ROCm devices (the BestBox host is AMD; on an
 # NVIDIA host dcgm-exporter takes its place, with its own metric names in the catalog).
