@@ -4,9 +4,10 @@ real requests or real service settings, then the matching alert must fire."""
 
 from __future__ import annotations
 
-from specs.bestbox.services import agent_api
+from specs.bestbox.services import agent_api, llm_server, node_exporter
 from stackgen.spec import (
     FaultScenario,
+    LocalProgram,
     RestartService,
     StopProgram,
     StopService,
@@ -35,7 +36,9 @@ SCENARIOS = (
         # (a slow LLM does not make users ask less), yet under the 8-session capacity
         # alert (HighConcurrentSessions) that a pile-up would rightly fire.
         fault=RestartService(
-            environment={"SCRIPTED_FIRST_TOKEN_DELAY_S": SLOW_FIRST_TOKEN_S}, workers=6
+            # The scripted model (no LLM_BASE_URL), paced slow: a real server cannot be.
+            environment={"LLM_BASE_URL": "", "SCRIPTED_FIRST_TOKEN_DELAY_S": SLOW_FIRST_TOKEN_S},
+            workers=6,
         ),
         also_allowed=("HighTTFTP95",),
         slos=("ttft-under-2s",),
@@ -81,6 +84,18 @@ SCENARIOS = (
         max_wait_s=9 * 60,
     ),
     FaultScenario(
+        name="llm-down",
+        title="the LLM server stopped (llama-server killed)",
+        alert="ServiceDown",
+        fault=StopProgram(program=llm_server.name),
+        # Every turn fails while it is down: the error ratio and the availability SLO
+        # burn too.
+        also_allowed=("HighErrorRate",),
+        slos=("request-availability",),
+        # Chat answers at once with an error naming the unreachable server.
+        failures_must_be_clean=True,
+    ),
+    FaultScenario(
         name="collector-down",
         title="the OpenTelemetry collector down (spans cannot be exported)",
         alert="CollectorDown",
@@ -98,9 +113,33 @@ SCENARIOS = (
     ),
 )
 
+# The real llama-server (built by the tools step) serving the tiny generated model, and a
+# real node_exporter: the agent talks to the one, Prometheus scrapes both. The model's
+# answers are nonsense, but every token is really decoded and streamed. Its tokenizer is
+# byte-level, so each slot gets 4096 tokens of context for a turn's prompt.
+PROGRAMS = (
+    LocalProgram(
+        service=llm_server.name,
+        program="llama-server",
+        args=(
+            *("--model", "{tiny_model}", "--host", "127.0.0.1", "--port", "{port}"),
+            *("--metrics", "--threads", "1", "--parallel", "4", "--ctx-size", "16384"),
+            *("--n-predict", "24"),
+        ),
+        ready_path="/health",
+        service_environment={"LLM_BASE_URL": "{url}/v1", "LLM_MODEL": "tiny-llama"},
+    ),
+    LocalProgram(
+        service=node_exporter.name,
+        program="node_exporter",
+        args=("--web.listen-address=127.0.0.1:{port}",),
+    ),
+)
+
 VERIFY = VerifySettings(
     service=agent_api.name,
     # The agent service's own span attributes: bestbox.message_id, bestbox.route.agent.
     span_attribute_prefix="bestbox",
     scenarios=SCENARIOS,
+    programs=PROGRAMS,
 )

@@ -44,6 +44,7 @@ from stackgen.spec.slo import SLO, BurnTier, LatencySLI, QuerySLI, RatioSLI, SLO
 from stackgen.spec.stack import PrometheusSettings, Stack, scrape_series
 from stackgen.spec.verify import (
     FaultScenario,
+    LocalProgram,
     RestartService,
     StopProgram,
     StopService,
@@ -105,6 +106,7 @@ __all__ = [
 ]
 __all__ += [
     "FaultScenario",
+    "LocalProgram",
     "RestartService",
     "StopProgram",
     "StopService",

@@ -35,7 +35,7 @@ from stackgen.spec.scale_out import ScaleOut, scale_out_problems
 from stackgen.spec.services import Service
 from stackgen.spec.slo import SLO, LatencySLI, QuerySLI
 from stackgen.spec.sql_schema import parse_schema
-from stackgen.spec.verify import VerifySettings
+from stackgen.spec.verify import STACK_PROGRAMS, StopProgram, VerifySettings
 
 __all__ = ["PrometheusSettings", "Stack"]
 
@@ -259,6 +259,27 @@ class Stack(SpecModel):
                     )
                 )
         problems += _duplicates("verify.scenarios", ((s.name, s) for s in verify.scenarios))
+        scraped = {s.name for s in self.services if s.scrape is not None}
+        for program in verify.programs:
+            if program.service not in scraped:
+                problems.append(
+                    Problem(
+                        f"verify.programs[{program.service}]: not a scraped service",
+                        program,
+                    )
+                )
+        problems += _duplicates("verify.programs", ((p.service, p) for p in verify.programs))
+        stoppable = {*STACK_PROGRAMS, *(p.service for p in verify.programs)}
+        for scenario in verify.scenarios:
+            fault = scenario.fault
+            if isinstance(fault, StopProgram) and fault.program not in stoppable:
+                problems.append(
+                    Problem(
+                        f"verify.scenarios[{scenario.name}]: stops {fault.program!r}, which "
+                        f"the live run does not start (it starts {sorted(stoppable)})",
+                        scenario,
+                    )
+                )
         return problems
 
     def _compose_problems(self) -> list[Problem]:

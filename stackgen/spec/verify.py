@@ -17,6 +17,7 @@ from stackgen.spec.services import SERVICE_NAME
 __all__ = [
     "Fault",
     "FaultScenario",
+    "LocalProgram",
     "RestartService",
     "StopProgram",
     "StopService",
@@ -39,13 +40,18 @@ class StopService(SpecModel):
     kind: Literal["stop-service"] = "stop-service"
 
 
+# The programs the live run always starts beside the service when the stack has them.
+STACK_PROGRAMS = ("otelcol", "jaeger")
+
+
 class StopProgram(SpecModel):
-    """A program of the local stack beside the service stops."""
+    """A program of the local stack beside the service stops: the collector, Jaeger, or
+    a local program by the name of the service it stands in for (``llm-server``)."""
 
     spec_key = "program"
 
     kind: Literal["stop-program"] = "stop-program"
-    program: Literal["otelcol", "jaeger"]
+    program: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
 
 
 class TrafficMix(SpecModel):
@@ -90,8 +96,31 @@ class FaultScenario(SpecModel):
     max_wait_s: float | None = Field(default=None, gt=0)
     # Users must not notice the fault: no request may fail during the whole scenario.
     requests_must_succeed: bool = False
+    # Requests may fail, but only as the service's clean error answer (502 naming the
+    # cause), never as no answer (refused, reset, timed out) or another server error.
+    failures_must_be_clean: bool = False
     # The service is up when the alert fires and records the notification it receives.
     service_records: bool = True
+
+
+class LocalProgram(SpecModel):
+    """A real program the live run starts on 127.0.0.1 in place of an external service of
+    the stack (a model server, a host exporter): Prometheus scrapes it as that service's
+    job, and the verified service may be pointed at it. ``program`` is one the tools step
+    builds. Arguments and environment values may hold ``{port}`` (its port), ``{url}``
+    (``http://127.0.0.1:{port}``) and ``{tiny_model}`` (the tools step's GGUF model)."""
+
+    spec_key = "service"
+
+    service: str = Field(pattern=SERVICE_NAME)
+    program: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    args: tuple[str, ...] = ()
+    # Answers 200 once the program serves.
+    ready_path: str = Field(default="/metrics", pattern=r"^/")
+    # Settings the verified service gets so that it uses this program.
+    service_environment: dict[Annotated[str, Field(pattern=_ENV_VAR)], str] = Field(
+        default_factory=dict
+    )
 
 
 class VerifySettings(SpecModel):
@@ -104,3 +133,5 @@ class VerifySettings(SpecModel):
     # traces are not checked.
     span_attribute_prefix: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
     scenarios: tuple[FaultScenario, ...] = ()
+    # Real programs standing in for external services during the live run.
+    programs: tuple[LocalProgram, ...] = ()

@@ -29,6 +29,7 @@ from stackgen.verify.traffic import (
     Action,
     Traffic,
     failed_outcomes,
+    unclean_outcomes,
 )
 
 __all__ = ["MIXES", "ScenarioResult", "make_fault", "run_scenario", "scenarios_of"]
@@ -218,4 +219,6 @@ def run_scenario(
         traffic.stop()
     if scenario.requests_must_succeed:
         result.failed_requests = failed_outcomes(traffic.outcomes)
+    elif scenario.failures_must_be_clean:
+        result.failed_requests = unclean_outcomes(traffic.outcomes)
     return result

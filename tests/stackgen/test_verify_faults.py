@@ -14,15 +14,17 @@ from stackgen.check.live import check_exposition
 from stackgen.runtime import CatalogMetrics
 from stackgen.spec import (
     FaultScenario,
+    LocalProgram,
     RestartService,
     Stack,
     StopProgram,
     StopService,
     TrafficMix,
 )
-from stackgen.verify.live import LiveStack
+from stackgen.spec.base import SpecError
+from stackgen.verify.live import LiveStack, expand_program_text
 from stackgen.verify.scenarios import MIXES, make_fault, scenarios_of
-from stackgen.verify.traffic import Traffic
+from stackgen.verify.traffic import Traffic, unclean_outcomes
 
 
 class Live:
@@ -114,3 +116,53 @@ def test_the_live_helpers_default_to_the_stacks_verified_service(stack: Stack) -
     with pytest.raises(ValueError, match=r"has no verify\.service"):
         check_exposition(unverified, "")
     assert check_exposition(unverified, "", service="agent-api")  # every metric missing
+
+
+def test_only_failures_without_a_clean_answer_are_unclean() -> None:
+    outcomes = {
+        "turn 200": 5,
+        "turn 502": 3,
+        "turn 200, feedback 200": 2,
+        "GET /nowhere 404": 2,
+        "client error: ReadTimeout": 1,
+        "turn 500": 1,
+        "turn 502, feedback 503": 1,
+    }
+    assert unclean_outcomes(outcomes) == {
+        "client error: ReadTimeout": 1,
+        "turn 500": 1,
+        "turn 502, feedback 503": 1,
+    }
+
+
+def test_a_local_programs_placeholders_are_filled_in() -> None:
+    assert expand_program_text("--web.listen-address=127.0.0.1:{port}", 9100) == (
+        "--web.listen-address=127.0.0.1:9100"
+    )
+    assert expand_program_text("{url}/v1", 8080) == "http://127.0.0.1:8080/v1"
+    assert expand_program_text("{tiny_model}", 1).endswith("tiny-llama.gguf")
+
+
+def _with_verify(stack: Stack, **changes: Any) -> Stack:
+    assert stack.verify is not None
+    data = stack.model_dump()
+    data["verify"] = {**stack.verify.model_dump(), **changes}
+    return Stack.model_validate(data)
+
+
+def test_a_scenario_may_stop_only_a_program_the_live_run_starts(stack: Stack) -> None:
+    assert stack.verify is not None
+    scenario = FaultScenario(
+        name="stop-grafana",
+        title="Grafana stopped",
+        alert="ServiceDown",
+        fault=StopProgram(program="grafana"),
+    )
+    with pytest.raises(SpecError, match=r"stops 'grafana', which the live run does not start"):
+        _with_verify(stack, scenarios=[*stack.verify.scenarios, scenario.model_dump()])
+
+
+def test_a_local_program_stands_in_for_a_scraped_service(stack: Stack) -> None:
+    program = LocalProgram(service="postgres", program="postgres")
+    with pytest.raises(SpecError, match=r"verify.programs\[postgres\]: not a scraped service"):
+        _with_verify(stack, programs=[program.model_dump()])
