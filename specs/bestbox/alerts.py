@@ -39,8 +39,8 @@ SAFE_SESSION_LIMIT = 12
 
 API = {"job": "agent-api", "instance": "agent-api:8000"}
 LLM = {"job": "llm-server", "instance": "host.docker.internal:8080"}
-NODE = {"job": "node-exporter", "instance": "node-exporter:9100"}
-GPU = {"job": "gpu-exporter", "instance": "gpu-exporter:5000", "gpu_id": "0"}
+NODE = {"job": "llm-host", "instance": "node-exporter:9100"}
+GPU = {"job": "llm-gpu", "instance": "gpu-exporter:5000", "gpu_id": "0"}
 GENERATION_FLOOR_TOKENS_PER_S = 20
 HOST_MEMORY_RATIO_LIMIT = 0.9
 FAULT = 40  # at 15 s a sample: the fault begins 10 minutes in
@@ -814,8 +814,8 @@ llm_requests_deferred = Alert(
         near_miss={_series("llamacpp:requests_deferred", LLM): "0x9 2x2 0x17"},
     ),
 )
-_available = 'node_memory_MemAvailable_bytes{job="node-exporter"}'
-_total = 'node_memory_MemTotal_bytes{job="node-exporter"}'
+_available = 'node_memory_MemAvailable_bytes{job="llm-host"}'
+_total = 'node_memory_MemTotal_bytes{job="llm-host"}'
 host_memory_high = Alert(
     name="HostMemoryHigh",
     group=INFRA,
@@ -854,7 +854,7 @@ gpu_memory_high = Alert(
     name="GPUMemoryHigh",
     group=INFRA,
     expr=(
-        'gpu_used_vram{job="gpu-exporter"} / gpu_total_vram{job="gpu-exporter"}'
+        'gpu_used_vram{job="llm-gpu"} / gpu_total_vram{job="llm-gpu"}'
         f" > {HOST_MEMORY_RATIO_LIMIT:g}"
     ),
     for_="10m",

@@ -231,13 +231,13 @@ system_health = Dashboard(
             queries=(
                 PromQuery(
                     expr=(
-                        '1 - sum(node_memory_MemAvailable_bytes{job="node-exporter"})'
-                        ' / sum(node_memory_MemTotal_bytes{job="node-exporter"})'
+                        '1 - sum(node_memory_MemAvailable_bytes{job="llm-host"})'
+                        ' / sum(node_memory_MemTotal_bytes{job="llm-host"})'
                     ),
                     legend="system RAM",
                 ),
                 PromQuery(
-                    expr=('gpu_used_vram{job="gpu-exporter"} / gpu_total_vram{job="gpu-exporter"}'),
+                    expr=('gpu_used_vram{job="llm-gpu"} / gpu_total_vram{job="llm-gpu"}'),
                     legend="GPU {{gpu_id}} VRAM",
                 ),
             ),

@@ -449,8 +449,8 @@ llm_server_metrics = (
 
 # The LLM host's memory. node_exporter: system RAM in bytes. AMD device-metrics-exporter
 # (its documented metric names): VRAM per GPU in megabytes.
-NODE = "node-exporter"
-GPU = "gpu-exporter"
+NODE = "llm-host"
+GPU = "llm-gpu"
 gpu_label = Label(name="gpu_id", description="The GPU's index on the host.", max_cardinality=16)
 host_memory_metrics = (
     Metric(

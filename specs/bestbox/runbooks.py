@@ -79,13 +79,13 @@ LLM_QUEUE = RunbookQuery(
 HOST_MEMORY = RunbookQuery(
     title="Share of the LLM host's memory in use",
     promql=(
-        '1 - node_memory_MemAvailable_bytes{job="node-exporter"}'
-        ' / node_memory_MemTotal_bytes{job="node-exporter"}'
+        '1 - node_memory_MemAvailable_bytes{job="llm-host"}'
+        ' / node_memory_MemTotal_bytes{job="llm-host"}'
     ),
 )
 GPU_MEMORY = RunbookQuery(
     title="Share of each GPU's VRAM in use",
-    promql='gpu_used_vram{job="gpu-exporter"} / gpu_total_vram{job="gpu-exporter"}',
+    promql='gpu_used_vram{job="llm-gpu"} / gpu_total_vram{job="llm-gpu"}',
 )
 RESTART_LLM = (
     "If the GPU memory is full or the server is wedged, restart llama-server "

@@ -38,14 +38,16 @@ embeddings = Service(
 # The LLM host's memory: node_exporter (system RAM) and AMD's device-metrics-exporter
 # (GPU VRAM), both run by compose on the host that runs llama-server.
 node_exporter = Service(
-    name="node-exporter",
+    # The job is named for what it watches: a job named after the exporter would claim
+    # every other deployment's node-exporter rules and dashboards as this stack's.
+    name="llm-host",
     description="node_exporter: the host's memory, CPU and filesystems.",
     host="node-exporter",
     port=9100,
     scrape=Scrape(path="/metrics"),
 )
 gpu_exporter = Service(
-    name="gpu-exporter",
+    name="llm-gpu",
     description="AMD device-metrics-exporter: GPU memory and load (ROCm).",
     host="gpu-exporter",
     port=5000,

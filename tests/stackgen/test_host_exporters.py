@@ -35,8 +35,8 @@ def test_node_exporter_exposes_the_catalogued_memory_metrics(tmp_path: Path) -> 
                 pass
             assert time.monotonic() < deadline, child.log_tail()
             time.sleep(0.1)
-        declared = [m.name for m in bestbox.metrics if m.service == "node-exporter"]
+        declared = [m.name for m in bestbox.metrics if m.service == "llm-host"]
         assert declared == ["node_memory_MemTotal_bytes", "node_memory_MemAvailable_bytes"]
-        assert check_live(bestbox, url, service="node-exporter") == []
+        assert check_live(bestbox, url, service="llm-host") == []
     finally:
         processes.stop_all()
