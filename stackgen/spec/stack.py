@@ -45,6 +45,10 @@ class PrometheusSettings(SpecModel):
 
     scrape_interval: Duration = "15s"
     evaluation_interval: Duration = "15s"
+    # How often the rule groups holding a critical alert are evaluated (None: every
+    # group at evaluation_interval). Pages wait on it twice (the evaluation that sees
+    # the fault, the one that ends `for`); slower alerts keep the cheaper global pace.
+    critical_evaluation_interval: Duration | None = None
     retention: Duration = "30d"
     external_labels: dict[str, str] = Field(default_factory=dict)
     # Where Prometheus finds Alertmanager (a Service name); None: it sends alerts nowhere.
