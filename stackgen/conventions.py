@@ -52,6 +52,7 @@ GAUGE_RANGE_FUNCTIONS: Final = frozenset({"delta", "idelta", "deriv", "predict_l
 MIN_SCRAPES_PER_RANGE: Final = 4
 
 # Severities, most urgent first; Alertmanager routes on the `severity` label.
+SEVERITY_LABEL: Final = "severity"
 SEVERITIES: Final = ("critical", "warning", "info")
 
 # Output layout under generated/.

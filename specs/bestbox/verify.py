@@ -18,6 +18,16 @@ from stackgen.spec import (
 # A first token this slow puts nearly every turn above CriticalLatency's 5 s P95.
 SLOW_FIRST_TOKEN_S = "6"
 
+# Healthy-but-noisy answers: in every 20, a burst of 3 that wait 4.5 s for their first
+# token (P95 near 4.3 s, under CriticalLatency's 5 s; 15 % over the 2 s TTFT target, a
+# 3x burn of its SLO, under the 6x page), and one answer in 40 fails (2.5 % of turns,
+# under HighErrorRate's 5 % and the availability SLO's 6x page). Short `for` and windows
+# must not page on it.
+NOISY_FIRST_TOKEN_DELAYS_S = ",".join(["0.05"] * 17 + ["4.5"] * 3)
+NOISY_FAIL_EVERY = "40"
+# Two rate windows of CriticalLatency plus its `for`: long enough for noise to show.
+NOISY_FOR_S = 180.0
+
 # Away from the production ports so a local run never collides with a real stack.
 LOCAL_PORTS = {
     agent_api.name: 18000,
@@ -28,6 +38,21 @@ LOCAL_PORTS = {
 }
 
 SCENARIOS = (
+    FaultScenario(
+        name="noisy-healthy",
+        title="healthy but noisy (bursts of 4.5 s first tokens, 1 turn in 40 fails)",
+        # The scripted model, paced in bursts and failing now and then; 3 users, so a
+        # burst holds every one of them at once.
+        fault=RestartService(
+            environment={
+                "LLM_BASE_URL": "",
+                "SCRIPTED_FIRST_TOKEN_DELAY_S": NOISY_FIRST_TOKEN_DELAYS_S,
+                "SCRIPTED_FAIL_EVERY": NOISY_FAIL_EVERY,
+            },
+            workers=3,
+        ),
+        max_wait_s=NOISY_FOR_S,
+    ),
     FaultScenario(
         name="slow-ttft",
         title="LLM slow to first token (6 s)",

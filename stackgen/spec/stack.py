@@ -254,7 +254,8 @@ class Stack(SpecModel):
         # exist, or the scenario could never pass.
         alerts = {a.name for a in self.alerts}
         for scenario in verify.scenarios:
-            unknown = [a for a in (scenario.alert, *scenario.also_allowed) if a not in alerts]
+            named = [a for a in (scenario.alert, *scenario.also_allowed) if a is not None]
+            unknown = [a for a in named if a not in alerts]
             if unknown:
                 problems.append(
                     Problem(

@@ -2,14 +2,16 @@
 service it runs and drives, and the fault scenarios whose alerts must fire.
 
 A scenario is data: a named fault of one of a few kinds that ``stackgen.verify``
-knows how to make, the alert that must reach the webhook, and what else may fire.
+knows how to make, the alert that must reach the webhook, and what else may fire. A
+scenario without an alert is healthy-but-noisy traffic (the "fault" is noise under every
+threshold): for its whole length no critical alert may fire, or even pend.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from stackgen.spec.base import SpecModel
 from stackgen.spec.services import SERVICE_NAME
@@ -83,8 +85,9 @@ Fault = Annotated[
 class FaultScenario(SpecModel):
     name: str = Field(pattern=_SLUG)
     title: str = Field(min_length=1)
-    # The alert that must reach the webhook.
-    alert: str = Field(min_length=1)
+    # The alert that must reach the webhook; None: a quiet scenario, noise that must page
+    # nobody for max_wait_s (which it then needs).
+    alert: str | None = Field(default=None, min_length=1)
     fault: Fault
     # Also allowed to fire: other alerts of the same fault, and the burn-rate alerts of
     # the SLOs the fault really burns.
@@ -101,6 +104,19 @@ class FaultScenario(SpecModel):
     failures_must_be_clean: bool = False
     # The service is up when the alert fires and records the notification it receives.
     service_records: bool = True
+
+    @property
+    def quiet(self) -> bool:
+        """Noise under every threshold: nothing critical may fire."""
+        return self.alert is None
+
+    @model_validator(mode="after")
+    def _quiet_needs_a_length(self) -> Self:
+        if self.quiet and self.max_wait_s is None:
+            raise ValueError(
+                "a scenario without an alert needs max_wait_s: how long it stays quiet"
+            )
+        return self
 
 
 class LocalProgram(SpecModel):

@@ -89,7 +89,7 @@ def test_prometheus_config_scrapes_real_metrics_endpoints(rendered: dict[str, st
     assert {"agent-api", "prometheus", "llm-server", "embeddings"} <= set(jobs)
     # Only real Prometheus endpoints: llama-server's JSON /health is not one.
     assert all(job["metrics_path"] == "/metrics" for job in jobs.values())
-    assert jobs["agent-api"]["scrape_interval"] == "10s"
+    assert jobs["agent-api"]["scrape_interval"] == "5s"  # critical: pages read it
     assert config["rule_files"] == [
         "rules/alerts/*.yml",
         "rules/recording/*.yml",

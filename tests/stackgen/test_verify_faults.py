@@ -4,7 +4,9 @@ helpers default to the stack's verified service."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
@@ -23,8 +25,16 @@ from stackgen.spec import (
 )
 from stackgen.spec.base import SpecError
 from stackgen.verify.live import LiveStack, expand_program_text
-from stackgen.verify.scenarios import MIXES, make_fault, scenarios_of
+from stackgen.verify.scenarios import (
+    MIXES,
+    ScenarioResult,
+    criterion_of,
+    make_fault,
+    scenarios_of,
+    watch_quiet,
+)
 from stackgen.verify.traffic import Traffic, unclean_outcomes
+from stackgen.verify.webhook import Notification
 
 
 class Live:
@@ -166,3 +176,104 @@ def test_a_local_program_stands_in_for_a_scraped_service(stack: Stack) -> None:
     program = LocalProgram(service="postgres", program="postgres")
     with pytest.raises(SpecError, match=r"verify.programs\[postgres\]: not a scraped service"):
         _with_verify(stack, programs=[program.model_dump()])
+
+
+# -- a quiet scenario: noise under every threshold pages nobody ---------------------------
+
+
+class QuietLive:
+    """Stands in for LiveStack in a quiet scenario: Prometheus reports ``alerts`` and
+    answers every value query with ``values``; the webhook received ``paged`` (alert
+    label sets)."""
+
+    def __init__(
+        self,
+        stack: Stack,
+        alerts: list[dict[str, Any]],
+        paged: list[dict[str, str]],
+        values: list[float] | None = None,
+    ) -> None:
+        self.stack = stack
+        self.queries: list[str] = []
+
+        def query(expr: str) -> list[float]:
+            self.queries.append(expr)
+            return values or []
+
+        self.api = SimpleNamespace(alerts=lambda: alerts, values=query)
+        payload = {"alerts": [{"status": "firing", "labels": labels} for labels in paged]}
+        notification = Notification(received_at=0.0, path="/alerts/critical", payload=payload)
+        self.webhook = SimpleNamespace(notifications=lambda: [notification])
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(0.01)
+
+
+QUIET = FaultScenario(
+    name="noisy",
+    title="noise",
+    fault=TrafficMix(mix="tool-errors"),
+    max_wait_s=0.05,
+)
+
+
+def _quiet_result(live: QuietLive, log: list[str] | None = None) -> ScenarioResult:
+    result = ScenarioResult(QUIET, "quiet", 0.05)
+    lines = log if log is not None else []
+    watch_quiet(cast(LiveStack, live), QUIET, time.time(), result, lines.append)
+    return result
+
+
+def test_a_quiet_scenario_needs_its_length() -> None:
+    with pytest.raises(SpecError, match="max_wait_s"):
+        FaultScenario(name="noisy", title="noise", fault=TrafficMix(mix="tool-errors"))
+
+
+def test_a_quiet_scenario_passes_when_nothing_critical_fires(stack: Stack) -> None:
+    """Warnings may fire and critical alerts may pend (a restart's missed scrape): no
+    page. Both are logged, with how close each critical alert came to its line."""
+    warning = {"labels": {"alertname": "HighTTFTP95", "severity": "warning"}, "state": "firing"}
+    pending = {"labels": {"alertname": "ServiceDown", "severity": "critical"}, "state": "pending"}
+    log: list[str] = []
+    live = QuietLive(stack, [warning, pending], [{"alertname": "X", "severity": "warning"}], [4.3])
+    result = _quiet_result(live, log)
+    assert result.unexpected == set()
+    assert result.passed  # no alert is expected, so none was detected
+    assert "[noisy] critical alerts that pended, never fired: ['ServiceDown']" in log
+    assert "[noisy] CriticalLatency: closest 4.3 (fires > 5)" in log
+    assert (
+        "max_over_time((histogram_quantile(0.95, sum by (le) "
+        "(rate(agent_ttft_seconds_bucket[2m]))))[0s:5s])"
+    ) in live.queries
+
+
+@pytest.mark.parametrize(
+    ("alerts", "paged", "flagged"),
+    [
+        pytest.param(
+            [{"labels": {"alertname": "HighErrorRate", "severity": "critical"}, "state": "firing"}],
+            [],
+            "HighErrorRate (firing)",
+            id="firing",
+        ),
+        pytest.param(
+            [],
+            [{"alertname": "ServiceDown", "severity": "critical"}],
+            "ServiceDown (paged)",
+            id="paged",
+        ),
+    ],
+)
+def test_a_quiet_scenario_fails_on_any_critical_alert_firing(
+    stack: Stack, alerts: list[dict[str, Any]], paged: list[dict[str, str]], flagged: str
+) -> None:
+    result = _quiet_result(QuietLive(stack, alerts, paged))
+    assert result.unexpected == {flagged}
+    assert not result.passed
+
+
+def test_the_bestbox_noisy_scenario_is_quiet_and_runs_past_the_critical_windows(
+    stack: Stack,
+) -> None:
+    (noisy,) = [s for s in scenarios_of(stack) if s.quiet]
+    assert criterion_of(stack, noisy) == ("no critical alert in 180s", 180.0)
