@@ -443,7 +443,7 @@ CASES: list[Case] = [
         "HighLatencyP95",
         "histogram_quantile(0.95, rate(agent_latency_seconds_bucket[5m])) > 2",
     ),
-    alert("short-range", "ErrorSpike", 'rate(agent_requests_total{status="error"}[30s]) > 1'),
+    alert("short-range", "ErrorSpike", 'rate(agent_requests_total{status="error"}[15s]) > 1'),
     variant("unbounded-label", "metric agent_requests", with_user_id),
     variant("non-prometheus-scrape", "scrape job llm-server", with_llm_health_scrape),
     variant("unknown-service", "metric vector_search_queries", with_metric_of_unknown_service),
