@@ -35,6 +35,9 @@ __all__ = [
     "substitute_grafana_variables",
 ]
 
+# libyaml's C parser where PyYAML has it: the rule files are read back whole.
+_YamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 # Grafana's interval variables are at least 4 scrape intervals by construction
 # ($__rate_interval) or chosen by the viewer.
 _INTERVAL_VARIABLE = re.compile(r"\$\{?__(rate_interval|interval|range)(_ms|_s)?\}?")
@@ -221,5 +224,5 @@ def read_artifacts(files: Mapping[str, str]) -> Artifacts:
         if is_dashboard_path(path):
             dashboards.append(read_dashboard(json.loads(text), path))
         elif is_rule_path(path):
-            rules += read_rule_groups(yaml.safe_load(text), path)
+            rules += read_rule_groups(yaml.load(text, Loader=_YamlLoader), path)
     return Artifacts(tuple(dashboards), tuple(rules))

@@ -29,8 +29,14 @@ def parsed(expr: str) -> Any:
 @lru_cache(maxsize=_CACHED_EXPRESSIONS)
 def metric_names(expr: str) -> frozenset[str]:
     """The metric names ``expr`` selects (by name or by an equality ``__name__``
-    matcher); a selector without one (``{job="x"}``) names none."""
+    matcher); a selector without one (``{job="x"}``) names none, and so does an
+    expression that does not parse (in a stack built without validation: the checks
+    report it)."""
     found: set[str] = set()
+    try:
+        tree = parsed(expr)
+    except ValueError:
+        return frozenset()
 
     def visit(node: Any) -> bool:
         if isinstance(node, pp.VectorSelector):
@@ -43,5 +49,5 @@ def metric_names(expr: str) -> frozenset[str]:
             )
         return True
 
-    pp.walk(parsed(expr), visit)
+    pp.walk(tree, visit)
     return frozenset(found)

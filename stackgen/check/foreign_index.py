@@ -25,6 +25,7 @@ from stackgen.check.catalog import CatalogIndex, SeriesRef
 from stackgen.check.inference import SeriesKind, infer_kind
 from stackgen.check.promql import GRAFANA_VARIABLE
 from stackgen.conventions import COUNTER_RANGE_FUNCTIONS
+from stackgen.promql_trees import parsed
 from stackgen.spec import Metric, duration_seconds
 
 __all__ = ["DEFAULT_SCRAPE_INTERVAL_S", "ForeignIndex", "NamesRead", "names_read"]
@@ -65,7 +66,7 @@ def names_read(expressions: Iterable[str]) -> NamesRead:
 
     for expr in expressions:
         try:
-            pp.walk(pp.parse(expr), visit)
+            pp.walk(parsed(expr), visit)
         except ValueError:
             continue  # reported as promql-syntax by the checker
     return NamesRead(

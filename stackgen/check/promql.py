@@ -25,6 +25,7 @@ from stackgen.conventions import (
     MIN_SCRAPES_PER_RANGE,
 )
 from stackgen.findings import Finding
+from stackgen.promql_trees import parsed
 from stackgen.spec.base import SpecModel
 
 __all__ = [
@@ -509,7 +510,7 @@ def check_expression(expr: str, index: SeriesIndex, subject: Subject) -> list[Fi
     subject's expression as written, else ``expr`` itself."""
     walk = _Walk(index, subject if subject.expr else replace(subject, expr=expr))
     try:
-        tree = pp.parse(expr)
+        tree = parsed(expr)
     except ValueError as error:
         walk.report(FindingCode.PROMQL_SYNTAX, f"does not parse: {error}", "fix the PromQL syntax")
         return walk.findings
@@ -520,7 +521,7 @@ def check_expression(expr: str, index: SeriesIndex, subject: Subject) -> list[Fi
 def infer_labels(expr: str, index: SeriesIndex) -> frozenset[str] | None:
     """Labels an expression's result carries (None when unknown or unparseable)."""
     try:
-        tree = pp.parse(expr)
+        tree = parsed(expr)
     except ValueError:
         return None
     return _Walk(index, Subject("")).visit(tree)

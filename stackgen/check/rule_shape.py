@@ -13,6 +13,7 @@ from stackgen.check.codes import FindingCode, finding
 from stackgen.check.promql import Subject
 from stackgen.conventions import COUNTER_RANGE_FUNCTIONS
 from stackgen.findings import Finding
+from stackgen.promql_trees import parsed
 
 __all__ = ["check_rule_shape"]
 
@@ -60,7 +61,7 @@ def check_rule_shape(
 ) -> list[Finding]:
     """The shape findings of one rule (none for an expression that does not parse)."""
     try:
-        tree = pp.parse(expr)
+        tree = parsed(expr)
     except ValueError:
         return []
     findings: list[Finding] = []

@@ -36,6 +36,7 @@ from stackgen.conventions import (
     DASHBOARD_FILE,
     GRAFANA_SCHEMA_VERSION,
 )
+from stackgen.memo import per_stack
 from stackgen.output import generated_notice
 from stackgen.render.grafana_json import board_json, dashboard_text
 from stackgen.spec import (
@@ -258,6 +259,7 @@ def dashboard(stack: Stack, spec: Dashboard) -> dict[str, Any]:
     return data
 
 
+@per_stack
 def render(stack: Stack) -> dict[str, str]:
     return {
         DASHBOARD_FILE.format(name=spec.name): dashboard_text(dashboard(stack, spec))

@@ -27,6 +27,7 @@ from stackgen.conventions import (
     SLO_OBJECTIVE_RECORD,
     SLO_WINDOWS,
 )
+from stackgen.memo import per_stack
 from stackgen.output import generated_notice
 from stackgen.render.grafana_json import (
     board_json,
@@ -163,6 +164,7 @@ def dashboard(stack: Stack) -> dict[str, Any]:
     return board_json(board)
 
 
+@per_stack
 def render(stack: Stack) -> dict[str, str]:
     if not stack.slos:
         return {}

@@ -17,6 +17,7 @@ from stackgen.conventions import (
     RULE_TESTS_DIR,
     SLO_RULES_DIR,
 )
+from stackgen.memo import per_stack
 from stackgen.promql_trees import metric_names
 from stackgen.rules_model.groups import (
     alert_rule,
@@ -193,6 +194,7 @@ def _no_shared_paths(test_files: list[RuleTestFile]) -> None:
         )
 
 
+@per_stack
 def build_rules(stack: Stack) -> PrometheusRules:
     """The rule files, one per rule group: the spec's alert groups under alerts/, its
     recording-rule groups under recording/, each SLO's group under slo/; and their
