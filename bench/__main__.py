@@ -8,7 +8,7 @@ import platform
 import subprocess
 from datetime import UTC, datetime
 
-from bench import cli, ingest, overhead, shutdown
+from bench import cli, ingest, overhead, scaling, shutdown
 from bench.common import load_average
 
 
@@ -51,11 +51,20 @@ def main() -> None:
         metavar="RUNS",
         help="only the audit ingest, RUNS times, with the median of each case",
     )
+    parser.add_argument(
+        "--scaling-only",
+        action="store_true",
+        help="only the spec scaling (BestBox x1/x5/x20: promtool, render, check)",
+    )
     args = parser.parse_args()
     scale = 1 if not args.quick else 0
     print(f"# stackgen benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(f"   machine: {_machine()}; PostgreSQL {_postgres()}")
     print(f"   load average (1/5/15 min) at start: {load_average()}")
+    if args.scaling_only:
+        scaling.measure()
+        print(f"\n   load average (1/5/15 min) at end: {load_average()}")
+        return
     if args.ingest_only:
         ingest.measure_median(args.ingest_only, 100_000 if scale else 10_000)
         print(f"\n   load average (1/5/15 min) at end: {load_average()}")
@@ -86,6 +95,7 @@ def main() -> None:
     )
     ingest.measure(100_000 if scale else 10_000)
     cli.measure(3 if scale else 1)
+    scaling.measure(scaling.SCALES if scale else (1, 5))
     if not args.skip_shutdown:
         shutdown.measure()
     print(f"\n   load average (1/5/15 min) at end: {load_average()}")
