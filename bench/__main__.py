@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import subprocess
 from datetime import UTC, datetime
 
@@ -39,6 +40,10 @@ def _postgres() -> str:
         return "unknown"
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="fewer requests and rows")
@@ -49,15 +54,18 @@ def main() -> None:
         "--ingest-only",
         type=int,
         metavar="RUNS",
-        help="only the audit ingest, RUNS times, with the median of each case",
+        help="only the audit ingest (writer and COPY floor), RUNS alternating rounds a side",
     )
     args = parser.parse_args()
+    # SIGTERM ends the run like Ctrl-C does: through every ``finally``, so the scratch
+    # databases and the services started are dropped and stopped.
+    signal.signal(signal.SIGTERM, _terminate)
     scale = 1 if not args.quick else 0
     print(f"# stackgen benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(f"   machine: {_machine()}; PostgreSQL {_postgres()}")
     print(f"   load average (1/5/15 min) at start: {load_average()}")
     if args.ingest_only:
-        ingest.measure_median(args.ingest_only, 100_000 if scale else 10_000)
+        ingest.measure(100_000 if scale else 10_000, rounds=args.ingest_only)
         print(f"\n   load average (1/5/15 min) at end: {load_average()}")
         return
     overhead.measure(
@@ -84,7 +92,7 @@ def main() -> None:
         concurrency=8,
         per_worker=10 if scale else 5,
     )
-    ingest.measure(100_000 if scale else 10_000)
+    ingest.measure(100_000 if scale else 10_000, rounds=3 if scale else 1)
     cli.measure(3 if scale else 1)
     if not args.skip_shutdown:
         shutdown.measure()

@@ -25,7 +25,7 @@ from agent_service.store.deadletter import DEAD_LETTER_COLUMNS, DeadLetter, dead
 from agent_service.store.escaping import escape
 from agent_service.store.migrate import migrate_postgres
 
-__all__ = ["PostgresStore"]
+__all__ = ["TURN_COLUMNS", "PostgresStore"]
 
 # The message ids of a batch that are already in the log (a replay, or a retried batch
 # whose commit did happen): those rows are skipped and not counted.
@@ -54,7 +54,7 @@ SET total_messages = s.total_messages + excluded.total_messages,
 
 # The new rows go in with COPY (binary, one message stream for the whole batch), in
 # submission order (``id`` follows it).
-_TURN_COLUMNS = (
+TURN_COLUMNS = (
     "message_id",
     "session_id",
     "user_id",
@@ -230,7 +230,7 @@ class PostgresStore:
         # A generator, not a list: asyncpg sends COPY data in chunks as it encodes, so
         # the server works on the first rows while the rest are still being prepared.
         await connection.copy_records_to_table(
-            "conversation_log", columns=_TURN_COLUMNS, records=_copy_rows(turns)
+            "conversation_log", columns=TURN_COLUMNS, records=_copy_rows(turns)
         )
         return found
 
