@@ -20,6 +20,7 @@ import asyncpg
 import pytest
 
 from agent_service.store.migrate import migrate_postgres
+from agent_service.store.partitions import Month, create_partitions
 from stackgen.artifacts import read_artifacts
 from stackgen.check.grafana import sql_queries
 from stackgen.check.grafana_sql import expand_sql
@@ -74,6 +75,9 @@ async def _prepare(dsn: str, role: str, readable: dict[str, tuple[str, ...]]) ->
     connection = await asyncpg.connect(dsn, timeout=5)
     try:
         await migrate_postgres(connection)
+        # The seed goes in with plain SQL, not through the store: its month's partition
+        # first, as the store would create it.
+        await create_partitions(connection, [Month(2026, 1)])
         await connection.execute(SEED)
         await connection.execute(f'CREATE ROLE "{role}" LOGIN')
         for table, columns in readable.items():
