@@ -9,7 +9,7 @@ import signal
 import subprocess
 from datetime import UTC, datetime
 
-from bench import cli, ingest, overhead, shutdown
+from bench import cli, ingest, overhead, retention, shutdown
 from bench.common import load_average
 
 
@@ -56,6 +56,9 @@ def main() -> None:
         metavar="RUNS",
         help="only the audit ingest (writer and COPY floor), RUNS alternating rounds a side",
     )
+    parser.add_argument(
+        "--retention-only", action="store_true", help="only the audit retention's purge"
+    )
     args = parser.parse_args()
     # SIGTERM ends the run like Ctrl-C does: through every ``finally``, so the scratch
     # databases and the services started are dropped and stopped.
@@ -64,6 +67,10 @@ def main() -> None:
     print(f"# stackgen benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(f"   machine: {_machine()}; PostgreSQL {_postgres()}")
     print(f"   load average (1/5/15 min) at start: {load_average()}")
+    if args.retention_only:
+        retention.measure()
+        print(f"\n   load average (1/5/15 min) at end: {load_average()}")
+        return
     if args.ingest_only:
         ingest.measure(100_000 if scale else 10_000, rounds=args.ingest_only)
         print(f"\n   load average (1/5/15 min) at end: {load_average()}")
@@ -93,6 +100,7 @@ def main() -> None:
         per_worker=10 if scale else 5,
     )
     ingest.measure(100_000 if scale else 10_000, rounds=3 if scale else 1)
+    retention.measure((10_000, 100_000, 1_000_000) if scale else (1_000, 10_000, 100_000))
     cli.measure(3 if scale else 1)
     if not args.skip_shutdown:
         shutdown.measure()

@@ -20,6 +20,8 @@ __all__ = [
     "LOG_TABLE",
     "Month",
     "create_partitions",
+    "detach_expired_partitions",
+    "drop_detached_partitions",
     "drop_expired_partitions",
     "existing_partitions",
     "expired",
@@ -28,6 +30,9 @@ __all__ = [
 
 LOG_TABLE = "conversation_log"
 _NAME = re.compile(rf"^{LOG_TABLE}_y(\d{{4}})m(\d{{2}})$")
+# A partition detached by the purge, until its table is dropped.
+_PURGED = "_purged"
+_PURGED_NAME = rf"^{LOG_TABLE}_y\d{{4}}m\d{{2}}{_PURGED}$"
 # Any fixed 64-bit key: serialises the sessions that create or drop partitions.
 _DDL_LOCK_KEY = 0x0BE5_7B0C_A0D1_7002
 # Creating or dropping a partition locks the whole table briefly; waiting longer than
@@ -134,11 +139,48 @@ async def drop_expired_partitions(
     connection: Any, now: datetime, retention_days: int
 ) -> list[Month]:
     """Drop the partitions every row of which is older than ``retention_days``; return
-    the months dropped. One ``DROP TABLE`` a month: no row is read or deleted."""
+    the months dropped. No row is read or deleted. Two steps, so that the part that
+    locks the log (and, for its foreign key, ``user_sessions``) is catalog work only,
+    the same whatever a month holds: ``detach_expired_partitions``, then
+    ``drop_detached_partitions``, which frees the files while holding no lock anyone
+    else takes."""
+    dropped = await detach_expired_partitions(connection, now, retention_days)
+    await drop_detached_partitions(connection)
+    return dropped
+
+
+async def detach_expired_partitions(
+    connection: Any, now: datetime, retention_days: int
+) -> list[Month]:
+    """In one short transaction, each expired partition detached from the log, stripped
+    of its foreign key and renamed ``..._purged``; return their months."""
     async with connection.transaction():
         await connection.execute(f"SET LOCAL lock_timeout = '{_LOCK_TIMEOUT}'")
         await connection.execute("SELECT pg_advisory_xact_lock($1)", _DDL_LOCK_KEY)
-        dropped = expired(await existing_partitions(connection), now, retention_days)
-        for month in dropped:
-            await connection.execute(f"DROP TABLE {month.name}")
-    return dropped
+        detached = expired(await existing_partitions(connection), now, retention_days)
+        for month in detached:
+            await connection.execute(f"ALTER TABLE {LOG_TABLE} DETACH PARTITION {month.name}")
+            for key in await connection.fetch(
+                "SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f'",
+                month.name,
+            ):
+                await connection.execute(
+                    f'ALTER TABLE {month.name} DROP CONSTRAINT "{key["conname"]}"'
+                )
+            await connection.execute(f"ALTER TABLE {month.name} RENAME TO {month.name}{_PURGED}")
+    return detached
+
+
+async def drop_detached_partitions(connection: Any) -> int:
+    """Drop the tables the purge detached (an interrupted purge's too); return how many.
+    Freeing their files is the file system's work, growing with their size; nothing
+    but these tables is locked meanwhile."""
+    names = [
+        row["relname"]
+        for row in await connection.fetch(
+            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname ~ $1", _PURGED_NAME
+        )
+    ]
+    for name in names:
+        await connection.execute(f'DROP TABLE IF EXISTS "{name}"')
+    return len(names)

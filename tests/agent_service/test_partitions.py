@@ -22,6 +22,8 @@ from agent_service.store.migrate import load_migrations, migrate_postgres
 from agent_service.store.partitions import (
     Month,
     create_partitions,
+    detach_expired_partitions,
+    drop_expired_partitions,
     existing_partitions,
     expired,
 )
@@ -296,6 +298,41 @@ async def test_retention_drops_only_whole_months_older_than_the_retention(
     )
     assert deleted == 0
     assert await existing_partitions(connection) == Month(2025, 12).ahead(15)
+    assert await _purged_tables(connection) == []
+
+
+async def _purged_tables(connection: Any) -> list[str]:
+    rows = await connection.fetch(
+        "SELECT relname FROM pg_class WHERE relname LIKE '%purged' ORDER BY 1"
+    )
+    return [row["relname"] for row in rows]
+
+
+async def test_a_purge_interrupted_after_the_detach_is_finished_by_the_next(
+    connection: Any,
+) -> None:
+    await migrate_postgres(connection)
+    await create_partitions(connection, [Month(2024, 1), Month(2024, 2)])
+    # The process died between the two steps: the month is out of the log, its table
+    # still there.
+    assert await detach_expired_partitions(connection, NOW, 365) == [
+        Month(2024, 1),
+        Month(2024, 2),
+    ]
+    assert await _purged_tables(connection) == [
+        "conversation_log_y2024m01_purged",
+        "conversation_log_y2024m02_purged",
+    ]
+    # The detached table no longer holds user_sessions by a foreign key.
+    assert (
+        await connection.fetchval(
+            "SELECT count(*) FROM pg_constraint WHERE confrelid = 'user_sessions'::regclass "
+            "AND conrelid::regclass::text LIKE '%purged'"
+        )
+        == 0
+    )
+    assert await drop_expired_partitions(connection, NOW, 365) == []
+    assert await _purged_tables(connection) == []
 
 
 class _FakeStore:
