@@ -93,13 +93,18 @@ def measure(sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)) -> dict[str, 
     with scratch_database() as url:
         figures = asyncio.run(_measure(url, sizes))
     print(f"\n## Audit retention: purging a month past the retention (load average {load})")
+    print(
+        "   the service's purge: the month detached (the only step that locks the log), "
+        "then its table dropped (its files freed, nothing else locked)"
+    )
     for rows in sizes:
         print(
-            f"   drop a month of {rows:>9,} rows (the service's purge): "
-            f"{figures[f'purge {rows}'] * 1000:8.1f} ms"
+            f"   a month of {rows:>9,} rows: detach {figures[f'detach {rows}'] * 1000:7.1f} ms, "
+            f"drop {figures[f'drop {rows}'] * 1000:7.1f} ms"
         )
-    ratio = figures[f"purge {sizes[-1]}"] / figures[f"purge {sizes[0]}"]
-    print(f"   purge time, {sizes[-1]:,} rows / {sizes[0]:,} rows: {ratio:.2f}")
+    for step in ("detach", "drop"):
+        ratio = figures[f"{step} {sizes[-1]}"] / figures[f"{step} {sizes[0]}"]
+        print(f"   {step}, {sizes[-1]:,} rows / {sizes[0]:,} rows: {ratio:.2f}")
     print(
         f"   for comparison, a month of {sizes[-1]:,} rows deleted row by row: DELETE "
         f"{figures['delete'] * 1000:,.0f} ms, then the VACUUM that reclaims it "
