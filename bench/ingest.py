@@ -35,6 +35,7 @@ from agent_service.domain import ToolCall, TurnRecord
 from agent_service.store import AuditWriter, PostgresStore
 from agent_service.store.base import SessionDelta, turn_row, utc
 from agent_service.store.migrate import migrate_postgres
+from agent_service.store.partitions import Month, create_partitions
 from agent_service.store.postgres import TURN_COLUMNS
 from agent_service.store.spool import Spool
 from bench.common import load_average, scratch_database
@@ -118,6 +119,7 @@ class FloorInput:
 
     lanes: list[list[tuple[Any, ...]]]
     sessions: list[tuple[Any, ...]]
+    months: set[Month]
 
     @classmethod
     def of(cls, records: list[TurnRecord], lanes: int) -> FloorInput:
@@ -128,15 +130,17 @@ class FloorInput:
             (session_id, d.user_id, d.first_at, d.last_at, d.messages, json.dumps(d.agents))
             for session_id, d in sorted(SessionDelta.aggregate(records).items())
         ]
-        return cls([lane for lane in split if lane], sessions)
+        months = {Month.of(record.timestamp) for record in records}
+        return cls([lane for lane in split if lane], sessions, months)
 
 
 async def _floor(database_url: str, floor: FloorInput) -> float:
-    """The sessions inserted first (not timed); then every lane on its own connection at
-    once, each in transactions of FLOOR_ROWS_A_TRANSACTION rows."""
+    """The rows' partitions and sessions created first (not timed); then every lane on
+    its own connection at once, each in transactions of FLOOR_ROWS_A_TRANSACTION rows."""
     connections = [await asyncpg.connect(database_url, timeout=10) for _ in floor.lanes]
     try:
         await migrate_postgres(connections[0])
+        await create_partitions(connections[0], floor.months)
         await connections[0].copy_records_to_table(
             "user_sessions",
             columns=(

@@ -156,7 +156,7 @@ async def test_the_migration_keeps_every_row_and_partitions_them_by_month(
     )
     old_rows = await connection.fetch("SELECT * FROM conversation_log ORDER BY id")
 
-    assert await migrate_postgres(connection) == [7]
+    assert await migrate_postgres(connection) == [7, 8]
 
     assert (
         await connection.fetchval(
@@ -199,7 +199,9 @@ async def test_the_migration_applied_again_as_the_init_script_does_changes_nothi
 async def test_keys_and_references_still_hold(connection: Any) -> None:
     await migrate_postgres(connection)
     await create_partitions(connection, [Month(2026, 1)])
-    await connection.execute("INSERT INTO user_sessions (session_id, user_id) VALUES ('s-1', 'a')")
+    await connection.execute(
+        "INSERT INTO user_sessions (session_id, user_id) VALUES ('s-1', 'a'), ('s-2', 'a')"
+    )
     insert = """INSERT INTO conversation_log (message_id, session_id, user_id, timestamp,
         user_message, agent_response, agent_type, latency_ms)
         VALUES ($1, $2, 'a', '2026-01-05T10:00:00Z', 'q', 'a', 'erp', 1)"""
@@ -207,12 +209,87 @@ async def test_keys_and_references_still_hold(connection: Any) -> None:
     # The same record again (a replay carries its timestamp): refused.
     with pytest.raises(asyncpg.UniqueViolationError):
         await connection.execute(insert, "m-1", "s-1")
-    with pytest.raises(asyncpg.ForeignKeyViolationError):
-        await connection.execute(insert, "m-2", "no-such-session")
     with pytest.raises(asyncpg.CheckViolationError):
         await connection.execute(
             "UPDATE conversation_log SET user_feedback = 'meh' WHERE message_id = 'm-1'"
         )
+
+
+async def test_every_row_names_an_existing_session_and_a_named_session_stays(
+    connection: Any,
+) -> None:
+    """The rule of a foreign key from conversation_log.session_id to user_sessions, on
+    every path that could break it (checked once a statement on insert)."""
+    await migrate_postgres(connection)
+    await create_partitions(connection, [Month(2026, 1)])
+    await connection.execute(
+        "INSERT INTO user_sessions (session_id, user_id) VALUES ('s-1', 'a'), ('s-2', 'a')"
+    )
+    columns = ("message_id", "session_id", "user_id", "timestamp", "user_message",
+               "agent_response", "agent_type", "latency_ms")  # fmt: skip
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+
+    def row(message_id: str, session_id: str) -> tuple[Any, ...]:
+        return (message_id, session_id, "a", at, "q", "a", "erp", 1)
+
+    await connection.copy_records_to_table(
+        "conversation_log", columns=columns, records=[row("m-1", "s-1"), row("m-2", "s-1")]
+    )
+    # A COPY naming one missing session among existing ones: refused whole.
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="no-such-session"):
+        await connection.copy_records_to_table(
+            "conversation_log",
+            columns=columns,
+            records=[row("m-3", "s-1"), row("m-4", "no-such-session")],
+        )
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        await connection.execute(
+            "UPDATE conversation_log SET session_id = 'gone' WHERE message_id = 'm-1'"
+        )
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        await connection.execute("DELETE FROM user_sessions WHERE session_id = 's-1'")
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        await connection.execute(
+            "UPDATE user_sessions SET session_id = 's-9' WHERE session_id = 's-1'"
+        )
+    # What the rule allows: moving a row to another existing session, counting into a
+    # named session, deleting a session nothing names.
+    await connection.execute(
+        "UPDATE conversation_log SET session_id = 's-2' WHERE message_id = 'm-2'"
+    )
+    await connection.execute("UPDATE user_sessions SET total_messages = 2 WHERE session_id = 's-1'")
+    await connection.execute("INSERT INTO user_sessions (session_id, user_id) VALUES ('s-3', 'a')")
+    await connection.execute("DELETE FROM user_sessions WHERE session_id = 's-3'")
+    assert await connection.fetchval("SELECT count(*) FROM conversation_log") == 2
+
+
+async def test_a_session_deleted_while_its_rows_go_in_waits_and_is_refused(dsn: str) -> None:
+    """The insert locks the sessions it names (FOR KEY SHARE, as a foreign key does):
+    a concurrent DELETE waits for it to commit, then finds the session named."""
+    first = await asyncpg.connect(dsn, timeout=5)
+    second = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await migrate_postgres(first)
+        await create_partitions(first, [Month(2026, 1)])
+        await first.execute("INSERT INTO user_sessions (session_id, user_id) VALUES ('s-1', 'a')")
+        inserting = first.transaction()
+        await inserting.start()
+        await first.execute(
+            """INSERT INTO conversation_log (message_id, session_id, user_id, timestamp,
+            user_message, agent_response, agent_type, latency_ms)
+            VALUES ('m-1', 's-1', 'a', '2026-01-05T10:00:00Z', 'q', 'a', 'erp', 1)"""
+        )
+        deleting = asyncio.create_task(
+            second.execute("DELETE FROM user_sessions WHERE session_id = 's-1'")
+        )
+        await asyncio.sleep(0.3)
+        assert not deleting.done()  # waiting for the inserting transaction
+        await inserting.commit()
+        with pytest.raises(asyncpg.ForeignKeyViolationError):
+            await deleting
+    finally:
+        await first.close()
+        await second.close()
 
 
 # -- the store --------------------------------------------------------------------------
