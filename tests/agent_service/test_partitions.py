@@ -156,7 +156,7 @@ async def test_the_migration_keeps_every_row_and_partitions_them_by_month(
     )
     old_rows = await connection.fetch("SELECT * FROM conversation_log ORDER BY id")
 
-    assert await migrate_postgres(connection) == [7, 8]
+    assert await migrate_postgres(connection) == [7, 8, 9]
 
     assert (
         await connection.fetchval(
@@ -455,3 +455,21 @@ def test_the_retention_setting(value: str, days: int | None) -> None:
 def test_a_negative_retention_is_refused() -> None:
     with pytest.raises(ValueError, match="AUDIT_RETENTION_DAYS"):
         Settings.from_env({"AUDIT_RETENTION_DAYS": "-5"})
+
+
+async def test_session_counters_are_updated_beside_their_row(dsn: str, connection: Any) -> None:
+    """user_sessions leaves room on its pages: a batch's counter updates of sessions
+    written full pages ago are HOT updates (no index touched)."""
+    store = PostgresStore(dsn)
+    sessions = [f"session-{n:04d}" for n in range(1000)]
+    try:
+        await store.write([turn(n, NOW, s) for n, s in enumerate(sessions)])
+        await store.write([turn(1000 + n, NOW, s) for n, s in enumerate(sessions)])
+    finally:
+        await store.close()
+    await connection.execute("SELECT pg_stat_force_next_flush()")
+    updates, hot = await connection.fetchrow(
+        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'user_sessions'"
+    )
+    assert updates == len(sessions)
+    assert hot == updates

@@ -162,6 +162,7 @@ async def test_migrate_is_idempotent(store: AuditStore) -> None:
             [
                 {"version": 7, "name": "conversation_log_monthly"},
                 {"version": 8, "name": "conversation_log_session_check"},
+                {"version": 9, "name": "user_sessions_fillfactor"},
             ]
             * isinstance(store, PostgresStore)
         ),
@@ -174,7 +175,7 @@ async def test_concurrent_migrations_on_a_fresh_postgres_database() -> None:
     try:
         await asyncio.gather(*(s.migrate() for s in stores))
         applied = await rows(stores[0], "SELECT version FROM schema_migrations ORDER BY version")
-        assert applied == [{"version": v} for v in range(1, 9)]
+        assert applied == [{"version": v} for v in range(1, 10)]
     finally:
         for s in stores:
             await s.close()
