@@ -78,22 +78,36 @@ def turns(count: int, *, conversations: bool = True) -> list[TurnRecord]:
     ]
 
 
-async def _writer(database_url: str, records: list[TurnRecord], spool_dir: Path | None) -> float:
+@dataclass(frozen=True)
+class Timing:
+    """One side of one round: rows a second, and this process's CPU time a row (the
+    client's share: the spool's thread included; the server's is the rest of the
+    machine's)."""
+
+    rows_per_s: float
+    client_cpu_us: float
+
+    @classmethod
+    def of(cls, rows: int, seconds: float, cpu_seconds: float) -> Timing:
+        return cls(rows / seconds, cpu_seconds / rows * 1e6)
+
+
+async def _writer(database_url: str, records: list[TurnRecord], spool_dir: Path | None) -> Timing:
     store = PostgresStore(database_url)
     await store.migrate()
     spool = Spool(spool_dir, max_bytes=4 * 1024**3) if spool_dir else None
     writer = AuditWriter(store, max_queue=len(records), spool=spool)
     await writer.start()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for record in records:
         writer.submit(record)
     await writer.flush(timeout_s=600)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     await writer.stop()
     await store.close()
     assert writer.written == len(records) and writer.dropped == 0
     await _verify(database_url, records)
-    return len(records) / seconds
+    return Timing.of(len(records), seconds, cpu)
 
 
 async def _verify(database_url: str, records: list[TurnRecord]) -> None:
@@ -134,7 +148,7 @@ class FloorInput:
         return cls([lane for lane in split if lane], sessions, months)
 
 
-async def _floor(database_url: str, floor: FloorInput) -> float:
+async def _floor(database_url: str, floor: FloorInput) -> Timing:
     """The rows' partitions and sessions created first (not timed); then every lane on
     its own connection at once, each in transactions of FLOOR_ROWS_A_TRANSACTION rows."""
     connections = [await asyncpg.connect(database_url, timeout=10) for _ in floor.lanes]
@@ -163,39 +177,42 @@ async def _floor(database_url: str, floor: FloorInput) -> float:
                         records=rows[start : start + FLOOR_ROWS_A_TRANSACTION],
                     )
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         lanes = zip(connections, floor.lanes, strict=True)
         await asyncio.gather(*(lane(connection, rows) for connection, rows in lanes))
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         for connection in connections:
             await connection.close()
-    return sum(len(rows) for rows in floor.lanes) / seconds
+    return Timing.of(sum(len(rows) for rows in floor.lanes), seconds, cpu)
 
 
 @dataclass
 class Case:
     label: str
     conversations: bool
-    # side -> rows/s of each round
-    rounds: dict[str, list[float]] = field(default_factory=dict)
+    # side -> each round's timing
+    rounds: dict[str, list[Timing]] = field(default_factory=dict)
     loads: list[str] = field(default_factory=list)
 
     def median(self, side: str) -> float:
-        return statistics.median(self.rounds[side])
+        return statistics.median(t.rows_per_s for t in self.rounds[side])
+
+    def client_cpu_us(self, side: str) -> float:
+        return statistics.median(t.client_cpu_us for t in self.rounds[side])
 
 
-def _round(run: Callable[[str, Path], float]) -> float:
+def _round(run: Callable[[str, Path], Timing]) -> Timing:
     with scratch_database() as url, tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         return run(url, Path(tmp))
 
 
 def _sides(
     records: list[TurnRecord], cores: int, memory_only: bool
-) -> dict[str, Callable[[str, Path], float]]:
+) -> dict[str, Callable[[str, Path], Timing]]:
     """What each side of a round runs, in a fresh database and scratch directory."""
     floor = FloorInput.of(records, cores)
-    sides: dict[str, Callable[[str, Path], float]] = {
+    sides: dict[str, Callable[[str, Path], Timing]] = {
         "writer, spool": lambda url, tmp: asyncio.run(_writer(url, records, tmp / "spool")),
         "COPY floor": lambda url, _tmp: asyncio.run(_floor(url, floor)),
     }
@@ -232,13 +249,15 @@ def measure(rows: int = 100_000, rounds: int = 3) -> dict[str, float]:
         print(f"\n   {case.label} (load average at each round's start: {'; '.join(case.loads)})")
         floor_median = case.median("COPY floor")
         for side, values in case.rounds.items():
-            runs = ", ".join(f"{v:,.0f}" for v in values)
+            runs = ", ".join(f"{v.rows_per_s:,.0f}" for v in values)
             ratio = case.median(side) / floor_median
             print(
                 f"   {side + ':':22} {case.median(side):9,.0f} rows/s median "
-                f"({runs}); {ratio:.2f} of the floor"
+                f"({runs}); {ratio:.2f} of the floor; "
+                f"client CPU {case.client_cpu_us(side):.1f} us a row"
             )
             figures[f"{case.label}: {side}"] = case.median(side)
+            figures[f"{case.label}: {side}, client CPU us"] = case.client_cpu_us(side)
             figures[f"{case.label}: {side} / floor"] = ratio
         print("   every writer round: 0 rows lost, 0 duplicated, every session counted right")
     return figures
