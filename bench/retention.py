@@ -64,6 +64,9 @@ async def _measure(database_url: str, sizes: tuple[int, ...]) -> dict[str, float
         for month, rows in zip(purged, sizes, strict=True):
             # The day the month passes the retention: it, and only it, is dropped.
             now = month.end + timedelta(days=RETENTION_DAYS)
+            figures[f"bytes {rows}"] = await connection.fetchval(
+                "SELECT pg_total_relation_size($1::regclass)", month.name
+            )
             started = time.perf_counter()
             detached = await detach_expired_partitions(connection, now, RETENTION_DAYS)
             figures[f"detach {rows}"] = time.perf_counter() - started
@@ -99,7 +102,8 @@ def measure(sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)) -> dict[str, 
     )
     for rows in sizes:
         print(
-            f"   a month of {rows:>9,} rows: detach {figures[f'detach {rows}'] * 1000:7.1f} ms, "
+            f"   a month of {rows:>9,} rows ({figures[f'bytes {rows}'] / 2**20:5.0f} MiB): "
+            f"detach {figures[f'detach {rows}'] * 1000:7.1f} ms, "
             f"drop {figures[f'drop {rows}'] * 1000:7.1f} ms"
         )
     for step in ("detach", "drop"):
