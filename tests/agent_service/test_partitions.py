@@ -18,7 +18,7 @@ import pytest
 from agent_service.domain import FeedbackRecord, TurnRecord
 from agent_service.settings import Settings
 from agent_service.store import AuditWriter, PostgresStore
-from agent_service.store.migrate import load_migrations, migrate_postgres
+from agent_service.store.migrate import Migration, load_migrations, migrate_postgres
 from agent_service.store.partitions import (
     Month,
     create_partitions,
@@ -473,3 +473,18 @@ async def test_session_counters_are_updated_beside_their_row(dsn: str, connectio
     )
     assert updates == len(sessions)
     assert hot == updates
+
+
+async def test_a_migration_runs_longer_than_the_connections_query_timeout(dsn: str) -> None:
+    """Partitioning an existing log moves every row: the store's 10 s limit for a query
+    does not apply to a migration."""
+    store = PostgresStore(dsn, command_timeout_s=0.2)
+    try:
+        pool = await store.open()
+        async with pool.acquire() as connection:
+            with pytest.raises(TimeoutError):
+                await connection.execute("SELECT pg_sleep(0.5)")
+            slow = [Migration(1, "slow", "SELECT pg_sleep(0.5)")]
+            assert await migrate_postgres(connection, slow) == [1]
+    finally:
+        await store.close()

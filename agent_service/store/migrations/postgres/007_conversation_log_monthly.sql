@@ -4,7 +4,9 @@
 -- in their range. The partitions are named conversation_log_yYYYYmMM; the service
 -- creates them ahead of time (agent_service/store/partitions.py).
 --
--- Every existing row is kept, with its id (the sequence carries on). PostgreSQL
+-- Every existing row is kept, with its id (the sequence carries on). They are moved in
+-- one transaction, as long as copying the log takes; the writer waits meanwhile (the
+-- spool holds new turns) and the migration is not bound by the query timeout. PostgreSQL
 -- requires the partition key in every unique constraint, so the keys become
 -- (id, timestamp) and (message_id, timestamp). A message id is still written once: a
 -- replayed record carries its original timestamp, so it meets its first copy in the
