@@ -108,6 +108,8 @@ def _lifespan(
         )
         if retention is not None:
             retention.start()
+        elif settings.telemetry and settings.audit_retention_days is not None:
+            log.info("AUDIT_RETENTION_DAYS applies to PostgreSQL; this audit store keeps all")
         try:
             yield
         finally:

@@ -6,10 +6,12 @@ database is dropped at the end)."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -28,6 +30,7 @@ from agent_service.store.partitions import (
     expired,
 )
 from agent_service.store.retention import Retention
+from tests.agent_service.web_helpers import served
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 NOW = datetime(2026, 12, 1, 11, 30, tzinfo=UTC)
@@ -488,3 +491,24 @@ async def test_a_migration_runs_longer_than_the_connections_query_timeout(dsn: s
             assert await migrate_postgres(connection, slow) == [1]
     finally:
         await store.close()
+
+
+def test_the_service_keeps_partitions_ahead_from_its_start(tmp_path: Path) -> None:
+    with served("postgres", tmp_path) as up:
+        assert up.db.database_url is not None
+        wanted = Month.of(datetime.now(UTC)).ahead(2)  # the migration makes one ahead
+        deadline = time.monotonic() + 10
+        while True:
+            months = asyncio.run(_months(up.db.database_url))
+            if set(wanted) <= set(months) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert set(wanted) <= set(months)
+
+
+async def _months(dsn: str) -> list[Month]:
+    connection = await asyncpg.connect(dsn, timeout=5)
+    try:
+        return await existing_partitions(connection)
+    finally:
+        await connection.close()
