@@ -251,9 +251,14 @@ def measure(rows: int = 100_000, rounds: int = 3) -> dict[str, float]:
         for side, values in case.rounds.items():
             runs = ", ".join(f"{v.rows_per_s:,.0f}" for v in values)
             ratio = case.median(side) / floor_median
+            # Each round's ratio to the floor's round beside it (the same load on both).
+            paired = statistics.median(
+                w.rows_per_s / f.rows_per_s
+                for w, f in zip(values, case.rounds["COPY floor"], strict=True)
+            )
             print(
                 f"   {side + ':':22} {case.median(side):9,.0f} rows/s median "
-                f"({runs}); {ratio:.2f} of the floor; "
+                f"({runs}); {ratio:.2f} of the floor (round by round {paired:.2f}); "
                 f"client CPU {case.client_cpu_us(side):.1f} us a row"
             )
             figures[f"{case.label}: {side}"] = case.median(side)
