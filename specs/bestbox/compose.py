@@ -28,6 +28,7 @@ GRAFANA_HOST_PORT = 3001
 GRAFANA_URL = f"http://localhost:{GRAFANA_HOST_PORT}"
 # Created in the image (Dockerfile), owned by the service's user.
 AUDIT_SPOOL_DIR = "/var/lib/bestbox/spool"
+AUDIT_RETENTION_DAYS = 365
 
 HEALTHY, STARTED = C.HEALTHY, C.STARTED
 
@@ -120,6 +121,8 @@ agent = ComposeService(
         # The audit spool outlives the container: a turn answered before a crash or a
         # recreate (`stackgen apply` after an update) is replayed from it.
         "AUDIT_SPOOL_DIR": AUDIT_SPOOL_DIR,
+        # Turns are kept this many days, then dropped a whole month at a time.
+        "AUDIT_RETENTION_DAYS": str(AUDIT_RETENTION_DAYS),
         # No API schema or docs UIs in the deployment (they describe every endpoint and
         # load scripts from a CDN); no proxy is trusted for X-Forwarded-For: the port is
         # published directly. Set TRUSTED_PROXIES to the proxy's address when one fronts it.
