@@ -161,6 +161,7 @@ def test_the_rules_cross_check_catches_a_changed_rule(rendered: dict[str, str]) 
         if path.startswith(f"{ALERT_RULES_DIR}/")
         for group in yaml.safe_load(rendered[path])["groups"]
     ]
+
     def by_name(groups: list[Any]) -> list[Any]:
         return sorted(groups, key=lambda group: str(group["name"]))
 

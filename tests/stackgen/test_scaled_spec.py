@@ -12,6 +12,7 @@ from stackgen.spec import QuerySLI, Stack
 def test_a_scaled_copy_has_every_alert_and_slo_n_times_on_distinct_slis(stack: Stack) -> None:
     scaled = scaled_stack(stack, 3)
     assert (len(scaled.alerts), len(scaled.slos)) == (3 * len(stack.alerts), 3 * len(stack.slos))
+
     def sli_metrics(of: Stack) -> set[str]:
         return {s.sli.metric for s in of.slos if not isinstance(s.sli, QuerySLI)}
 
