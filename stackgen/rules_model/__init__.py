@@ -95,12 +95,17 @@ def _read_names(file: RuleFile) -> set[str]:
     }
 
 
-def _loaded_with(file: RuleFile, recording_files: Iterable[RuleFile]) -> tuple[str, ...]:
+def _providers(recording_files: Iterable[RuleFile]) -> dict[str, RuleFile]:
+    """The spec's recording-rule file that records each name."""
+    return {name: f for f in recording_files for name in _records(f)}
+
+
+def _loaded_with(file: RuleFile, providers: Mapping[str, RuleFile]) -> tuple[str, ...]:
     """The rule files a test of ``file`` loads: ``file`` and the spec's recording-rule
-    files that define what it reads (and what those read, in turn). A name ``file``
-    records itself is its own, never another file's: every SLO records the same names,
-    and one SLO's test must not evaluate another SLO's rules."""
-    providers = {name: f for f in recording_files for name in _records(f)}
+    files (``providers``, by recorded name) that define what it reads, and what those
+    read in turn. A name ``file`` records itself is its own, never another file's: every
+    SLO records the same names, and one SLO's test must not evaluate another SLO's
+    rules."""
     loaded = {file.path: file}
     wanted = _read_names(file) - _records(file)
     while wanted:
@@ -118,7 +123,7 @@ def _spec_test_files(
     alerts: tuple[AlertingRule, ...],
     records: tuple[RecordingRuleEntry, ...],
     files: Mapping[str, tuple[RuleFile, ...]],
-    recording_files: tuple[RuleFile, ...],
+    providers: Mapping[str, RuleFile],
 ) -> list[RuleTestFile]:
     """One test file per rule group of the spec's alerts and recording rules (``alerts``
     and ``records`` are their rules, in spec order; ``files`` the rule files of each
@@ -130,9 +135,7 @@ def _spec_test_files(
         tests.setdefault(spec.group, []).append(recording_test(spec, record))
     test_files = []
     for group, group_tests in tests.items():
-        loaded = sorted(
-            {path for file in files[group] for path in _loaded_with(file, recording_files)}
-        )
+        loaded = sorted({path for file in files[group] for path in _loaded_with(file, providers)})
         interval = next(
             (g.interval for file in files[group] for g in file.groups if g.interval),
             stack.prometheus.evaluation_interval,
@@ -155,7 +158,7 @@ def _slo_test_files(
     stack: Stack,
     slo_alerts: dict[str, tuple[AlertingRule, ...]],
     slo_files: Mapping[str, RuleFile],
-    recording_files: tuple[RuleFile, ...],
+    providers: Mapping[str, RuleFile],
 ) -> list[RuleTestFile]:
     """One test file per SLO: a firing and a silent test per burn tier, loading that
     SLO's rules only (SLOs on the same SLI would otherwise fire in each other's tests)."""
@@ -172,7 +175,7 @@ def _slo_test_files(
             RuleTestFile(
                 path=f"{RULE_TESTS_DIR}/{slo.group}.yml",
                 comment=f"promtool unit tests of the burn-rate alerts of SLO {slo.name}",
-                rule_files=_loaded_with(slo_files[slo.name], recording_files),
+                rule_files=_loaded_with(slo_files[slo.name], providers),
                 evaluation_interval=SLO_EVALUATION_INTERVAL,
                 tests=tuple(
                     test
@@ -235,9 +238,10 @@ def build_rules(stack: Stack) -> PrometheusRules:
     for group, file in (*alert_files.items(), *recording_files.items()):
         files_of_group[group] = (*files_of_group.get(group, ()), file)
     recordings = tuple(recording_files.values())
+    providers = _providers(recordings)
     test_files = [
-        *_spec_test_files(stack, alerts, records, files_of_group, recordings),
-        *_slo_test_files(stack, slo_alerts, slo_files, recordings),
+        *_spec_test_files(stack, alerts, records, files_of_group, providers),
+        *_slo_test_files(stack, slo_alerts, slo_files, providers),
     ]
     _no_shared_paths(test_files)
     return PrometheusRules(
