@@ -259,8 +259,14 @@ def dashboard(stack: Stack, spec: Dashboard) -> dict[str, Any]:
     return data
 
 
-@per_stack
 def render(stack: Stack) -> dict[str, str]:
+    # A dict of its own for each caller; the texts are built once per stack (the
+    # Kubernetes target puts the same files in its config maps).
+    return dict(_texts(stack))
+
+
+@per_stack
+def _texts(stack: Stack) -> dict[str, str]:
     return {
         DASHBOARD_FILE.format(name=spec.name): dashboard_text(dashboard(stack, spec))
         for spec in stack.dashboards

@@ -164,8 +164,14 @@ def dashboard(stack: Stack) -> dict[str, Any]:
     return board_json(board)
 
 
-@per_stack
 def render(stack: Stack) -> dict[str, str]:
+    # A dict of its own for each caller; the texts are built once per stack (the
+    # Kubernetes target puts the same files in its config maps).
+    return dict(_texts(stack))
+
+
+@per_stack
+def _texts(stack: Stack) -> dict[str, str]:
     if not stack.slos:
         return {}
     return {SLO_DASHBOARD_FILE: dashboard_text(dashboard(stack))}

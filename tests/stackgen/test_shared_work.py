@@ -9,6 +9,7 @@ import yaml
 from stackgen.memo import per_stack
 from stackgen.output import _Dumper, dump_yaml, regenerated_by
 from stackgen.promql_trees import metric_names, parsed
+from stackgen.render import dashboards
 from stackgen.rules_model import build_rules
 from stackgen.spec import Stack
 
@@ -57,3 +58,9 @@ def test_the_c_dumper_writes_what_the_python_dumper_writes(stack: Stack) -> None
         assert yaml.dump(document, Dumper=_Dumper, **options) == yaml.dump(
             document, Dumper=PythonDumper, **options
         )
+
+
+def test_a_caller_changing_its_rendered_dashboards_changes_nobody_elses(stack: Stack) -> None:
+    first = dashboards.render(stack)
+    first.clear()
+    assert dashboards.render(stack) != {}
