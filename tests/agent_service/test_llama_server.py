@@ -11,6 +11,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,11 @@ ENDLESS = ("--ignore-eos", "--ctx-size", "32768")
 def _chat(client: httpx.Client, stream: bool) -> httpx.Response:
     body = {"messages": [{"role": "user", "content": QUESTION}], "stream": stream}
     return client.post("/v1/chat/completions", json=body, headers={"x-user-id": "alice"})
+
+
+def _open_stream(client: httpx.Client) -> AbstractContextManager[httpx.Response]:
+    body = {"messages": [{"role": "user", "content": QUESTION}], "stream": True}
+    return client.stream("POST", "/v1/chat/completions", json=body, headers={"x-user-id": "alice"})
 
 
 def _settings(db: AuditDatabase, server: LlamaServer) -> Settings:
@@ -71,12 +77,7 @@ def test_a_streamed_turn_carries_real_tokens_and_the_servers_usage(
     with llama_server(tmp_path, predict=16) as server:
         app = create_app(_settings(database, server), registry=registry)
         with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
-            with client.stream(
-                "POST",
-                "/v1/chat/completions",
-                json={"messages": [{"role": "user", "content": QUESTION}], "stream": True},
-                headers={"x-user-id": "alice"},
-            ) as response:
+            with _open_stream(client) as response:
                 assert response.status_code == 200
                 lines = [line for line in response.iter_lines() if line.startswith("data: ")]
             plain = _chat(client, stream=False)
@@ -110,12 +111,7 @@ def test_a_client_disconnect_stops_the_generation_upstream(
     with llama_server(tmp_path, *ENDLESS, predict=-1) as server:
         app = create_app(_settings(database, server))
         with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
-            with client.stream(
-                "POST",
-                "/v1/chat/completions",
-                json={"messages": [{"role": "user", "content": QUESTION}], "stream": True},
-                headers={"x-user-id": "alice"},
-            ) as response:
+            with _open_stream(client) as response:
                 first = next(line for line in response.iter_lines() if line.startswith("data: "))
                 assert "choices" in first
             # The client is gone: the agent cancels its request and the server stops.
@@ -137,12 +133,7 @@ def test_the_server_killed_mid_stream_fails_the_turn_cleanly(
     with llama_server(tmp_path, *ENDLESS, predict=-1) as server:
         app = create_app(_settings(database, server), registry=registry)
         with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
-            with client.stream(
-                "POST",
-                "/v1/chat/completions",
-                json={"messages": [{"role": "user", "content": QUESTION}], "stream": True},
-                headers={"x-user-id": "alice"},
-            ) as response:
+            with _open_stream(client) as response:
                 lines = response.iter_lines()
                 next(line for line in lines if line.startswith("data: "))
                 os.killpg(server.child.pid, signal.SIGKILL)
