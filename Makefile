@@ -11,6 +11,7 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 generate: $(STAMP)
 	$(BIN)/stackgen generate
 	$(BIN)/python -m stackgen.check.documentation docs/finding-codes.md
+	if [ -d ../shared/corpus ]; then $(BIN)/python -m stackgen.check.corpus_report ../shared/corpus docs/corpus-findings.md; fi
 
 test: $(STAMP) tools
 	$(BIN)/ruff check stackgen specs agent_service tests bench

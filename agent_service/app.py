@@ -25,7 +25,8 @@ from agent_service.llm.factory import model_from_env
 from agent_service.services import Services
 from agent_service.serving import trust_forwarded_headers
 from agent_service.settings import Settings
-from agent_service.store import AuditStore, open_store
+from agent_service.store import AuditStore, PostgresStore, open_store
+from agent_service.store.retention import Retention
 from agent_service.store.spool import Spool
 from agent_service.store.writer import AuditWriter
 from agent_service.telemetry.http import HTTPMetricsMiddleware
@@ -100,9 +101,20 @@ def _lifespan(
         except Exception as error:  # the service runs; the writer retries its batches
             log.error("audit store migration failed: %s", error)
         await writer.start()
+        retention = (
+            Retention(store, settings.audit_retention_days)
+            if settings.telemetry and isinstance(store, PostgresStore)
+            else None
+        )
+        if retention is not None:
+            retention.start()
+        elif settings.telemetry and settings.audit_retention_days is not None:
+            log.info("AUDIT_RETENTION_DAYS applies to PostgreSQL; this audit store keeps all")
         try:
             yield
         finally:
+            if retention is not None:
+                await retention.stop()
             # Bounded: what the writer cannot drain in time stays in the spool, and
             # tracing gets the rest of the budget (a dead collector must not hold us).
             started = time.monotonic()

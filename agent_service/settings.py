@@ -35,6 +35,9 @@ class Settings:
     audit_spool_dir: Path | None = None
     audit_spool_max_bytes: int = 256 * 1024 * 1024
     audit_flush_interval_s: float = 0.2
+    # PostgreSQL: turns older than this many days are removed, a whole month's
+    # partition at a time once its every turn is older; None keeps them all.
+    audit_retention_days: int | None = 365
     # How long a response waits for its record to reach the spool (a dead disk must
     # not hang every answer); on timeout the answer goes out and a warning is logged.
     audit_ack_timeout_s: float = 5.0
@@ -104,6 +107,7 @@ class Settings:
             audit_flush_interval_s=float(
                 env.get("AUDIT_FLUSH_INTERVAL_S", str(cls.audit_flush_interval_s))
             ),
+            audit_retention_days=_retention_days(env.get("AUDIT_RETENTION_DAYS", "")),
             telemetry=(env.get("BESTBOX_TELEMETRY", "on").strip().lower() != "off"),
             trusted_proxies=_list(env.get("TRUSTED_PROXIES", "")),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", str(cls.max_body_bytes))),
@@ -123,6 +127,20 @@ DEFAULT_SPOOL_DIR = "bestbox-audit-spool"
 def _list(value: str) -> tuple[str, ...]:
     """A comma- or space-separated list."""
     return tuple(item for item in value.replace(",", " ").split() if item)
+
+
+def _retention_days(value: str) -> int | None:
+    """AUDIT_RETENTION_DAYS: a positive number of days; ``0``, ``off`` or ``none`` keeps
+    every turn; empty is the default."""
+    value = value.strip().lower()
+    if not value:
+        return Settings.audit_retention_days
+    if value in ("0", "off", "none"):
+        return None
+    days = int(value)
+    if days < 1:
+        raise ValueError(f"AUDIT_RETENTION_DAYS must be a positive number of days, not {value}")
+    return days
 
 
 def _spool_dir(value: str) -> Path | None:

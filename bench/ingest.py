@@ -1,26 +1,48 @@
-"""Audit ingest: rows per second into PostgreSQL through the AuditWriter, with the
-spool (every row appended and fsynced locally first, the service's default) and
-without it, default batch size. Turn rows of realistic size (a tool call with
-arguments and result, a few hundred characters of text) from 50 users talking at once,
-10 turns a conversation (so a batch touches a few hundred sessions), and, as the worst
-case, every row from a different session of 2,000."""
+"""Audit ingest: rows per second into PostgreSQL through the AuditWriter (with the
+spool, every row appended and fsynced locally first, the service's default; and
+memory only), beside the floor: a bare asyncpg COPY of the same rows, pre-encoded,
+into the same schema on as many connections as the machine has cores, no writer and
+no spool. Writer and floor take turns (writer, floor, floor, writer, ...) in one run,
+each round in a fresh database, so load from the rest of the machine falls on both;
+the ratio is the writer's median over the floor's.
+
+Turn rows of realistic size (a tool call with arguments and result, a few hundred
+characters of text) from 50 users talking at once, 10 turns a conversation (so a
+batch touches a few hundred sessions), and, as the worst case, every row from a
+different session of 2,000. After every writer round the log is counted: every row
+once (none lost, none duplicated) and every session's count right.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import statistics
 import tempfile
 import time
 import uuid
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import asyncpg
 
 from agent_service.domain import ToolCall, TurnRecord
 from agent_service.store import AuditWriter, PostgresStore
+from agent_service.store.base import SessionDelta, turn_row, utc
+from agent_service.store.migrate import migrate_postgres
+from agent_service.store.partitions import Month, create_partitions
+from agent_service.store.postgres import TURN_COLUMNS
 from agent_service.store.spool import Spool
-from bench.common import scratch_database
+from bench.common import load_average, scratch_database
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+# The floor's transactions: large enough that a commit's fsync does not count.
+FLOOR_ROWS_A_TRANSACTION = 5_000
 
 
 def turns(count: int, *, conversations: bool = True) -> list[TurnRecord]:
@@ -56,46 +78,191 @@ def turns(count: int, *, conversations: bool = True) -> list[TurnRecord]:
     ]
 
 
-async def _ingest(database_url: str, records: list[TurnRecord], spool_dir: Path | None) -> float:
+@dataclass(frozen=True)
+class Timing:
+    """One side of one round: rows a second, and this process's CPU time a row (the
+    client's share: the spool's thread included; the server's is the rest of the
+    machine's)."""
+
+    rows_per_s: float
+    client_cpu_us: float
+
+    @classmethod
+    def of(cls, rows: int, seconds: float, cpu_seconds: float) -> Timing:
+        return cls(rows / seconds, cpu_seconds / rows * 1e6)
+
+
+async def _writer(database_url: str, records: list[TurnRecord], spool_dir: Path | None) -> Timing:
     store = PostgresStore(database_url)
     await store.migrate()
     spool = Spool(spool_dir, max_bytes=4 * 1024**3) if spool_dir else None
     writer = AuditWriter(store, max_queue=len(records), spool=spool)
     await writer.start()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for record in records:
         writer.submit(record)
     await writer.flush(timeout_s=600)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     await writer.stop()
     await store.close()
     assert writer.written == len(records) and writer.dropped == 0
-    return len(records) / seconds
+    await _verify(database_url, records)
+    return Timing.of(len(records), seconds, cpu)
 
 
-def measure(rows: int = 100_000) -> dict[str, float]:
-    figures: dict[str, float] = {}
+async def _verify(database_url: str, records: list[TurnRecord]) -> None:
+    """Every row logged once and counted once into its session."""
+    connection = await asyncpg.connect(database_url, timeout=10)
+    try:
+        rows, distinct = await connection.fetchrow(
+            "SELECT count(*), count(DISTINCT message_id) FROM conversation_log"
+        )
+        counted = await connection.fetchval("SELECT sum(total_messages) FROM user_sessions")
+    finally:
+        await connection.close()
+    if not rows == distinct == counted == len(records):
+        raise AssertionError(
+            f"{len(records)} submitted, {rows} rows, {distinct} distinct, {counted} counted"
+        )
+
+
+@dataclass(frozen=True)
+class FloorInput:
+    """The rows as COPY takes them (tuples of column values, encoded beforehand), split
+    by session into one lane a core, and the sessions they reference."""
+
+    lanes: list[list[tuple[Any, ...]]]
+    sessions: list[tuple[Any, ...]]
+    months: set[Month]
+
+    @classmethod
+    def of(cls, records: list[TurnRecord], lanes: int) -> FloorInput:
+        split: list[list[tuple[Any, ...]]] = [[] for _ in range(lanes)]
+        for record in records:
+            split[zlib.crc32(record.session_id.encode()) % lanes].append(turn_row(record, utc))
+        sessions = [
+            (session_id, d.user_id, d.first_at, d.last_at, d.messages, json.dumps(d.agents))
+            for session_id, d in sorted(SessionDelta.aggregate(records).items())
+        ]
+        months = {Month.of(record.timestamp) for record in records}
+        return cls([lane for lane in split if lane], sessions, months)
+
+
+async def _floor(database_url: str, floor: FloorInput) -> Timing:
+    """The rows' partitions and sessions created first (not timed); then every lane on
+    its own connection at once, each in transactions of FLOOR_ROWS_A_TRANSACTION rows."""
+    connections = [await asyncpg.connect(database_url, timeout=10) for _ in floor.lanes]
+    try:
+        await migrate_postgres(connections[0])
+        await create_partitions(connections[0], floor.months)
+        await connections[0].copy_records_to_table(
+            "user_sessions",
+            columns=(
+                "session_id",
+                "user_id",
+                "started_at",
+                "last_active_at",
+                "total_messages",
+                "agents_used",
+            ),
+            records=floor.sessions,
+        )
+
+        async def lane(connection: Any, rows: list[tuple[Any, ...]]) -> None:
+            for start in range(0, len(rows), FLOOR_ROWS_A_TRANSACTION):
+                async with connection.transaction():
+                    await connection.copy_records_to_table(
+                        "conversation_log",
+                        columns=TURN_COLUMNS,
+                        records=rows[start : start + FLOOR_ROWS_A_TRANSACTION],
+                    )
+
+        started, cpu = time.perf_counter(), time.process_time()
+        lanes = zip(connections, floor.lanes, strict=True)
+        await asyncio.gather(*(lane(connection, rows) for connection, rows in lanes))
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        for connection in connections:
+            await connection.close()
+    return Timing.of(sum(len(rows) for rows in floor.lanes), seconds, cpu)
+
+
+@dataclass
+class Case:
+    label: str
+    conversations: bool
+    # side -> each round's timing
+    rounds: dict[str, list[Timing]] = field(default_factory=dict)
+    loads: list[str] = field(default_factory=list)
+
+    def median(self, side: str) -> float:
+        return statistics.median(t.rows_per_s for t in self.rounds[side])
+
+    def client_cpu_us(self, side: str) -> float:
+        return statistics.median(t.client_cpu_us for t in self.rounds[side])
+
+
+def _round(run: Callable[[str, Path], Timing]) -> Timing:
+    with scratch_database() as url, tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        return run(url, Path(tmp))
+
+
+def _sides(
+    records: list[TurnRecord], cores: int, memory_only: bool
+) -> dict[str, Callable[[str, Path], Timing]]:
+    """What each side of a round runs, in a fresh database and scratch directory."""
+    floor = FloorInput.of(records, cores)
+    sides: dict[str, Callable[[str, Path], Timing]] = {
+        "writer, spool": lambda url, tmp: asyncio.run(_writer(url, records, tmp / "spool")),
+        "COPY floor": lambda url, _tmp: asyncio.run(_floor(url, floor)),
+    }
+    if memory_only:
+        sides["writer, memory only"] = lambda url, _tmp: asyncio.run(_writer(url, records, None))
+    return sides
+
+
+def measure(rows: int = 100_000, rounds: int = 3) -> dict[str, float]:
+    """Each case: ``rounds`` rounds of every side, the sides' order alternating."""
+    cores = os.cpu_count() or 1
     cases = (
-        ("conversations, spool", True, True),
-        ("conversations, memory only", True, False),
-        ("one row a session, spool", False, True),
+        Case("50 concurrent conversations of 10 turns", True),
+        Case("one row a session (2,000 sessions)", False),
     )
-    print(f"\n## Audit ingest into PostgreSQL through the writer ({rows} turn rows)")
-    for label, conversations, with_spool in cases:
-        records = turns(rows, conversations=conversations)
-        with scratch_database() as url, tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-            spool_dir = Path(tmp) / "spool" if with_spool else None
-            figures[label] = asyncio.run(_ingest(url, records, spool_dir))
-        print(f"   {label + ':':30} {figures[label]:10,.0f} rows/s")
+    print(
+        f"\n## Audit ingest into PostgreSQL: the writer and the COPY floor "
+        f"({rows:,} turn rows, {rounds} alternating rounds a side)"
+    )
+    print(
+        f"   floor: a bare asyncpg COPY of the same rows, pre-encoded, on {cores} connections "
+        f"(one a core, rows split by session, sessions inserted first), "
+        f"{FLOOR_ROWS_A_TRANSACTION:,} rows a transaction"
+    )
+    figures: dict[str, float] = {}
+    for case in cases:
+        sides = _sides(turns(rows, conversations=case.conversations), cores, case.conversations)
+        case.rounds = {side: [] for side in sides}
+        for index in range(rounds):
+            order = list(sides) if index % 2 == 0 else list(reversed(sides))
+            case.loads.append(load_average())
+            for side in order:
+                case.rounds[side].append(_round(sides[side]))
+        print(f"\n   {case.label} (load average at each round's start: {'; '.join(case.loads)})")
+        floor_median = case.median("COPY floor")
+        for side, values in case.rounds.items():
+            runs = ", ".join(f"{v.rows_per_s:,.0f}" for v in values)
+            ratio = case.median(side) / floor_median
+            # Each round's ratio to the floor's round beside it (the same load on both).
+            paired = statistics.median(
+                w.rows_per_s / f.rows_per_s
+                for w, f in zip(values, case.rounds["COPY floor"], strict=True)
+            )
+            print(
+                f"   {side + ':':22} {case.median(side):9,.0f} rows/s median "
+                f"({runs}); {ratio:.2f} of the floor (round by round {paired:.2f}); "
+                f"client CPU {case.client_cpu_us(side):.1f} us a row"
+            )
+            figures[f"{case.label}: {side}"] = case.median(side)
+            figures[f"{case.label}: {side}, client CPU us"] = case.client_cpu_us(side)
+            figures[f"{case.label}: {side} / floor"] = ratio
+        print("   every writer round: 0 rows lost, 0 duplicated, every session counted right")
     return figures
-
-
-def measure_median(runs: int, rows: int = 100_000) -> dict[str, float]:
-    """``measure`` ``runs`` times (the machine is shared: one run can be unlucky); the
-    median of each case."""
-    results = [measure(rows) for _ in range(runs)]
-    medians = {label: statistics.median(r[label] for r in results) for label in results[0]}
-    print(f"\n## Audit ingest, median of {runs} runs")
-    for label, value in medians.items():
-        print(f"   {label + ':':30} {value:10,.0f} rows/s")
-    return medians

@@ -5,7 +5,9 @@
 group, then PostgreSQL). "Off" is ``BESTBOX_TELEMETRY=off``: no metrics recorded, no
 spans, no audit rows. Both services run as separate processes for the whole run and
 are measured in alternating rounds (on, off, off, on, ...), so machine noise falls on
-both sides alike.
+both sides alike. Two latencies a turn, as the client sees them: the whole streamed
+answer (request sent to ``[DONE]``) and the time to first token (TTFT: request sent to
+the first server-sent event carrying answer text).
 """
 
 from __future__ import annotations
@@ -28,10 +30,14 @@ QUESTIONS = (
     "how many vacation days do I have left?",
 )
 
+# A chunk carrying answer text (the first chunk only names the role).
+_CONTENT = '"delta": {"content": '
+
 
 @dataclass
 class Side:
     latencies: list[float] = field(default_factory=list)
+    first_tokens: list[float] = field(default_factory=list)
     busy_s: float = 0.0  # wall time of this side's rounds
     failures: int = 0
 
@@ -50,15 +56,19 @@ async def _round(base: str, concurrency: int, per_worker: int, side: Side) -> No
                 question = QUESTIONS[(index + n) % len(QUESTIONS)]
                 payload = {**body, "messages": [{"role": "user", "content": question}]}
                 started = time.perf_counter()
+                first_token: float | None = None
                 try:
                     async with client.stream("POST", "/v1/chat/completions", json=payload) as reply:
-                        async for _ in reply.aiter_lines():
-                            pass
-                        ok = reply.status_code == 200
+                        async for line in reply.aiter_lines():
+                            if first_token is None and _CONTENT in line:
+                                first_token = time.perf_counter() - started
+                        ok = reply.status_code == 200 and first_token is not None
                 except httpx.HTTPError:
                     ok = False
                 if ok:
+                    assert first_token is not None
                     side.latencies.append(time.perf_counter() - started)
+                    side.first_tokens.append(first_token)
                 else:
                     side.failures += 1
 
@@ -115,23 +125,38 @@ def measure(
         "off_p50_ms": percentile(off.latencies, 50) * 1000,
         "on_p99_ms": percentile(on.latencies, 99) * 1000,
         "off_p99_ms": percentile(off.latencies, 99) * 1000,
+        "on_ttft_p50_ms": percentile(on.first_tokens, 50) * 1000,
+        "off_ttft_p50_ms": percentile(off.first_tokens, 50) * 1000,
+        "on_ttft_p99_ms": percentile(on.first_tokens, 99) * 1000,
+        "off_ttft_p99_ms": percentile(off.first_tokens, 99) * 1000,
     }
     figures["throughput_ratio"] = figures["on_rps"] / figures["off_rps"]
     figures["p50_ratio"] = figures["on_p50_ms"] / figures["off_p50_ms"]
     figures["p99_ratio"] = figures["on_p99_ms"] / figures["off_p99_ms"]
+    for q in ("p50", "p99"):
+        on_ms, off_ms = figures[f"on_ttft_{q}_ms"], figures[f"off_ttft_{q}_ms"]
+        figures[f"ttft_{q}_ratio"] = on_ms / off_ms
+        figures[f"ttft_{q}_added_ms"] = on_ms - off_ms
     print(f"\n## Telemetry on vs off: {label}")
     print(
         f"   {len(on.latencies)} streamed turns a side, {concurrency} concurrent, "
         f"{rounds} alternating rounds, failures: {on.failures + off.failures}"
     )
-    print(f"   {'':12} {'on':>10} {'off':>10} {'on/off':>8}")
+    print(f"   {'':12} {'on':>10} {'off':>10} {'on/off':>8} {'added':>9}")
     print(
         f"   {'req/s':12} {figures['on_rps']:10.1f} {figures['off_rps']:10.1f} "
         f"{figures['throughput_ratio']:8.3f}"
     )
     for q in ("p50", "p99"):
+        on_ms, off_ms = figures[f"on_{q}_ms"], figures[f"off_{q}_ms"]
         print(
-            f"   {q + ' (ms)':12} {figures[f'on_{q}_ms']:10.1f} {figures[f'off_{q}_ms']:10.1f} "
-            f"{figures[f'{q}_ratio']:8.3f}"
+            f"   {q + ' (ms)':12} {on_ms:10.1f} {off_ms:10.1f} {on_ms / off_ms:8.3f} "
+            f"{on_ms - off_ms:+9.1f}"
+        )
+    for q in ("p50", "p99"):
+        print(
+            f"   {'TTFT ' + q + ' (ms)':12} {figures[f'on_ttft_{q}_ms']:10.1f} "
+            f"{figures[f'off_ttft_{q}_ms']:10.1f} {figures[f'ttft_{q}_ratio']:8.3f} "
+            f"{figures[f'ttft_{q}_added_ms']:+9.1f}"
         )
     return figures

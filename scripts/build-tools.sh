@@ -6,8 +6,12 @@
 #   alertmanager, amtool    github.com/prometheus/alertmanager
 #   otelcol                 the collector's builder, with the components stackgen renders
 #   jaeger                  github.com/jaegertracing/jaeger/cmd/jaeger (Jaeger v2)
+#   node_exporter           github.com/prometheus/node_exporter
+#   llama-server            llama.cpp from the llama-cpp-python sdist on PyPI (CPU, cmake)
 #   thanos                  github.com/thanos-io/thanos/cmd/thanos (the scale-out proof's
 #                           clustered store: receive + query)
+# and the tiny GGUF model llama-server serves in the tests (tools/llm/make_tiny_model.py,
+# written by the project's venv Python; linked as .tools/share/tiny-llama.gguf).
 # A build is done once per version: a second run only links (well under a second).
 # The cache: $STACKGEN_TOOLS_CACHE, default ~/.cache/stackgen-tools; Go's module and build
 # caches live there too, so a cold build of one tool speeds up the next.
@@ -49,13 +53,13 @@ ensure() {
         # not in an `if` condition).
         ("$build" "$work") >"$log" 2>&1 &
         if ! wait $!; then
-            say "FAILED: $name $version from Go module $module: $(grep -v '^go: \(downloading\|creating new go.mod\)' "$log" | tail -n 1) (full log: $log)"
+            say "FAILED: $name $version from $module: $(grep -v '^go: \(downloading\|creating new go.mod\)' "$log" | tail -n 1) (full log: $log)"
             rm -rf "$work"
             exit 1
         fi
         for binary in "$@"; do
             if [ ! -x "$work/bin/$binary" ]; then
-                say "FAILED: $name $version from Go module $module built no $binary (log: $log)"
+                say "FAILED: $name $version from $module built no $binary (log: $log)"
                 rm -rf "$work"
                 exit 1
             fi
@@ -150,6 +154,72 @@ for r in json.load(sys.stdin).get("Replace") or []:
         github.com/jaegertracing/jaeger/cmd/jaeger
 }
 
+build_node_exporter() {
+    local work=$1
+    GOBIN="$work/bin" go install -trimpath \
+        -ldflags "$(prometheus_ldflags "$NODE_EXPORTER_VERSION" "v$NODE_EXPORTER_VERSION")" \
+        "github.com/prometheus/node_exporter@v$NODE_EXPORTER_VERSION"
+}
+
+# The sdist's file URL from PyPI's JSON simple index, then the file, checked against the
+# pinned sha256; kept in the cache, so a rebuild downloads nothing.
+fetch_llama_sdist() {
+    local name=llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION.tar.gz
+    local file="$cache/downloads/$name" url
+    if [ -f "$file" ] && echo "$LLAMA_CPP_PYTHON_SHA256  $file" | sha256sum -c --status; then
+        echo "$file"
+        return
+    fi
+    mkdir -p "$cache/downloads"
+    url=$(curl -fsS --max-time 60 -H 'Accept: application/vnd.pypi.simple.v1+json' \
+        https://pypi.org/simple/llama-cpp-python/ \
+        | python3 -c 'import json, sys
+name = sys.argv[1]
+print(next(f["url"] for f in json.load(sys.stdin)["files"] if f["filename"] == name))' "$name")
+    curl -fsS --max-time 900 -o "$file.partial" "$url"
+    if ! echo "$LLAMA_CPP_PYTHON_SHA256  $file.partial" | sha256sum -c --status; then
+        rm -f "$file.partial"
+        echo "$name from $url does not have the pinned sha256 $LLAMA_CPP_PYTHON_SHA256" >&2
+        return 1
+    fi
+    mv "$file.partial" "$file"
+    echo "$file"
+}
+
+# Static, CPU only, no network features (no curl, no model downloads), portable code
+# (GGML_NATIVE off: the cache may move to another CPU of the same architecture).
+build_llama_server() {
+    local work=$1 sdist
+    sdist=$(fetch_llama_sdist)
+    mkdir -p "$work/src" "$work/bin"
+    tar -xzf "$sdist" -C "$work/src" --strip-components=3 \
+        "llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION/vendor/llama.cpp"
+    cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
+        -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+        -DLLAMA_BUILD_SERVER=ON -DGGML_NATIVE=OFF
+    cmake --build "$work/build" --target llama-server -j "$(nproc)"
+    cp "$work/build/bin/llama-server" "$work/bin/llama-server"
+}
+
+# The model is data, not a build: keyed by the script that writes it and the gguf version.
+ensure_tiny_model() {
+    local python="$root/.venv/bin/python" key dir
+    if [ ! -x "$python" ]; then
+        say "FAILED: no $python for the tiny model (run \`make venv\` first)"
+        exit 1
+    fi
+    key="$("$python" -c 'import importlib.metadata as m; print(m.version("gguf"))')-$(sha256sum "$root/tools/llm/make_tiny_model.py" | cut -c1-12)"
+    dir="$cache/tiny-llama-$key"
+    if [ ! -f "$dir/.complete" ]; then
+        mkdir -p "$dir"
+        "$python" "$root/tools/llm/make_tiny_model.py" "$dir/tiny-llama.gguf"
+        touch "$dir/.complete"
+        say "wrote the tiny model ($(stat -c %s "$dir/tiny-llama.gguf") bytes)"
+    fi
+    mkdir -p "$root/.tools/share"
+    ln -sfn "$dir/tiny-llama.gguf" "$root/.tools/share/tiny-llama.gguf"
+}
+
 otelcol_version=$(sed -n 's/^  version: *//p' "$root/tools/otelcol/builder-config.yaml")
 # The collector's entry changes with its component list, not only with its version.
 otelcol_key="$otelcol_version-$(sha256sum "$root/tools/otelcol/builder-config.yaml" | cut -c1-12)"
@@ -162,6 +232,11 @@ ensure otelcol "$otelcol_version" "$otelcol_key" \
     "go.opentelemetry.io/collector/cmd/builder@$OTELCOL_BUILDER_VERSION" build_otelcol otelcol
 ensure jaeger "$JAEGER_VERSION" "$JAEGER_VERSION" \
     "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" build_jaeger jaeger
+ensure node_exporter "$NODE_EXPORTER_VERSION" "$NODE_EXPORTER_VERSION" \
+    "github.com/prometheus/node_exporter@v$NODE_EXPORTER_VERSION" build_node_exporter node_exporter
+ensure llama-server "$LLAMA_CPP_PYTHON_VERSION" "$LLAMA_CPP_PYTHON_VERSION" \
+    "llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION (PyPI sdist)" build_llama_server llama-server
+ensure_tiny_model
 # The scale-out proof's horizontally scalable store. VictoriaMetrics' cluster components live
 # only on its `-cluster` tags, which the module proxy does not serve; Thanos (receive + query)
 # is the store that builds. Its module has `replace` directives, so it is built inside a
@@ -180,4 +255,4 @@ build_thanos() {
         -ldflags "$(prometheus_ldflags "$THANOS_VERSION" "$THANOS_MODULE_VERSION")" ./cmd/thanos)
 }
 ensure thanos "$THANOS_VERSION" "$THANOS_VERSION" "github.com/thanos-io/thanos@$THANOS_MODULE_VERSION" build_thanos thanos
-say "prometheus $PROMETHEUS_VERSION, alertmanager $ALERTMANAGER_VERSION, otelcol $otelcol_version, jaeger $JAEGER_VERSION, thanos $THANOS_VERSION in $bin_dir"
+say "prometheus $PROMETHEUS_VERSION, alertmanager $ALERTMANAGER_VERSION, otelcol $otelcol_version, jaeger $JAEGER_VERSION, node_exporter $NODE_EXPORTER_VERSION, llama-server (llama-cpp-python $LLAMA_CPP_PYTHON_VERSION), thanos $THANOS_VERSION in $bin_dir"

@@ -35,6 +35,9 @@ __all__ = [
     "substitute_grafana_variables",
 ]
 
+# libyaml's C parser where PyYAML has it: the rule files are read back whole.
+_YamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 # Grafana's interval variables are at least 4 scrape intervals by construction
 # ($__rate_interval) or chosen by the viewer.
 _INTERVAL_VARIABLE = re.compile(r"\$\{?__(rate_interval|interval|range)(_ms|_s)?\}?")
@@ -131,7 +134,8 @@ class Artifacts:
 
 
 def _targets(panel: Mapping[str, Any]) -> Iterator[TargetArtifact]:
-    for target in panel.get("targets") or []:
+    targets = panel.get("targets")
+    for target in targets if isinstance(targets, list) else []:
         if not isinstance(target, dict):
             continue
         expr, sql = target.get("expr"), target.get("rawSql")
@@ -178,7 +182,9 @@ def read_dashboard(document: Mapping[str, Any], path: str) -> DashboardArtifact:
         uid=str(dashboard.get("uid") or ""),
         title=str(dashboard.get("title") or ""),
         panels=tuple(_panels(dashboard.get("panels"))),
-        variables=tuple(v for v in variables or [] if isinstance(v, dict)),
+        variables=tuple(
+            v for v in (variables if isinstance(variables, list) else []) if isinstance(v, dict)
+        ),
     )
 
 
@@ -218,5 +224,5 @@ def read_artifacts(files: Mapping[str, str]) -> Artifacts:
         if is_dashboard_path(path):
             dashboards.append(read_dashboard(json.loads(text), path))
         elif is_rule_path(path):
-            rules += read_rule_groups(yaml.safe_load(text), path)
+            rules += read_rule_groups(yaml.load(text, Loader=_YamlLoader), path)
     return Artifacts(tuple(dashboards), tuple(rules))

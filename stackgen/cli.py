@@ -21,8 +21,10 @@ from typing import Any
 from stackgen import __version__
 from stackgen.check import check_dashboard_file, check_rule_file, check_stack
 from stackgen.check.live import check_live
+from stackgen.check.rule_files import rule_paths
 from stackgen.conventions import COMPOSE_FILE
 from stackgen.findings import Finding, format_finding, has_errors
+from stackgen.importers import IMPORTERS, SpecImportError, import_file, python_module
 from stackgen.load import DEFAULT_OUTPUT, LoadError, ProjectSettings, find_settings, load_stack
 from stackgen.operate import (
     Action,
@@ -51,7 +53,7 @@ from stackgen.secrets import (
     token_files,
     write_secrets,
 )
-from stackgen.spec import FaultScenario, Stack
+from stackgen.spec import FaultScenario, Stack, duration_seconds
 from stackgen.verify.live import DEFAULT_ADMIN_DSN
 from stackgen.verify.report import format_report
 from stackgen.verify.run import TRAFFIC_S, VerifyOptions, run_verify
@@ -143,15 +145,30 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FILE",
-        help="a Prometheus rule file to lint (repeatable)",
+        help="Prometheus rules to lint: a rule file (plain, PrometheusRule, multi-document) "
+        "or a directory of them (repeatable)",
     )
     check.add_argument(
         "--dashboard",
         type=Path,
         action="append",
         default=[],
-        metavar="FILE",
-        help="a Grafana dashboard JSON to lint (repeatable)",
+        metavar="PATH",
+        help="Grafana dashboards to lint: a JSON file, a YAML file of ConfigMaps, or a "
+        "provisioning directory (repeatable)",
+    )
+    check.add_argument(
+        "--no-catalog",
+        action="store_true",
+        help="lint --rules/--dashboard files on their own, without loading a stack: every "
+        "structural check runs on types inferred from names and use; unknown names are "
+        "not findings (the default outside a stackgen project)",
+    )
+    check.add_argument(
+        "--scrape-interval",
+        metavar="DURATION",
+        help="with --rules/--dashboard: the interval the files' series are scraped at, for "
+        "the range-window check (default: the stack's; without one, 15s)",
     )
     check.add_argument(
         "--live",
@@ -169,6 +186,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_verify_parser(commands, common)
     add_verify_scale_parser(commands, common)
     _add_init_parser(commands)
+    _add_import_parser(commands)
     return parser
 
 
@@ -210,6 +228,21 @@ def _init(args: argparse.Namespace) -> int:
         "stackgen generate && stackgen check"
     )
     return EXIT_OK
+
+
+def _add_import_parser(commands: Any) -> None:
+    importer = commands.add_parser(
+        "import",
+        help="turn Sloth or OpenSLO SLO specs into stackgen SLO specs (Python)",
+        description="Read a Sloth (prometheus/v1, Kubernetes PrometheusServiceLevel) or "
+        "OpenSLO (openslo/v1alpha, openslo/v1) file and write its SLOs as a Python module of "
+        "stackgen specs (stdout, or --out). Every field that has no stackgen equivalent and "
+        "every SLO that cannot be imported is listed on stderr and in the module's docstring.",
+        epilog="Exit codes: 0 every SLO imported; 1 some SLOs could not be; 2 not such a spec.",
+    )
+    importer.add_argument("format", choices=sorted(IMPORTERS), help="the spec's format")
+    importer.add_argument("file", type=Path, metavar="FILE", help="the spec file")
+    importer.add_argument("--out", type=Path, metavar="PATH", help="write the module there")
 
 
 def _operator_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -443,14 +476,43 @@ def _generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _check(args: argparse.Namespace) -> int:
+def _check_stack_or_none(args: argparse.Namespace) -> Stack | None:
+    """The stack to judge files against: none with --no-catalog, nor outside a project
+    when only external files are checked (there is no catalog to ask)."""
+    external = bool(args.rules or args.dashboard)
+    if args.no_catalog:
+        return None
+    if external and args.spec is None:
+        try:
+            find_settings(Path.cwd())
+        except LoadError:
+            _log("stackgen check: no stackgen project here: checking the files on their own")
+            return None
     stack, _ = _load(args.spec)
-    findings = check_stack(stack)
-    for path in args.rules:
-        findings += check_rule_file(stack, path)
+    return stack
+
+
+def _check(args: argparse.Namespace) -> int:
+    if args.no_catalog and not (args.rules or args.dashboard):
+        _log("stackgen check: --no-catalog needs --rules or --dashboard files")
+        return EXIT_INVALID
+    if args.no_catalog and args.live:
+        _log("stackgen check: --live compares with the catalog: it does not take --no-catalog")
+        return EXIT_INVALID
+    interval: float | None = None
+    if args.scrape_interval is not None:
+        try:
+            interval = duration_seconds(args.scrape_interval)
+        except ValueError:
+            _log(f"stackgen check: --scrape-interval {args.scrape_interval!r}: not a duration")
+            return EXIT_INVALID
+    stack = _check_stack_or_none(args)
+    findings = check_stack(stack) if stack is not None else []
+    for path in [p for given in args.rules for p in rule_paths(given)]:
+        findings += check_rule_file(stack, path, scrape_interval_s=interval)
     for path in args.dashboard:
-        findings += check_dashboard_file(stack, path)
-    if args.live:
+        findings += check_dashboard_file(stack, path, scrape_interval_s=interval)
+    if args.live and stack is not None:
         service = args.live_service or (stack.verify.service if stack.verify else None)
         if service is None:
             _log("stackgen check: --live needs --live-service (the stack has no verify.service)")
@@ -539,6 +601,29 @@ def _operate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _import(args: argparse.Namespace) -> int:
+    try:
+        result = import_file(args.format, args.file)
+    except SpecImportError as error:
+        _log(f"stackgen import: {error}")
+        return EXIT_INVALID
+    module = python_module(result)
+    if args.out is not None:
+        args.out.write_text(module)
+    else:
+        print(module, end="")
+    for item in result.unsupported:
+        _log(f"unsupported: {item}")
+    for item in result.skipped:
+        _log(f"skipped: {item}")
+    where = f" into {args.out}" if args.out is not None else ""
+    _log(
+        f"stackgen import: {len(result.slos)} SLO(s){where}, {len(result.skipped)} not imported, "
+        f"{len(result.unsupported)} unsupported field(s)"
+    )
+    return EXIT_FINDINGS if result.skipped else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "init":
@@ -552,6 +637,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _operate(args)
         if args.command == "verify":
             return _verify(args)
+        if args.command == "import":
+            return _import(args)
         if args.command == "verify-scale":
             return verify_scale(_load(args.spec)[0], args)
         return _check(args)

@@ -1,6 +1,6 @@
-"""Where the stack's own programs are: prometheus, promtool, alertmanager, amtool, otelcol
-and jaeger, as the tools step builds them (``scripts/build-tools.sh``) at the versions the
-generated files pin.
+"""Where the stack's own programs are: prometheus, promtool, alertmanager, amtool, otelcol,
+jaeger and llama-server (with the tiny model it serves in the tests), as the tools step
+builds them (``scripts/build-tools.sh``) at the versions the generated files pin.
 
 The tools directory comes first: an older copy elsewhere on PATH (a distribution's
 promtool 2.x, say) must not silently check the files instead of the pinned version.
@@ -12,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-__all__ = ["TOOLS_BIN_ENV", "ToolMissing", "find_tool", "tools_bin"]
+__all__ = ["TOOLS_BIN_ENV", "ToolMissing", "find_tool", "tiny_model", "tools_bin"]
 
 # Overrides the tools directory (an installed stackgen has no repository beside it).
 TOOLS_BIN_ENV = "STACKGEN_TOOLS_BIN"
@@ -40,3 +40,14 @@ def find_tool(name: str) -> str:
             f"which builds it into {tools_bin()}"
         )
     return found
+
+
+def tiny_model() -> Path:
+    """The tiny GGUF model the tools step writes for llama-server (random weights, a
+    byte-level vocabulary); ToolMissing when it is not there."""
+    path = tools_bin().parent / "share" / "tiny-llama.gguf"
+    if not path.is_file():
+        raise ToolMissing(
+            f"{path} is not written: run `bash scripts/build-tools.sh` (or `make test`)"
+        )
+    return path

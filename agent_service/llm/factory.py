@@ -24,11 +24,28 @@ def _seconds(env: Mapping[str, str], key: str, default: float) -> float:
     return value
 
 
+def _delay_cycle(env: Mapping[str, str], key: str, default: float) -> tuple[float, ...]:
+    """One delay, or a comma-separated cycle of them (``0.05,0.05,4.5``)."""
+    raw = env.get(key, "").strip()
+    if "," not in raw:
+        return (_seconds(env, key, default),)
+    return tuple(_seconds({key: part}, key, default) for part in raw.split(","))
+
+
+def _count(env: Mapping[str, str], key: str) -> int:
+    raw = env.get(key, "").strip() or "0"
+    if not raw.isdigit():
+        raise ValueError(f"{key} must be a whole number >= 0, got {raw!r}")
+    return int(raw)
+
+
 def model_from_env(env: Mapping[str, str]) -> ChatModel:
     """``LLM_BASE_URL`` set -> OpenAIChatModel(LLM_BASE_URL, LLM_MODEL or "default")
     (optional LLM_API_KEY, LLM_TIMEOUT_S, LLM_CONNECT_TIMEOUT_S, LLM_PROVIDER for the
     spans' gen_ai.provider.name, default llama.cpp); otherwise the
-    ScriptedModel paced by SCRIPTED_FIRST_TOKEN_DELAY_S / SCRIPTED_TOKEN_DELAY_S."""
+    ScriptedModel paced by SCRIPTED_FIRST_TOKEN_DELAY_S (one delay, or a comma-separated
+    cycle of them, answer after answer) / SCRIPTED_TOKEN_DELAY_S, failing every
+    SCRIPTED_FAIL_EVERY-th answer (0 or unset: never)."""
     base_url = env.get("LLM_BASE_URL", "").strip()
     if base_url:
         return OpenAIChatModel(
@@ -40,6 +57,7 @@ def model_from_env(env: Mapping[str, str]) -> ChatModel:
             provider=env.get("LLM_PROVIDER", "").strip() or "llama.cpp",
         )
     return ScriptedModel(
-        first_token_delay_s=_seconds(env, "SCRIPTED_FIRST_TOKEN_DELAY_S", 0.05),
+        first_token_delay_s=_delay_cycle(env, "SCRIPTED_FIRST_TOKEN_DELAY_S", 0.05),
         token_delay_s=_seconds(env, "SCRIPTED_TOKEN_DELAY_S", 0.01),
+        fail_every=_count(env, "SCRIPTED_FAIL_EVERY"),
     )

@@ -10,7 +10,7 @@ from typing import Literal
 
 from agent_service.reports.source import Dialect
 from agent_service.telemetry.metrics import SIMPLE_TURN_MAX_TOOLS
-from stackgen.spec import SLO, LatencySLI
+from stackgen.spec import SLO, LatencySLI, QuerySLI
 
 __all__ = ["AuditMeasure", "Unit", "audit_measure", "tool_count_sql"]
 
@@ -55,6 +55,8 @@ def _all(conditions: list[str]) -> str:
 
 def audit_measure(slo: SLO, dialect: Dialect) -> AuditMeasure | None:
     sli = slo.sli
+    if isinstance(sli, QuerySLI):
+        return None  # arbitrary PromQL: no audit-log measure to compare it with
     if isinstance(sli, LatencySLI):
         column = {"agent_ttft_seconds": "ttft_ms", "agent_latency_seconds": "latency_ms"}.get(
             sli.metric

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 __all__ = [
     "MIGRATIONS_DIR",
+    "MIGRATION_TIMEOUT_S",
     "Dialect",
     "Migration",
     "load_migrations",
@@ -63,11 +64,18 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 )"""
 
 
+# A migration may rewrite a whole table (partitioning the conversation log moves every
+# row): it runs for as long as that takes, not the connection's timeout for a query.
+MIGRATION_TIMEOUT_S = 6 * 3600.0
+
+
 async def migrate_postgres(connection: Any, migrations: list[Migration] | None = None) -> list[int]:
     """Apply pending migrations on an asyncpg connection; return the versions applied."""
     pending = load_migrations("postgres") if migrations is None else migrations
     async with connection.transaction():
-        await connection.execute("SELECT pg_advisory_xact_lock($1)", ADVISORY_LOCK_KEY)
+        await connection.execute(
+            "SELECT pg_advisory_xact_lock($1)", ADVISORY_LOCK_KEY, timeout=MIGRATION_TIMEOUT_S
+        )
         await connection.execute(_PG_TABLE)
         rows = await connection.fetch("SELECT version FROM schema_migrations")
         done = {int(row["version"]) for row in rows}
@@ -75,7 +83,7 @@ async def migrate_postgres(connection: Any, migrations: list[Migration] | None =
         for migration in pending:
             if migration.version in done:
                 continue
-            await connection.execute(migration.sql)
+            await connection.execute(migration.sql, timeout=MIGRATION_TIMEOUT_S)
             await connection.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
                 migration.version,

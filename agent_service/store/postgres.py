@@ -6,6 +6,7 @@ import asyncio
 import json
 import zlib
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -24,8 +25,14 @@ from agent_service.store.base import (
 from agent_service.store.deadletter import DEAD_LETTER_COLUMNS, DeadLetter, dead_letter_row
 from agent_service.store.escaping import escape
 from agent_service.store.migrate import migrate_postgres
+from agent_service.store.partitions import (
+    Month,
+    create_partitions,
+    drop_expired_partitions,
+    is_missing_partition,
+)
 
-__all__ = ["PostgresStore"]
+__all__ = ["TURN_COLUMNS", "PostgresStore"]
 
 # The message ids of a batch that are already in the log (a replay, or a retried batch
 # whose commit did happen): those rows are skipped and not counted.
@@ -54,7 +61,7 @@ SET total_messages = s.total_messages + excluded.total_messages,
 
 # The new rows go in with COPY (binary, one message stream for the whole batch), in
 # submission order (``id`` follows it).
-_TURN_COLUMNS = (
+TURN_COLUMNS = (
     "message_id",
     "session_id",
     "user_id",
@@ -183,6 +190,21 @@ class PostgresStore:
                 )
 
     async def _write_lane(self, pool: Any, turns: list[TurnRecord]) -> None:
+        """A lane whose rows include a month without its partition (the maintenance
+        creates them ahead, but the service may have been down at a month's turn, or a
+        spool replays rows older than every partition) creates the missing partitions
+        and is written again: such a row is not a refusal."""
+        try:
+            await self._write_lane_once(pool, turns)
+        except asyncpg.CheckViolationError as error:
+            if not is_missing_partition(error):
+                raise
+            months = {Month.of(t.timestamp) for t in turns}
+            async with self._acquire(pool) as connection:
+                await create_partitions(connection, months)
+            await self._write_lane_once(pool, turns)
+
+    async def _write_lane_once(self, pool: Any, turns: list[TurnRecord]) -> None:
         """Optimistically, rows are taken as new (the common case: no look-up). When
         one is not (a replay after a crash, a retried batch whose commit did happen),
         the unique index on message_id refuses the COPY, the transaction rolls back
@@ -230,9 +252,27 @@ class PostgresStore:
         # A generator, not a list: asyncpg sends COPY data in chunks as it encodes, so
         # the server works on the first rows while the rest are still being prepared.
         await connection.copy_records_to_table(
-            "conversation_log", columns=_TURN_COLUMNS, records=_copy_rows(turns)
+            "conversation_log", columns=TURN_COLUMNS, records=_copy_rows(turns)
         )
         return found
+
+    async def maintain_partitions(
+        self, now: datetime, retention_days: int | None, months_ahead: int
+    ) -> tuple[list[Month], list[Month]]:
+        """Create the log's partitions from ``now``'s month to ``months_ahead`` after
+        it, and, with a retention, drop those whose every row is older than
+        ``retention_days``; return (created, dropped)."""
+        if not self._migrated:
+            await self.migrate()
+        pool = await self.open()
+        async with self._acquire(pool) as connection:
+            created = await create_partitions(connection, Month.of(now).ahead(months_ahead))
+            dropped = (
+                await drop_expired_partitions(connection, now, retention_days)
+                if retention_days is not None
+                else []
+            )
+        return created, dropped
 
     async def message_exists(self, message_id: str) -> bool:
         try:

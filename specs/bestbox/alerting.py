@@ -39,6 +39,9 @@ ALERTING = AlertRouting(
     default_receiver="tickets",
     by_severity={Severity.CRITICAL: "pager", Severity.WARNING: "tickets"},
     group_by=("alertname", "severity", "component", "slo"),
+    # A page waits 5 s for others of its group (default 10 s): inside the one-minute
+    # detection budget; anything later in the group follows at group_interval.
+    critical_group_wait="5s",
     inhibitions=(
         Inhibition(equal=("component",)),
         Inhibition(equal=("slo",)),

@@ -28,6 +28,7 @@ GRAFANA_HOST_PORT = 3001
 GRAFANA_URL = f"http://localhost:{GRAFANA_HOST_PORT}"
 # Created in the image (Dockerfile), owned by the service's user.
 AUDIT_SPOOL_DIR = "/var/lib/bestbox/spool"
+AUDIT_RETENTION_DAYS = 365
 
 HEALTHY, STARTED = C.HEALTHY, C.STARTED
 
@@ -120,6 +121,8 @@ agent = ComposeService(
         # The audit spool outlives the container: a turn answered before a crash or a
         # recreate (`stackgen apply` after an update) is replayed from it.
         "AUDIT_SPOOL_DIR": AUDIT_SPOOL_DIR,
+        # Turns are kept this many days, then dropped a whole month at a time.
+        "AUDIT_RETENTION_DAYS": str(AUDIT_RETENTION_DAYS),
         # No API schema or docs UIs in the deployment (they describe every endpoint and
         # load scripts from a CDN); no proxy is trusted for X-Forwarded-For: the port is
         # published directly. Set TRUSTED_PROXIES to the proxy's address when one fronts it.
@@ -150,9 +153,40 @@ agent = ComposeService(
     memory_limit="1g",
 )
 
+# node_exporter reads the host's /proc and /sys, mounted read-only; the host's memory is
+# what it reports, not the container's.
+node_exporter = ComposeService(
+    name="node-exporter",
+    image="prom/node-exporter:v1.12.1",
+    command=("--path.procfs=/host/proc", "--path.sysfs=/host/sys"),
+    mounts=(
+        Mount(source="/proc", target="/host/proc", read_only=True),
+        Mount(source="/sys", target="/host/sys", read_only=True),
+    ),
+    memory_limit="256m",
+)
+# AMD's exporter reads the GPUs through the ROCm devices (the BestBox host is AMD; on an
+# NVIDIA host dcgm-exporter takes its place, with its own metric names in the catalog).
+gpu_exporter = ComposeService(
+    name="gpu-exporter",
+    image="rocm/device-metrics-exporter:v1.2.1",
+    devices=("/dev/kfd", "/dev/dri"),
+    memory_limit="256m",
+)
+
 COMPOSE = Compose(
     project="bestbox",
-    services=(postgres, jaeger, otel_collector, alertmanager, prometheus, grafana, agent),
+    services=(
+        postgres,
+        jaeger,
+        otel_collector,
+        alertmanager,
+        prometheus,
+        grafana,
+        agent,
+        node_exporter,
+        gpu_exporter,
+    ),
     prometheus="prometheus",
     database=AuditDatabase(
         service="postgres",

@@ -13,6 +13,8 @@ from pathlib import Path
 from specs.bestbox.alerts import (
     AGENT_PERFORMANCE,
     CONVERSATION_AUDIT,
+    GENERATION_FLOOR_TOKENS_PER_S,
+    HOST_MEMORY_RATIO_LIMIT,
     SYSTEM_HEALTH,
     USER_ANALYTICS,
     critical_ttft,
@@ -197,6 +199,57 @@ system_health = Dashboard(
             thresholds=(Threshold(color=GOOD), Threshold(color=BAD, value=MEMORY_LIMIT_BYTES)),
             threshold_line=True,
             width=8,
+        ),
+        Panel(
+            title="LLM server slots",
+            kind=PanelKind.TIMESERIES,
+            description=(
+                "Requests llama-server is working on, and those waiting for a free slot "
+                "(LLMRequestsDeferred when some always wait)."
+            ),
+            datasource=PROMETHEUS,
+            queries=(
+                PromQuery(
+                    expr='sum(llamacpp:requests_processing{job="llm-server"})',
+                    legend="processing",
+                ),
+                PromQuery(
+                    expr='sum(llamacpp:requests_deferred{job="llm-server"})', legend="deferred"
+                ),
+            ),
+            unit="short",
+            width=12,
+        ),
+        Panel(
+            title="LLM host memory",
+            kind=PanelKind.TIMESERIES,
+            description=(
+                "Share of the host's RAM and of each GPU's VRAM in use; the line is "
+                f"HostMemoryHigh's and GPUMemoryHigh's {HOST_MEMORY_RATIO_LIMIT:.0%}."
+            ),
+            datasource=PROMETHEUS,
+            queries=(
+                PromQuery(
+                    expr=(
+                        '1 - sum(node_memory_MemAvailable_bytes{job="llm-host"})'
+                        ' / sum(node_memory_MemTotal_bytes{job="llm-host"})'
+                    ),
+                    legend="system RAM",
+                ),
+                PromQuery(
+                    expr=('gpu_used_vram{job="llm-gpu"} / gpu_total_vram{job="llm-gpu"}'),
+                    legend="GPU {{gpu_id}} VRAM",
+                ),
+            ),
+            unit="percentunit",
+            min=0,
+            max=1,
+            thresholds=(
+                Threshold(color=GOOD),
+                Threshold(color=BAD, value=HOST_MEMORY_RATIO_LIMIT),
+            ),
+            threshold_line=True,
+            width=12,
         ),
     ),
 )
@@ -424,6 +477,59 @@ agent_performance = Dashboard(
                 ),
             ),
             unit="short",
+            width=12,
+            height=6,
+        ),
+        Panel(
+            title="LLM server throughput",
+            kind=PanelKind.TIMESERIES,
+            description="Tokens per second llama-server generated and read from prompts.",
+            datasource=PROMETHEUS,
+            queries=(
+                PromQuery(
+                    expr=(
+                        'sum(rate(llamacpp:tokens_predicted_total{job="llm-server"}'
+                        "[$__rate_interval]))"
+                    ),
+                    legend="generated",
+                ),
+                PromQuery(
+                    expr=(
+                        'sum(rate(llamacpp:prompt_tokens_total{job="llm-server"}'
+                        "[$__rate_interval]))"
+                    ),
+                    legend="prompt",
+                ),
+            ),
+            unit="short",
+            width=12,
+            height=6,
+        ),
+        Panel(
+            title="Generation speed",
+            kind=PanelKind.TIMESERIES,
+            description=(
+                "Tokens generated per second of generation time (empty while idle); the "
+                f"line is LLMGenerationSlow's {GENERATION_FLOOR_TOKENS_PER_S} tokens/s."
+            ),
+            datasource=PROMETHEUS,
+            queries=(
+                PromQuery(
+                    expr=(
+                        'sum(rate(llamacpp:tokens_predicted_total{job="llm-server"}'
+                        "[$__rate_interval]))"
+                        ' / sum(rate(llamacpp:tokens_predicted_seconds_total{job="llm-server"}'
+                        "[$__rate_interval]))"
+                    ),
+                    legend="tokens/s",
+                ),
+            ),
+            unit="short",
+            thresholds=(
+                Threshold(color=BAD),
+                Threshold(color=GOOD, value=GENERATION_FLOOR_TOKENS_PER_S),
+            ),
+            threshold_line=True,
             width=12,
             height=6,
         ),

@@ -395,6 +395,98 @@ collector_metrics = (
     ),
 )
 
+# llama-server's own metrics (`--metrics`), as the built server exposes them (the live
+# check compares them with a real llama-server's /metrics). The embeddings server is a
+# llama-server too, with the same families under its own job; dashboards and alerts
+# read the chat model's. This llama.cpp exposes no KV-cache use.
+LLM = "llm-server"
+llm_server_metrics = (
+    Metric(
+        name="llamacpp:prompt_tokens",
+        type=MetricType.COUNTER,
+        help="Prompt tokens processed (read, not taken from the prompt cache).",
+        source=MetricSource.EXTERNAL,
+        service=LLM,
+    ),
+    Metric(
+        name="llamacpp:tokens_predicted",
+        type=MetricType.COUNTER,
+        help="Tokens generated.",
+        source=MetricSource.EXTERNAL,
+        service=LLM,
+    ),
+    Metric(
+        name="llamacpp:prompt_seconds",
+        type=MetricType.COUNTER,
+        help="Time spent processing prompts.",
+        unit="seconds",
+        source=MetricSource.EXTERNAL,
+        service=LLM,
+    ),
+    Metric(
+        name="llamacpp:tokens_predicted_seconds",
+        type=MetricType.COUNTER,
+        help="Time spent generating tokens.",
+        unit="seconds",
+        source=MetricSource.EXTERNAL,
+        service=LLM,
+    ),
+    Metric(
+        name="llamacpp:requests_processing",
+        type=MetricType.GAUGE,
+        help="Requests a slot is working on.",
+        source=MetricSource.EXTERNAL,
+        service=LLM,
+    ),
+    Metric(
+        name="llamacpp:requests_deferred",
+        type=MetricType.GAUGE,
+        help="Requests waiting for a free slot.",
+        source=MetricSource.EXTERNAL,
+        service=LLM,
+    ),
+)
+
+# The LLM host's memory. node_exporter: system RAM in bytes. AMD device-metrics-exporter
+# (its documented metric names): VRAM per GPU in megabytes.
+NODE = "llm-host"
+GPU = "llm-gpu"
+gpu_label = Label(name="gpu_id", description="The GPU's index on the host.", max_cardinality=16)
+host_memory_metrics = (
+    Metric(
+        name="node_memory_MemTotal_bytes",
+        type=MetricType.GAUGE,
+        help="The host's physical memory.",
+        unit="bytes",
+        source=MetricSource.EXTERNAL,
+        service=NODE,
+    ),
+    Metric(
+        name="node_memory_MemAvailable_bytes",
+        type=MetricType.GAUGE,
+        help="Memory available to new processes without swapping.",
+        unit="bytes",
+        source=MetricSource.EXTERNAL,
+        service=NODE,
+    ),
+    Metric(
+        name="gpu_used_vram",
+        type=MetricType.GAUGE,
+        help="VRAM in use on a GPU, in megabytes.",
+        labels=(gpu_label,),
+        source=MetricSource.EXTERNAL,
+        service=GPU,
+    ),
+    Metric(
+        name="gpu_total_vram",
+        type=MetricType.GAUGE,
+        help="A GPU's VRAM, in megabytes.",
+        labels=(gpu_label,),
+        source=MetricSource.EXTERNAL,
+        service=GPU,
+    ),
+)
+
 APP_METRICS = (
     agent_requests,
     agent_latency_seconds,
@@ -423,4 +515,6 @@ APP_METRICS = (
 )
 
 # `up` and the other scrape series come from the scrape jobs (the stack adds them).
-CATALOG = APP_METRICS + process_metrics + collector_metrics
+CATALOG = (
+    APP_METRICS + process_metrics + collector_metrics + llm_server_metrics + host_memory_metrics
+)

@@ -59,9 +59,34 @@ SATISFACTION_24H = RunbookQuery(
 
 CHECK_LLM = (
     "Check llama-server on the GPU host: `curl -s http://localhost:8080/health` and "
-    "`curl -s http://localhost:8080/metrics | grep -E 'requests_processing|kv_cache'`."
+    "`curl -s http://localhost:8080/metrics | grep -E 'requests_(processing|deferred)'`."
 )
-CHECK_GPU = "Check the GPU: `nvidia-smi` (or `rocm-smi`): memory full or another process on it?"
+CHECK_GPU = "Check the GPU: `rocm-smi` (or `nvidia-smi`): memory full or another process on it?"
+GENERATION_SPEED = RunbookQuery(
+    title="llama-server tokens generated per second of generation time",
+    promql=(
+        'sum(rate(llamacpp:tokens_predicted_total{job="llm-server"}[5m]))'
+        ' / sum(rate(llamacpp:tokens_predicted_seconds_total{job="llm-server"}[5m]))'
+    ),
+)
+LLM_QUEUE = RunbookQuery(
+    title="llama-server requests in progress and waiting for a slot",
+    promql=(
+        'llamacpp:requests_processing{job="llm-server"}'
+        ' + llamacpp:requests_deferred{job="llm-server"}'
+    ),
+)
+HOST_MEMORY = RunbookQuery(
+    title="Share of the LLM host's memory in use",
+    promql=(
+        '1 - node_memory_MemAvailable_bytes{job="llm-host"}'
+        ' / node_memory_MemTotal_bytes{job="llm-host"}'
+    ),
+)
+GPU_MEMORY = RunbookQuery(
+    title="Share of each GPU's VRAM in use",
+    promql='gpu_used_vram{job="llm-gpu"} / gpu_total_vram{job="llm-gpu"}',
+)
 RESTART_LLM = (
     "If the GPU memory is full or the server is wedged, restart llama-server "
     "(`pkill llama-server`, then start it again with `--metrics`)."
@@ -587,5 +612,76 @@ RUNBOOKS = (
         ),
         queries=(AUDIT_WRITE_P95, SPOOL_BACKLOG),
         escalation="Ticket; page if the spool starts filling.",
+    ),
+    Runbook(
+        anchor="llm-generation-slow",
+        title="llama-server generates under 20 tokens per second",
+        meaning=(
+            "While it is busy, llama-server generates fewer than 20 tokens per second of "
+            "generation time: answers stream visibly slowly."
+        ),
+        causes=(
+            "The model fell back to the CPU (GPU memory full, a driver problem).",
+            "Another process on the GPU.",
+            "More parallel slots than the GPU can serve at speed.",
+        ),
+        steps=(CHECK_LLM, CHECK_GPU, RESTART_LLM, INCIDENT_LOG),
+        queries=(GENERATION_SPEED, LLM_QUEUE, GPU_MEMORY),
+        escalation="Ticket; CriticalLatency pages if first tokens slow down too.",
+    ),
+    Runbook(
+        anchor="llm-requests-deferred",
+        title="Requests wait for a free llama-server slot",
+        meaning=(
+            "For 10 minutes requests have always been waiting: every parallel slot of "
+            "llama-server is busy, so new turns queue before their first token."
+        ),
+        causes=(
+            "More concurrent turns than llama-server's `--parallel` slots.",
+            "Slow generation keeping each slot busy longer (see LLMGenerationSlow).",
+        ),
+        steps=(
+            CHECK_LLM,
+            "If the GPU has memory to spare, raise `--parallel` (each slot needs its own "
+            "context); otherwise the load needs a second GPU host.",
+            INCIDENT_LOG,
+        ),
+        queries=(LLM_QUEUE, IN_FLIGHT, GENERATION_SPEED),
+        escalation="Ticket; HighConcurrentSessions and CriticalLatency follow if it grows.",
+    ),
+    Runbook(
+        anchor="host-memory-high",
+        title="The LLM host's memory is more than 90 % used",
+        meaning=(
+            "The host that runs llama-server and the stack has used more than 90 % of its "
+            "memory for 10 minutes: the kernel will soon kill a process."
+        ),
+        causes=(
+            "The model's weights or context partly in system memory (GPU offload too low).",
+            "A leak in one of the containers (memory limits cap each of them).",
+            "Another program on the host.",
+        ),
+        steps=(
+            "Find the largest processes: `ps aux --sort=-rss | head`.",
+            f"Check the containers: `docker stats --no-stream` (limits in {COMPOSE} config).",
+            INCIDENT_LOG,
+        ),
+        queries=(HOST_MEMORY,),
+        escalation="Ticket; page if a process was killed for memory.",
+    ),
+    Runbook(
+        anchor="gpu-memory-high",
+        title="GPU VRAM more than 90 % used",
+        meaning=(
+            "A GPU has used more than 90 % of its VRAM for 10 minutes: a longer context or "
+            "more slots will not fit, and llama-server may fall back to slower paths."
+        ),
+        causes=(
+            "A larger model or context size than the GPU was sized for.",
+            "Another process holding VRAM.",
+        ),
+        steps=(CHECK_GPU, RESTART_LLM, INCIDENT_LOG),
+        queries=(GPU_MEMORY, GENERATION_SPEED),
+        escalation="Ticket.",
     ),
 )

@@ -5,14 +5,17 @@ from __future__ import annotations
 from stackgen.spec import Scrape, Service
 
 GIB = 1024**3
+# The scrape interval of the jobs a page depends on; the others keep the global 15 s.
+CRITICAL_SCRAPE_INTERVAL = "5s"
 
 agent_api = Service(
     name="agent-api",
     description="The BestBox agent API (router and domain agents), built from this repo.",
     host="agent-api",
     port=8000,
-    # Dashboards want a fresher view of the service than of the infrastructure.
-    scrape=Scrape(path="/metrics", interval="10s"),
+    # Critical (ServiceDown pages on it, and the critical latency and error alerts read
+    # it): every 5 s, so a fault is seen within seconds of its onset.
+    scrape=Scrape(path="/metrics", interval=CRITICAL_SCRAPE_INTERVAL),
     critical=True,
     memory_limit_bytes=4 * GIB,
 )
@@ -22,7 +25,8 @@ llm_server = Service(
     host="host.docker.internal",
     port=8080,
     # llama-server's real Prometheus endpoint; its JSON /health is not scrapeable.
-    scrape=Scrape(path="/metrics"),
+    # Critical: ServiceDown pages on it.
+    scrape=Scrape(path="/metrics", interval=CRITICAL_SCRAPE_INTERVAL),
     external=True,
     critical=True,
 )
@@ -31,9 +35,27 @@ embeddings = Service(
     description="The embeddings server (llama-server --embeddings --metrics) on the host.",
     host="host.docker.internal",
     port=8081,
-    scrape=Scrape(path="/metrics"),
+    scrape=Scrape(path="/metrics", interval=CRITICAL_SCRAPE_INTERVAL),
     external=True,
     critical=True,
+)
+# The LLM host's memory: node_exporter (system RAM) and AMD's device-metrics-exporter
+# (GPU VRAM), both run by compose on the host that runs llama-server.
+node_exporter = Service(
+    # The job is named for what it watches: a job named after the exporter would claim
+    # every other deployment's node-exporter rules and dashboards as this stack's.
+    name="llm-host",
+    description="node_exporter: the host's memory, CPU and filesystems.",
+    host="node-exporter",
+    port=9100,
+    scrape=Scrape(path="/metrics"),
+)
+gpu_exporter = Service(
+    name="llm-gpu",
+    description="AMD device-metrics-exporter: GPU memory and load (ROCm).",
+    host="gpu-exporter",
+    port=5000,
+    scrape=Scrape(path="/metrics"),
 )
 prometheus = Service(
     name="prometheus",
@@ -93,6 +115,8 @@ SERVICES = (
     agent_api,
     llm_server,
     embeddings,
+    node_exporter,
+    gpu_exporter,
     prometheus,
     alertmanager,
     otel_collector,

@@ -37,6 +37,8 @@ stack = Stack(
     prometheus=PrometheusSettings(
         scrape_interval="15s",
         evaluation_interval="15s",
+        # The groups of critical alerts: fault to page under a minute (docs/operating.md).
+        critical_evaluation_interval="5s",
         retention="30d",
         external_labels={"cluster": "bestbox-local"},
         alertmanager="alertmanager",
@@ -100,6 +102,9 @@ stack = Stack(
             ),
         ),
     ),
+    # Onset to the pager's webhook, measured by `stackgen verify` for every critical
+    # alert; each critical alert's promtool test must fire within it too.
+    critical_detection_budget="1m",
     compose=COMPOSE,
     grafana_url=GRAFANA_URL,
     runbook_url="http://localhost:8000/admin/runbooks",

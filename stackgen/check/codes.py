@@ -248,6 +248,40 @@ class FindingCode(StrEnum):
         "`--rules`/`--dashboard`: an external file cannot be read or parsed",
         True,
     )
+    NOT_UTF8 = (
+        "not-utf8",
+        Level.ERROR,
+        "`--rules`/`--dashboard`: the file holds bytes that are not UTF-8 (Prometheus and "
+        "Grafana read UTF-8 only)",
+        True,
+    )
+    MALFORMED_RULE = (
+        "malformed-rule",
+        Level.ERROR,
+        "`--rules`: a group or rule that promtool refuses (no `expr`, not a mapping, no group "
+        "name, a `for` that is not a duration, unknown or repeated fields...)",
+        True,
+    )
+    MALFORMED_DASHBOARD = (
+        "malformed-dashboard",
+        Level.ERROR,
+        "`--dashboard`: a dashboard, panel or target Grafana cannot load (panels not a list, "
+        "a panel not an object, a query that is not a string...)",
+        True,
+    )
+    ABSENT_REGEX = (
+        "absent-regex",
+        Level.WARNING,
+        '`--rules`: `absent()` over a regex of alternatives (`job=~"a|b"`): it fires only '
+        "when every alternative is gone, not when one is",
+        True,
+    )
+    RATIO_WITHOUT_FOR = (
+        "ratio-without-for",
+        Level.WARNING,
+        "`--rules`: an alert on a ratio of rates with no `for`: one noisy evaluation pages",
+        True,
+    )
     LIVE_UNREACHABLE = (
         "live-unreachable",
         Level.ERROR,

@@ -1,58 +1,90 @@
-"""Lint files the stack did not generate (hand-written rule files, Grafana dashboards)
-against the catalog, so operators can check what they already have."""
+"""Lint files the stack did not generate (hand-written or third-party rule files, Grafana
+dashboards), with or without a stack.
+
+With a stack, the catalog judges the selectors it owns (``stackgen.check.foreign_index``);
+without one (``stack=None``: outside a project, or ``--no-catalog``) every structural
+check still runs on types inferred from names and use, and unknown names are not
+findings. Malformed files, groups, rules, dashboards and bytes are findings too; nothing
+here raises for a problem of the file.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import yaml
-
-from stackgen.artifacts import read_rule_groups
-from stackgen.check.codes import FindingCode, finding
+from stackgen.artifacts import read_dashboard, substitute_grafana_variables
 from stackgen.check.context import build_index
-from stackgen.check.dashboards import check_dashboard, grafana_to_promql
-from stackgen.check.promql import Subject, check_expression, infer_labels
+from stackgen.check.dashboard_files import read_dashboards
+from stackgen.check.dashboards import grafana_to_promql
+from stackgen.check.foreign_index import ForeignIndex
+from stackgen.check.promql import GRAFANA_VARIABLE, Subject, check_expression, infer_labels
+from stackgen.check.rule_files import read_rule_file
+from stackgen.check.rule_shape import check_rule_shape
+from stackgen.conventions import MIN_SCRAPES_PER_RANGE
 from stackgen.findings import Finding
 from stackgen.spec import Stack
 
 __all__ = ["check_dashboard_file", "check_rule_file", "grafana_to_promql"]
 
 
-def _unreadable(path: Path, reason: str) -> list[Finding]:
-    return [finding(FindingCode.UNREADABLE_FILE, str(path), reason, "fix or remove the file")]
-
-
-def check_rule_file(stack: Stack, path: Path) -> list[Finding]:
-    """A Prometheus rule file: every rule's expr, with its own recording rules known."""
-    try:
-        document = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as error:
-        return _unreadable(path, f"cannot read a rule file: {error}")
-    if not isinstance(document, dict) or not isinstance(document.get("groups"), list):
-        return _unreadable(path, "not a Prometheus rule file (no top-level `groups` list)")
-    rules = read_rule_groups(document, str(path))
-    index = build_index(stack)
+def check_rule_file(
+    stack: Stack | None, path: Path, *, scrape_interval_s: float | None = None
+) -> list[Finding]:
+    """A Prometheus rule file (any document of it: rule files, PrometheusRule objects,
+    Lists, ConfigMaps): its malformed parts, then every rule's expression, with the
+    file's own recording rules known. ``scrape_interval_s`` is the interval series are
+    assumed to be scraped at (default: the stack's, else 15s)."""
+    contents = read_rule_file(path)
+    findings = list(contents.findings)
+    rules = contents.rules
+    index = ForeignIndex.of(
+        build_index(stack) if stack is not None else None,
+        [rule.expr for rule in rules],
+        [rule.name for rule in rules if rule.kind == "record"],
+        scrape_interval_s,
+    )
     for rule in rules:
         if rule.kind == "record":
             labels = infer_labels(rule.expr, index)
             if labels is not None:
                 labels = labels | set(rule.labels)
             index.add_rule(rule.name, labels)
-    findings: list[Finding] = []
     for rule in rules:
-        kind = "alert" if rule.kind == "alert" else "recording rule"
-        subject = Subject(f"{path}: group {rule.group}, {kind} {rule.name}", str(path))
+        subject = Subject(rule.where, str(path), rule.location, rule.expr)
         findings += check_expression(rule.expr, index, subject)
+        findings += check_rule_shape(rule.expr, subject, alert=rule.kind == "alert", for_=rule.for_)
     return sorted(set(findings))
 
 
-def check_dashboard_file(stack: Stack, path: Path) -> list[Finding]:
-    """A Grafana dashboard JSON: every Prometheus target's expr."""
-    try:
-        document = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        return _unreadable(path, f"cannot read a dashboard: {error}")
-    if not isinstance(document, dict):
-        return _unreadable(path, "not a Grafana dashboard (expected a JSON object)")
-    return check_dashboard(stack, build_index(stack), document, str(path))
+def check_dashboard_file(
+    stack: Stack | None, path: Path, *, scrape_interval_s: float | None = None
+) -> list[Finding]:
+    """Grafana dashboards (a JSON file, ConfigMaps of them, or a provisioning directory):
+    what Grafana cannot load, then every Prometheus target's expression."""
+    files = read_dashboards(path)
+    findings = list(files.findings)
+    catalog = build_index(stack) if stack is not None else None
+    for document in files.dashboards:
+        dashboard = read_dashboard(document.document, document.where)
+        targets = [
+            (panel, target)
+            for panel in dashboard.panels
+            for target in panel.targets
+            if target.is_promql and target.expr is not None
+        ]
+        expressions = [_promql(stack, t.expr or "", scrape_interval_s) for _, t in targets]
+        index = ForeignIndex.of(catalog, expressions, (), scrape_interval_s)
+        for (panel, target), expr in zip(targets, expressions, strict=True):
+            where = f"{document.where}: panel {panel.label!r}, target {target.ref_id}"
+            subject = Subject(where, document.where, document.location, target.expr or "")
+            findings += check_expression(expr, index, subject)
+    return sorted(set(findings))
+
+
+def _promql(stack: Stack | None, expr: str, scrape_interval_s: float | None) -> str:
+    """A target's expression as Prometheus receives it (Grafana's variables replaced)."""
+    if stack is not None and scrape_interval_s is None:
+        return grafana_to_promql(expr, stack)
+    interval = scrape_interval_s or ForeignIndex.of(None, ()).scrape_interval_s
+    window = f"{int(MIN_SCRAPES_PER_RANGE * interval)}s"
+    return substitute_grafana_variables(expr, window=window, value=GRAFANA_VARIABLE)

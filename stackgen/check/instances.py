@@ -32,6 +32,7 @@ from stackgen.check.dashboards import grafana_to_promql
 from stackgen.check.origins import target_origin
 from stackgen.check.promql import Subject, is_scalar, node_labels
 from stackgen.findings import Finding
+from stackgen.promql_trees import parsed
 from stackgen.spec import Severity
 
 __all__ = [
@@ -179,7 +180,7 @@ def check_expression_instances(expr: str, index: CatalogIndex, subject: Subject)
     """The instance-safety findings of one expression (none if it does not parse: the
     expression checks report that)."""
     try:
-        tree = pp.parse(expr)
+        tree = parsed(expr)
     except ValueError:
         return []
     report = _Report(subject if subject.expr else replace(subject, expr=expr))
@@ -217,7 +218,7 @@ def check_alert_instances(context: CheckContext) -> list[Finding]:
         if alert.severity is not Severity.CRITICAL:
             continue
         try:
-            tree = pp.parse(alert.expr)
+            tree = parsed(alert.expr)
         except ValueError:
             continue
         labels = node_labels(tree, index)
@@ -255,7 +256,7 @@ def check_panel_instances(context: CheckContext) -> list[Finding]:
                 if panel.type not in SINGLE_VALUE_PANELS:
                     continue
                 try:
-                    labels = node_labels(pp.parse(expr), index)
+                    labels = node_labels(parsed(expr), index)
                 except ValueError:
                     continue
                 if labels is not None and INSTANCE_LABEL in labels:

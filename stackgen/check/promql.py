@@ -16,7 +16,7 @@ from typing import Any
 
 import promql_parser as pp
 
-from stackgen.check.catalog import CatalogIndex, SeriesRef
+from stackgen.check.catalog import SeriesIndex, SeriesRef
 from stackgen.check.codes import FindingCode, finding
 from stackgen.conventions import (
     BUCKET_LABEL,
@@ -25,7 +25,7 @@ from stackgen.conventions import (
     MIN_SCRAPES_PER_RANGE,
 )
 from stackgen.findings import Finding
-from stackgen.spec import MetricType
+from stackgen.promql_trees import parsed
 from stackgen.spec.base import SpecModel
 
 __all__ = [
@@ -45,6 +45,7 @@ GRAFANA_VARIABLE = "__grafana_variable__"
 # Aggregations and functions whose result does not depend on sample values, so a raw
 # counter beneath them is fine (`count(agent_requests_total)` counts series).
 _VALUE_BLIND = frozenset({"count", "group", "absent", "present_over_time", "timestamp"})
+_COMPARISONS = frozenset({"==", "!=", ">", "<", ">=", "<="})
 _SIMPLE_ALTERNATION = re.compile(r"^[A-Za-z0-9_.:-]+(\|[A-Za-z0-9_.:-]+)*$")
 
 
@@ -66,9 +67,12 @@ class Subject:
 
 @dataclass
 class _Walk:
-    index: CatalogIndex
+    index: SeriesIndex
     subject: Subject
     findings: list[Finding] = field(default_factory=list)
+    # Under count()/group()/absent()...: arithmetic there (a label join such as
+    # `x * on(pod) group_left(node) info`) does not use the values.
+    value_blind: bool = False
 
     def report(self, code: FindingCode, message: str, hint: str = "", spec: str = "") -> None:
         # The line is the subject's (the alert, rule or panel to edit) even when the
@@ -92,23 +96,24 @@ class _Walk:
         name = node.name or _name_matcher(node)
         if name is None:
             return None
-        ref = self.index.resolve(name)
-        if ref is None:
+        ref = self.index.resolve(name, node.matchers.matchers)
+        if ref is None or ref.unknown:
+            # An unknown name is still typed by its suffix: the structural checks run.
             self._unknown(name)
+        if ref is None:
             return None
         labels = ref.labels
         for matcher in node.matchers.matchers:
             self._matcher(ref, labels, matcher)
-        if range_function is None and in_value_use and ref.cumulative:
-            assert ref.metric is not None
+        if range_function is None and in_value_use and ref.raw_value_misleads:
             self.report(
                 FindingCode.RAW_COUNTER,
-                f"{name} is a {ref.metric.type} series used raw in arithmetic or a "
+                f"{name} is a {ref.kind_name} series used raw in arithmetic or a "
                 "comparison: its value only grows and resets on restart",
                 f"wrap it: rate({name}[5m]) or increase({name}[1h])",
                 ref.spec(),
             )
-        if range_function is not None and ref.metric is not None:
+        if range_function is not None and not ref.is_rule:
             self._function_fits(ref, range_function)
         return labels
 
@@ -142,17 +147,23 @@ class _Walk:
         if label == "job":
             self._job_matcher(matcher)
             return
-        if ref.metric is None or matcher.op != pp.MatchOp.Equal:
+        if ref.metric is None or matcher.op not in (pp.MatchOp.Equal, pp.MatchOp.Re):
             return
         declared = ref.metric.label(label)
-        if declared is not None and declared.values is not None and value not in declared.values:
-            self.report(
-                FindingCode.UNKNOWN_LABEL_VALUE,
-                f'{ref.name}{{{label}="{value}"}} never matches: {label} is one of '
-                f"{list(declared.values)}",
-                f"use one of {list(declared.values)}",
-                ref.spec(),
-            )
+        if declared is None or declared.values is None:
+            return
+        if matcher.op == pp.MatchOp.Equal and value not in declared.values:
+            shown = f'{label}="{value}"'
+        elif matcher.op == pp.MatchOp.Re and not _regex_matches_any(value, declared.values):
+            shown = f'{label}=~"{value}"'
+        else:
+            return
+        self.report(
+            FindingCode.UNKNOWN_LABEL_VALUE,
+            f"{ref.name}{{{shown}}} never matches: {label} is one of {list(declared.values)}",
+            f"use one of {list(declared.values)}",
+            ref.spec(),
+        )
 
     def _job_matcher(self, matcher: Any) -> None:
         if matcher.op == pp.MatchOp.Equal:
@@ -186,8 +197,7 @@ class _Walk:
         )
 
     def _function_fits(self, ref: SeriesRef, function: str) -> None:
-        assert ref.metric is not None
-        if function in COUNTER_RANGE_FUNCTIONS and ref.metric.type is MetricType.GAUGE:
+        if function in COUNTER_RANGE_FUNCTIONS and ref.gauge_like:
             self.report(
                 FindingCode.RATE_ON_GAUGE,
                 f"{function}() over {ref.name}, a gauge: it is only meaningful for counters",
@@ -197,7 +207,7 @@ class _Walk:
         elif function in GAUGE_RANGE_FUNCTIONS and ref.cumulative:
             self.report(
                 FindingCode.DELTA_ON_COUNTER,
-                f"{function}() over {ref.name}, a {ref.metric.type} series: counter resets "
+                f"{function}() over {ref.name}, a {ref.kind_name} series: counter resets "
                 "make it wrong",
                 f"use rate() or increase() on {ref.name}",
                 ref.spec(),
@@ -230,7 +240,7 @@ class _Walk:
         selector = node.vector_selector
         labels = self.selector(selector, in_value_use=False, range_function=function or "")
         name = selector.name or _name_matcher(selector)
-        ref = self.index.resolve(name) if name else None
+        ref = self.index.resolve(name, selector.matchers.matchers) if name else None
         if ref is not None:
             jobs = _matched_jobs(selector)
             interval = self.index.sample_interval(ref, jobs)
@@ -276,6 +286,7 @@ class _Walk:
         if function == "histogram_quantile":
             return self._histogram_quantile(node)
         value_use = in_value_use and function not in _VALUE_BLIND
+        blind, self.value_blind = self.value_blind, self.value_blind or function in _VALUE_BLIND
         results: list[Labels] = []
         for arg in node.args:
             if type(arg).__name__ == "MatrixSelector":
@@ -284,6 +295,7 @@ class _Walk:
                 results.append(self.subquery(arg, function))
             else:
                 results.append(self.visit(arg, value_use))
+        self.value_blind = blind
         vectors = [
             labels
             for arg, labels in zip(node.args, results, strict=True)
@@ -323,7 +335,7 @@ class _Walk:
             return None if labels is None else labels - {BUCKET_LABEL}
         for ref in refs:
             is_histogram_rule = ref.is_rule and (ref.labels is None or BUCKET_LABEL in ref.labels)
-            if not (ref.is_bucket or is_histogram_rule):
+            if not (ref.is_bucket or is_histogram_rule or ref.may_be_native_histogram):
                 self.report(
                     FindingCode.QUANTILE_NOT_BUCKET,
                     f"{where} reads {ref.name}, not the _bucket series of a histogram",
@@ -331,7 +343,8 @@ class _Walk:
                     ref.spec(),
                 )
                 return None
-        if labels is not None and BUCKET_LABEL not in labels:
+        native = any(ref.may_be_native_histogram for ref in refs)
+        if labels is not None and BUCKET_LABEL not in labels and not native:
             self.report(
                 FindingCode.QUANTILE_LE_DROPPED,
                 f"{where}: the aggregation drops the le label, so no buckets are left",
@@ -348,7 +361,9 @@ class _Walk:
     def _visit_AggregateExpr(self, node: Any, in_value_use: bool) -> Labels:
         op = str(node.op)
         value_use = in_value_use and op not in _VALUE_BLIND
+        blind, self.value_blind = self.value_blind, self.value_blind or op in _VALUE_BLIND
         inner = self.visit(node.expr, value_use)
+        self.value_blind = blind
         if node.param is not None:
             self.visit(node.param)
         modifier = node.modifier
@@ -373,6 +388,8 @@ class _Walk:
         op = str(node.op)
         set_operator = op in ("and", "or", "unless")
         value_use = in_value_use if set_operator else True
+        if self.value_blind and op not in _COMPARISONS:
+            value_use = False
         lhs = self.visit(node.lhs, value_use)
         rhs = self.visit(node.rhs, value_use)
         lhs_scalar, rhs_scalar = _is_scalar(node.lhs), _is_scalar(node.rhs)
@@ -419,6 +436,16 @@ def _name_matcher(selector: Any) -> str | None:
     return None
 
 
+def _regex_matches_any(pattern: str, values: tuple[str, ...]) -> bool:
+    """Whether a fully anchored matcher regex matches one of ``values`` (a pattern
+    Python's re cannot compile, RE2 syntax it lacks, is assumed to match)."""
+    try:
+        compiled = re.compile(f"(?:{pattern})")
+    except re.error:
+        return True
+    return any(compiled.fullmatch(value) for value in values)
+
+
 def _matched_jobs(selector: Any) -> list[str]:
     """Jobs a selector is limited to by ``job="x"`` or ``job=~"x|y"``; [] when unlimited."""
     jobs: list[str] = []
@@ -453,7 +480,7 @@ def _is_scalar(node: Any) -> bool:
     return False
 
 
-def _underlying(node: Any, index: CatalogIndex) -> tuple[list[SeriesRef], bool]:
+def _underlying(node: Any, index: SeriesIndex) -> tuple[list[SeriesRef], bool]:
     """The series under an expression and whether an aggregation sits above them."""
     refs: list[SeriesRef] = []
     aggregated = False
@@ -465,7 +492,7 @@ def _underlying(node: Any, index: CatalogIndex) -> tuple[list[SeriesRef], bool]:
             aggregated = True
         if kind == "VectorSelector":
             name = child.name or _name_matcher(child)
-            ref = index.resolve(name) if name else None
+            ref = index.resolve(name, child.matchers.matchers) if name else None
             if ref is not None:
                 refs.append(ref)
         return True
@@ -478,12 +505,12 @@ def _names(refs: list[SeriesRef]) -> str:
     return ", ".join(sorted({ref.name for ref in refs}))
 
 
-def check_expression(expr: str, index: CatalogIndex, subject: Subject) -> list[Finding]:
+def check_expression(expr: str, index: SeriesIndex, subject: Subject) -> list[Finding]:
     """Every problem of one PromQL expression against the catalog; findings show the
     subject's expression as written, else ``expr`` itself."""
     walk = _Walk(index, subject if subject.expr else replace(subject, expr=expr))
     try:
-        tree = pp.parse(expr)
+        tree = parsed(expr)
     except ValueError as error:
         walk.report(FindingCode.PROMQL_SYNTAX, f"does not parse: {error}", "fix the PromQL syntax")
         return walk.findings
@@ -491,16 +518,16 @@ def check_expression(expr: str, index: CatalogIndex, subject: Subject) -> list[F
     return walk.findings
 
 
-def infer_labels(expr: str, index: CatalogIndex) -> frozenset[str] | None:
+def infer_labels(expr: str, index: SeriesIndex) -> frozenset[str] | None:
     """Labels an expression's result carries (None when unknown or unparseable)."""
     try:
-        tree = pp.parse(expr)
+        tree = parsed(expr)
     except ValueError:
         return None
     return _Walk(index, Subject("")).visit(tree)
 
 
-def node_labels(node: Any, index: CatalogIndex) -> frozenset[str] | None:
+def node_labels(node: Any, index: SeriesIndex) -> frozenset[str] | None:
     """Labels the result of a parsed (sub-)expression carries (None when unknown)."""
     return _Walk(index, Subject("")).visit(node)
 

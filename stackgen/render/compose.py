@@ -232,6 +232,8 @@ def _service(stack: Stack, service: ComposeService) -> dict[str, Any]:
     mounts = mounts_of(stack, service)
     if mounts:
         entry["volumes"] = [_volume(m) for m in mounts]
+    if service.devices:
+        entry["devices"] = list(service.devices)
     if service.host_gateway:
         entry["extra_hosts"] = [f"{HOST_GATEWAY}:host-gateway"]
     if service.healthcheck:

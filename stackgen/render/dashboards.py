@@ -36,6 +36,7 @@ from stackgen.conventions import (
     DASHBOARD_FILE,
     GRAFANA_SCHEMA_VERSION,
 )
+from stackgen.memo import per_stack
 from stackgen.output import generated_notice
 from stackgen.render.grafana_json import board_json, dashboard_text
 from stackgen.spec import (
@@ -259,6 +260,13 @@ def dashboard(stack: Stack, spec: Dashboard) -> dict[str, Any]:
 
 
 def render(stack: Stack) -> dict[str, str]:
+    # A dict of its own for each caller; the texts are built once per stack (the
+    # Kubernetes target puts the same files in its config maps).
+    return dict(_texts(stack))
+
+
+@per_stack
+def _texts(stack: Stack) -> dict[str, str]:
     return {
         DASHBOARD_FILE.format(name=spec.name): dashboard_text(dashboard(stack, spec))
         for spec in stack.dashboards

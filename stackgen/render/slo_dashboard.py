@@ -27,6 +27,7 @@ from stackgen.conventions import (
     SLO_OBJECTIVE_RECORD,
     SLO_WINDOWS,
 )
+from stackgen.memo import per_stack
 from stackgen.output import generated_notice
 from stackgen.render.grafana_json import (
     board_json,
@@ -164,6 +165,13 @@ def dashboard(stack: Stack) -> dict[str, Any]:
 
 
 def render(stack: Stack) -> dict[str, str]:
+    # A dict of its own for each caller; the texts are built once per stack (the
+    # Kubernetes target puts the same files in its config maps).
+    return dict(_texts(stack))
+
+
+@per_stack
+def _texts(stack: Stack) -> dict[str, str]:
     if not stack.slos:
         return {}
     return {SLO_DASHBOARD_FILE: dashboard_text(dashboard(stack))}

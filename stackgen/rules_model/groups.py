@@ -3,14 +3,15 @@ and per SLO one group with its SLI error ratios, metadata rules and burn-rate al
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from stackgen.conventions import SLO_DASHBOARD_UID_SUFFIX, SLO_LABEL
 from stackgen.rules_model.model import AlertingRule, RecordingRuleEntry, Rule, RuleGroup
-from stackgen.spec import SLO, Alert, BurnTier, RecordingRule, Stack
+from stackgen.spec import SLO, Alert, BurnTier, RecordingRule, Severity, Stack
 
 __all__ = [
     "alert_rule",
+    "critical_group_intervals",
     "grouped",
     "recording_rule",
     "slo_alert_rule",
@@ -58,12 +59,27 @@ def recording_rule(rule: RecordingRule) -> RecordingRuleEntry:
     )
 
 
-def grouped(items: Iterable[tuple[str, Rule]]) -> tuple[RuleGroup, ...]:
-    """Rule groups in order of first appearance; rules keep the order given."""
+def grouped(
+    items: Iterable[tuple[str, Rule]], intervals: Mapping[str, str] | None = None
+) -> tuple[RuleGroup, ...]:
+    """Rule groups in order of first appearance; rules keep the order given. A group
+    named in ``intervals`` is evaluated at that interval instead of the global one."""
     groups: dict[str, list[Rule]] = {}
     for group, rule in items:
         groups.setdefault(group, []).append(rule)
-    return tuple(RuleGroup(name, tuple(rules)) for name, rules in groups.items())
+    intervals = intervals or {}
+    return tuple(
+        RuleGroup(name, tuple(rules), intervals.get(name)) for name, rules in groups.items()
+    )
+
+
+def critical_group_intervals(stack: Stack) -> dict[str, str]:
+    """The evaluation interval of every rule group of the spec that holds a critical
+    alert, when the stack evaluates those faster (``critical_evaluation_interval``)."""
+    interval = stack.prometheus.critical_evaluation_interval
+    if interval is None:
+        return {}
+    return {a.group: interval for a in stack.alerts if a.severity is Severity.CRITICAL}
 
 
 def _percent(value: float) -> str:

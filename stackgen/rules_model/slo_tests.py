@@ -18,7 +18,7 @@ import math
 from stackgen.conventions import BUCKET_LABEL
 from stackgen.rules_model.model import AlertingRule, AlertRuleTest, ExpectedAlert, RuleTest
 from stackgen.rules_model.spec_tests import input_series
-from stackgen.spec import SLO, BurnTier, LatencySLI, Metric, Stack
+from stackgen.spec import SLO, BurnTier, LatencySLI, Metric, QuerySLI, Stack
 from stackgen.spec.base import duration_seconds, duration_text
 from stackgen.spec.scenarios import le_value
 
@@ -66,6 +66,8 @@ def _series(
 ) -> dict[str, str]:
     """Counter series with ``errors`` bad events among ``total`` per sample."""
     sli = slo.sli
+    # A query SLI has no catalog metric to synthesise: its SLO gets no tier tests.
+    assert not isinstance(sli, QuerySLI)
     base = _base_labels(stack, metric, sli.matchers)
     if isinstance(sli, LatencySLI):
         bucket = {**base, BUCKET_LABEL: le_value(sli.threshold)}

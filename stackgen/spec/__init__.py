@@ -40,10 +40,11 @@ from stackgen.spec.metrics import Label, Metric, MetricSource, MetricType
 from stackgen.spec.rules import Alert, AlertTest, RecordingRule, RecordingTest, Sample, Severity
 from stackgen.spec.runbooks import Runbook, RunbookQuery
 from stackgen.spec.services import MetricsFormat, Scrape, Service
-from stackgen.spec.slo import SLO, BurnTier, LatencySLI, RatioSLI, SLORule
+from stackgen.spec.slo import SLO, BurnTier, LatencySLI, QuerySLI, RatioSLI, SLORule
 from stackgen.spec.stack import PrometheusSettings, Stack, scrape_series
 from stackgen.spec.verify import (
     FaultScenario,
+    LocalProgram,
     RestartService,
     StopProgram,
     StopService,
@@ -78,6 +79,7 @@ __all__ = [
     "PromQuery",
     "PrometheusExporter",
     "PrometheusSettings",
+    "QuerySLI",
     "RatioSLI",
     "RecordingRule",
     "RecordingTest",
@@ -104,6 +106,7 @@ __all__ = [
 ]
 __all__ += [
     "FaultScenario",
+    "LocalProgram",
     "RestartService",
     "StopProgram",
     "StopService",

@@ -130,7 +130,8 @@ class AlertRouting(SpecModel):
     # Receiver per severity; severities not listed go to the default receiver.
     by_severity: dict[Severity, str] = Field(default_factory=dict)
     group_by: tuple[str, ...] = ("alertname", "severity")
-    # Critical alerts are sent after a short wait: detection must stay under 2 minutes.
+    # Critical alerts are sent after a short wait: it is part of every page's detection
+    # time (Stack.critical_detection_budget).
     critical_group_wait: Duration = "10s"
     group_wait: Duration = "30s"
     group_interval: Duration = "5m"

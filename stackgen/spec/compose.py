@@ -81,8 +81,9 @@ class PublishedPort(SpecModel):
 
 
 class Mount(SpecModel):
-    """A named volume (``source`` is a name) or a bind mount (``./`` or ``../``,
-    relative to generated/)."""
+    """A named volume (``source`` is a name), a bind mount (``./`` or ``../``, relative
+    to generated/), or a host path (absolute, read-only only: an exporter reading the
+    host's /proc or /sys must never be able to write there)."""
 
     spec_key = "target"
 
@@ -92,16 +93,24 @@ class Mount(SpecModel):
 
     @model_validator(mode="after")
     def _source_kind(self) -> Self:
+        if self.is_host_path:
+            if not self.read_only:
+                raise ValueError(f"host path {self.source!r} must be mounted read_only=True")
+            return self
         if not (self.is_bind or re.match(VOLUME_NAME, self.source)):
             raise ValueError(
-                f"source {self.source!r}: a volume name ([a-z0-9_-]) or a path starting "
-                "with ./ or ../ (relative to generated/)"
+                f"source {self.source!r}: a volume name ([a-z0-9_-]), a path starting "
+                "with ./ or ../ (relative to generated/) or an absolute host path"
             )
         return self
 
     @property
     def is_bind(self) -> bool:
         return bool(_BIND_SOURCE.match(self.source))
+
+    @property
+    def is_host_path(self) -> bool:
+        return self.source.startswith("/")
 
 
 class Healthcheck(SpecModel):
@@ -217,10 +226,17 @@ class ComposeService(SpecModel):
     # The most memory the container may use ("512m", "2g"): one runaway service must not
     # take the host's memory from the others (`no-memory-limit` reports a missing one).
     memory_limit: str | None = Field(default=None, pattern=MEMORY_SIZE)
+    # Host devices the container needs (a GPU exporter reads /dev/kfd and /dev/dri).
+    devices: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         problems = []
+        problems += [
+            f"device {d!r} is not a path under /dev/"
+            for d in self.devices
+            if not d.startswith("/dev/")
+        ]
         if self.image is not None and self.build is not None:
             problems.append("image and build: give one")
         for variable, source in self.secrets.items():
@@ -283,4 +299,13 @@ class Compose(SpecModel):
         return next((s for s in self.services if s.name == name), None)
 
     def named_volumes(self) -> tuple[str, ...]:
-        return tuple(sorted({m.source for s in self.services for m in s.mounts if not m.is_bind}))
+        return tuple(
+            sorted(
+                {
+                    m.source
+                    for s in self.services
+                    for m in s.mounts
+                    if not (m.is_bind or m.is_host_path)
+                }
+            )
+        )

@@ -16,6 +16,7 @@ from typing import Annotated, Literal, Self
 import promql_parser
 from pydantic import Field, model_validator
 
+from stackgen.promql_trees import parsed
 from stackgen.spec.base import SpecModel
 from stackgen.spec.rules import Alert
 
@@ -278,7 +279,7 @@ _COMPARISONS = {">", ">=", "<", "<=", "==", "!="}
 def alert_threshold(alert: Alert) -> float:
     """The number an alert compares with (``expr > 0.05`` -> 0.05), read from the parsed
     expression; for ``a < x and b >= n`` the left-hand comparison's."""
-    node = promql_parser.parse(alert.expr)
+    node = parsed(alert.expr)
     while isinstance(node, promql_parser.BinaryExpr):
         op = str(node.op)
         if op in _COMPARISONS and isinstance(node.rhs, promql_parser.NumberLiteral):

@@ -20,7 +20,9 @@ from stackgen.spec.base import SpecModel
 
 __all__ = ["Label", "Metric", "MetricSource", "MetricType"]
 
-METRIC_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+# Colons are legal in Prometheus names but left to recording rules; only another
+# server's own metrics may carry them (llama-server exposes `llamacpp:*`).
+METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 LABEL_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
 
 
@@ -107,6 +109,11 @@ class Metric(SpecModel):
             problems.append(f"{self.name!r} ends in a suffix the exposition reserves")
         if self.unit and not re.search(rf"_{self.unit}$", self.name):
             problems.append(f"name {self.name!r} must end in its unit '_{self.unit}'")
+        if ":" in self.name and self.source is not MetricSource.EXTERNAL:
+            problems.append(
+                f"{self.name!r}: colons are for recording rules; only an external "
+                "server's own metric may carry one"
+            )
         names = [label.name for label in self.labels]
         if len(set(names)) != len(names):
             problems.append(f"duplicate label names in {names}")

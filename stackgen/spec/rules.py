@@ -6,9 +6,9 @@ import re
 from enum import StrEnum
 from typing import Self
 
-import promql_parser
 from pydantic import Field, field_validator, model_validator
 
+from stackgen.promql_trees import parsed
 from stackgen.spec.base import Duration, SpecModel, duration_seconds, is_valid
 from stackgen.templating import template_problems
 
@@ -34,7 +34,7 @@ class Severity(StrEnum):
 
 def check_promql(expr: str) -> str:
     try:
-        promql_parser.parse(expr)
+        parsed(expr)
     except ValueError as error:
         raise ValueError(f"PromQL does not parse: {error}") from None
     return expr

@@ -33,8 +33,10 @@ from stackgen.spec.metrics import LABEL_NAME, METRIC_NAME
 
 __all__ = [
     "SLO",
+    "WINDOW_PLACEHOLDER",
     "BurnTier",
     "LatencySLI",
+    "QuerySLI",
     "RatioSLI",
     "SLORule",
     "le_regex",
@@ -156,6 +158,60 @@ class LatencySLI(_Matchers):
         return f"({count} - {good}) / {count}"
 
 
+# Where a QuerySLI's queries take the window (Sloth's and OpenSLO-in-Sloth's spelling).
+WINDOW_PLACEHOLDER = "{{.window}}"
+
+
+class QuerySLI(SpecModel):
+    """An SLI written as PromQL over a ``{{.window}}`` placeholder, as Sloth and OpenSLO
+    specs write it: bad events over all events (``error_query``, ``total_query``), good
+    events over all (``good_query``, ``total_query``), or the error ratio itself
+    (``error_ratio_query``). The queries are checked like every rule expression (against
+    the catalog when the stack has one); prefer RatioSLI and LatencySLI for catalog
+    metrics."""
+
+    spec_key = "total_query"
+
+    kind: Literal["query"] = "query"
+    error_query: str | None = None
+    good_query: str | None = None
+    total_query: str | None = None
+    error_ratio_query: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        events = [q for q in (self.error_query, self.good_query) if q is not None]
+        ratio = self.error_ratio_query is not None
+        if ratio == bool(events or self.total_query):
+            raise ValueError(
+                "either `error_ratio_query` alone, or `total_query` with exactly one of "
+                "`error_query` and `good_query`"
+            )
+        if not ratio and (len(events) != 1 or self.total_query is None):
+            raise ValueError("`total_query` needs exactly one of `error_query`, `good_query`")
+        problems = []
+        for field in ("error_query", "good_query", "total_query", "error_ratio_query"):
+            query = getattr(self, field)
+            if query is None:
+                continue
+            if WINDOW_PLACEHOLDER not in query:
+                problems.append(f"{field}: no {WINDOW_PLACEHOLDER} placeholder")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _at(self, query: str | None, window: str) -> str:
+        return (query or "").strip().replace(WINDOW_PLACEHOLDER, window)
+
+    def error_ratio_expr(self, window: str) -> str:
+        if self.error_ratio_query is not None:
+            return self._at(self.error_ratio_query, window)
+        total = self._at(self.total_query, window)
+        if self.error_query is not None:
+            return f"({self._at(self.error_query, window)})\n/\n({total})"
+        return f"1 - (({self._at(self.good_query, window)})\n/\n({total}))"
+
+
 @dataclass(frozen=True)
 class BurnTier:
     """One multi-window burn-rate alert of an SLO, its factor scaled to the period."""
@@ -190,7 +246,7 @@ class SLO(SpecModel):
     # Percent of good events, e.g. 99.0; strictly between 0 and 100.
     objective: float
     period: Literal["28d", "30d"] = "30d"
-    sli: RatioSLI | LatencySLI = Field(discriminator="kind")
+    sli: RatioSLI | LatencySLI | QuerySLI = Field(discriminator="kind")
     # Which burn-rate tiers alert: pages (1h/5m, 6h/30m) and tickets (1d/2h, 3d/6h).
     page: bool = True
     ticket: bool = True

@@ -33,9 +33,9 @@ from stackgen.spec.rules import Alert, RecordingRule, Severity
 from stackgen.spec.runbooks import Runbook
 from stackgen.spec.scale_out import ScaleOut, scale_out_problems
 from stackgen.spec.services import Service
-from stackgen.spec.slo import SLO, LatencySLI
+from stackgen.spec.slo import SLO, LatencySLI, QuerySLI
 from stackgen.spec.sql_schema import parse_schema
-from stackgen.spec.verify import VerifySettings
+from stackgen.spec.verify import STACK_PROGRAMS, StopProgram, VerifySettings
 
 __all__ = ["PrometheusSettings", "Stack"]
 
@@ -45,6 +45,10 @@ class PrometheusSettings(SpecModel):
 
     scrape_interval: Duration = "15s"
     evaluation_interval: Duration = "15s"
+    # How often the rule groups holding a critical alert are evaluated (None: every
+    # group at evaluation_interval). Pages wait on it twice (the evaluation that sees
+    # the fault, the one that ends `for`); slower alerts keep the cheaper global pace.
+    critical_evaluation_interval: Duration | None = None
     retention: Duration = "30d"
     external_labels: dict[str, str] = Field(default_factory=dict)
     # Where Prometheus finds Alertmanager (a Service name); None: it sends alerts nowhere.
@@ -250,7 +254,8 @@ class Stack(SpecModel):
         # exist, or the scenario could never pass.
         alerts = {a.name for a in self.alerts}
         for scenario in verify.scenarios:
-            unknown = [a for a in (scenario.alert, *scenario.also_allowed) if a not in alerts]
+            named = [a for a in (scenario.alert, *scenario.also_allowed) if a is not None]
+            unknown = [a for a in named if a not in alerts]
             if unknown:
                 problems.append(
                     Problem(
@@ -259,6 +264,27 @@ class Stack(SpecModel):
                     )
                 )
         problems += _duplicates("verify.scenarios", ((s.name, s) for s in verify.scenarios))
+        scraped = {s.name for s in self.services if s.scrape is not None}
+        for program in verify.programs:
+            if program.service not in scraped:
+                problems.append(
+                    Problem(
+                        f"verify.programs[{program.service}]: not a scraped service",
+                        program,
+                    )
+                )
+        problems += _duplicates("verify.programs", ((p.service, p) for p in verify.programs))
+        stoppable = {*STACK_PROGRAMS, *(p.service for p in verify.programs)}
+        for scenario in verify.scenarios:
+            fault = scenario.fault
+            if isinstance(fault, StopProgram) and fault.program not in stoppable:
+                problems.append(
+                    Problem(
+                        f"verify.scenarios[{scenario.name}]: stops {fault.program!r}, which "
+                        f"the live run does not start (it starts {sorted(stoppable)})",
+                        scenario,
+                    )
+                )
         return problems
 
     def _compose_problems(self) -> list[Problem]:
@@ -306,6 +332,8 @@ class Stack(SpecModel):
         """An SLO's SLI against the catalog: the metric, its type, labels and buckets."""
         where = f"slos[{slo.name}].sli"
         sli = slo.sli
+        if isinstance(sli, QuerySLI):
+            return []  # its queries are rule expressions: the PromQL checker judges them
         metric = next((m for m in self.metrics if m.name == sli.metric), None)
         if metric is None:
             return [f"{where}.metric: {sli.metric!r} is not a metric of the catalog"]

@@ -2,14 +2,16 @@
 service it runs and drives, and the fault scenarios whose alerts must fire.
 
 A scenario is data: a named fault of one of a few kinds that ``stackgen.verify``
-knows how to make, the alert that must reach the webhook, and what else may fire.
+knows how to make, the alert that must reach the webhook, and what else may fire. A
+scenario without an alert is healthy-but-noisy traffic (the "fault" is noise under every
+threshold): for its whole length no critical alert may fire, or even pend.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from stackgen.spec.base import SpecModel
 from stackgen.spec.services import SERVICE_NAME
@@ -17,6 +19,7 @@ from stackgen.spec.services import SERVICE_NAME
 __all__ = [
     "Fault",
     "FaultScenario",
+    "LocalProgram",
     "RestartService",
     "StopProgram",
     "StopService",
@@ -39,13 +42,18 @@ class StopService(SpecModel):
     kind: Literal["stop-service"] = "stop-service"
 
 
+# The programs the live run always starts beside the service when the stack has them.
+STACK_PROGRAMS = ("otelcol", "jaeger")
+
+
 class StopProgram(SpecModel):
-    """A program of the local stack beside the service stops."""
+    """A program of the local stack beside the service stops: the collector, Jaeger, or
+    a local program by the name of the service it stands in for (``llm-server``)."""
 
     spec_key = "program"
 
     kind: Literal["stop-program"] = "stop-program"
-    program: Literal["otelcol", "jaeger"]
+    program: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
 
 
 class TrafficMix(SpecModel):
@@ -77,8 +85,9 @@ Fault = Annotated[
 class FaultScenario(SpecModel):
     name: str = Field(pattern=_SLUG)
     title: str = Field(min_length=1)
-    # The alert that must reach the webhook.
-    alert: str = Field(min_length=1)
+    # The alert that must reach the webhook; None: a quiet scenario, noise that must page
+    # nobody for max_wait_s (which it then needs).
+    alert: str | None = Field(default=None, min_length=1)
     fault: Fault
     # Also allowed to fire: other alerts of the same fault, and the burn-rate alerts of
     # the SLOs the fault really burns.
@@ -90,8 +99,44 @@ class FaultScenario(SpecModel):
     max_wait_s: float | None = Field(default=None, gt=0)
     # Users must not notice the fault: no request may fail during the whole scenario.
     requests_must_succeed: bool = False
+    # Requests may fail, but only as the service's clean error answer (502 naming the
+    # cause), never as no answer (refused, reset, timed out) or another server error.
+    failures_must_be_clean: bool = False
     # The service is up when the alert fires and records the notification it receives.
     service_records: bool = True
+
+    @property
+    def quiet(self) -> bool:
+        """Noise under every threshold: nothing critical may fire."""
+        return self.alert is None
+
+    @model_validator(mode="after")
+    def _quiet_needs_a_length(self) -> Self:
+        if self.quiet and self.max_wait_s is None:
+            raise ValueError(
+                "a scenario without an alert needs max_wait_s: how long it stays quiet"
+            )
+        return self
+
+
+class LocalProgram(SpecModel):
+    """A real program the live run starts on 127.0.0.1 in place of an external service of
+    the stack (a model server, a host exporter): Prometheus scrapes it as that service's
+    job, and the verified service may be pointed at it. ``program`` is one the tools step
+    builds. Arguments and environment values may hold ``{port}`` (its port), ``{url}``
+    (``http://127.0.0.1:{port}``) and ``{tiny_model}`` (the tools step's GGUF model)."""
+
+    spec_key = "service"
+
+    service: str = Field(pattern=SERVICE_NAME)
+    program: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    args: tuple[str, ...] = ()
+    # Answers 200 once the program serves.
+    ready_path: str = Field(default="/metrics", pattern=r"^/")
+    # Settings the verified service gets so that it uses this program.
+    service_environment: dict[Annotated[str, Field(pattern=_ENV_VAR)], str] = Field(
+        default_factory=dict
+    )
 
 
 class VerifySettings(SpecModel):
@@ -104,3 +149,5 @@ class VerifySettings(SpecModel):
     # traces are not checked.
     span_attribute_prefix: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
     scenarios: tuple[FaultScenario, ...] = ()
+    # Real programs standing in for external services during the live run.
+    programs: tuple[LocalProgram, ...] = ()

@@ -23,6 +23,7 @@ from stackgen.artifacts import (
 )
 from stackgen.check.catalog import CatalogIndex
 from stackgen.conventions import GRAFANA_DASHBOARDS_DIR, RULES_DIR
+from stackgen.promql_trees import parsed
 from stackgen.spec import Metric, Stack
 from stackgen.verify.prometheus_api import PrometheusAPI
 
@@ -104,7 +105,7 @@ def signal_of(expr: str) -> str:
     """The value an alert compares, without its threshold filter: ``A > 5`` is ``A``,
     ``A and B`` is A's signal. An alert's own expression is empty while it does not
     fire; its signal must still return data whenever its metrics received traffic."""
-    node = pp.parse(expr)
+    node = parsed(expr)
     original = node
     while True:
         if isinstance(node, pp.ParenExpr):
@@ -138,7 +139,7 @@ def _selectors(expr: str) -> set[Selector]:
                 found.add((name, tuple(sorted(equal.items()))))
         return True
 
-    pp.walk(pp.parse(expr), visit)
+    pp.walk(parsed(expr), visit)
     return found
 
 

@@ -30,9 +30,9 @@ import httpx
 from stackgen.conventions import JAEGER_CONFIG_PATH, OTEL_COLLECTOR_CONFIG_PATH
 from stackgen.render.jaeger import HEALTH_PATH as JAEGER_HEALTH_PATH
 from stackgen.render.local_profile import LOCAL_HOST, LocalProfile, TracePorts, render_local
-from stackgen.spec import Stack
+from stackgen.spec import LocalProgram, Stack
 from stackgen.spec.alerting import token_variable
-from stackgen.tools import ToolMissing, find_tool
+from stackgen.tools import ToolMissing, find_tool, tiny_model
 from stackgen.verify.ports import PortsExhausted, free_port, free_ports
 from stackgen.verify.processes import Child, ProcessSet, ProcessSetClosed
 from stackgen.verify.prometheus_api import PrometheusAPI
@@ -86,6 +86,19 @@ def _binary(name: str) -> str:
         raise VerifyEnvironmentError(str(missing)) from missing
 
 
+def expand_program_text(text: str, port: int) -> str:
+    """A local program's argument or setting with its placeholders filled in."""
+    values = {"{port}": str(port), "{url}": f"http://{LOCAL_HOST}:{port}"}
+    if "{tiny_model}" in text:
+        try:
+            values["{tiny_model}"] = str(tiny_model())
+        except ToolMissing as missing:
+            raise VerifyEnvironmentError(str(missing)) from missing
+    for placeholder, value in values.items():
+        text = text.replace(placeholder, value)
+    return text
+
+
 def _with_database(dsn: str, database: str) -> str:
     parts = urlsplit(dsn)
     return urlunsplit(parts._replace(path=f"/{database}"))
@@ -125,8 +138,18 @@ class LiveStack:
         # among the stack's services (their ports are the programs' listen ports).
         self.service = stack.verify.service
         self.alertmanager = stack.prometheus.alertmanager or "alertmanager"
+        # Real programs standing in for external services (a model server, a host
+        # exporter), each scraped as its service's job.
+        self.programs: tuple[LocalProgram, ...] = stack.verify.programs
         self.ports = dict.fromkeys(
-            (self.service, PROMETHEUS, self.alertmanager, *_collector_jobs(stack)), 0
+            (
+                self.service,
+                PROMETHEUS,
+                self.alertmanager,
+                *_collector_jobs(stack),
+                *(p.service for p in self.programs),
+            ),
+            0,
         )
         # The collector and Jaeger run when the stack has both (traces end to end).
         self.traces = bool(_collector_jobs(stack)) and stack.jaeger is not None
@@ -240,6 +263,8 @@ class LiveStack:
         if self.traces:
             self.start_jaeger()
             self.start_collector()
+        for program in self.programs:
+            self.start_program(program)
         self.start_agent()
         self._started(
             "prometheus",
@@ -315,6 +340,11 @@ class LiveStack:
         )
         if self.traces:
             env["OTEL_EXPORTER_OTLP_ENDPOINT"] = self.otlp_http_url
+        for program in self.programs:
+            port = self.ports[program.service]
+            env.update(
+                {k: expand_program_text(v, port) for k, v in program.service_environment.items()}
+            )
         env.update({token_variable(name): self.alert_token for name in self.token_secrets})
         env.update(extra or {})
         return env
@@ -329,6 +359,12 @@ class LiveStack:
         config = self.dir / "config" / OTEL_COLLECTOR_CONFIG_PATH
         self._started("otelcol", [_binary("otelcol"), f"--config={config}"])
         self._wait_ready(f"http://{LOCAL_HOST}:{self.trace_ports.collector_health}/", "otelcol")
+
+    def start_program(self, program: LocalProgram) -> None:
+        port = self.ports[program.service]
+        argv = [_binary(program.program), *(expand_program_text(arg, port) for arg in program.args)]
+        self._started(program.service, argv)
+        self._wait_ready(f"http://{LOCAL_HOST}:{port}{program.ready_path}", program.service)
 
     def stop(self, name: str) -> None:
         """Stop one program of the stack (a fault); its process group, by PID."""

@@ -47,6 +47,17 @@ class PrometheusAPI:
             return QueryResult(None, len(data["result"]))
         return QueryResult(None, 1)
 
+    def values(self, expr: str) -> list[float]:
+        """The sample values of an instant query (none when it fails or is empty)."""
+        try:
+            reply = self._client.get("/api/v1/query", params={"query": expr})
+            body: dict[str, Any] = reply.json()
+        except (httpx.HTTPError, ValueError):
+            return []
+        if body.get("status") != "success" or body["data"]["resultType"] != "vector":
+            return []
+        return [float(sample["value"][1]) for sample in body["data"]["result"]]
+
     def _data(self, path: str) -> Any:
         reply = self._client.get(path)
         reply.raise_for_status()

@@ -75,8 +75,11 @@ class VerifyReport:
 
 def exercised_metrics(stack: Stack) -> dict[str, Metric]:
     """Catalog metrics the local stack's traffic reaches: those of the services that
-    run locally, and the series Prometheus writes per target."""
+    run locally (the stack's own and the real programs standing in for external ones),
+    and the series Prometheus writes per target."""
     local = set(stack.local_ports)
+    if stack.verify is not None:
+        local |= {program.service for program in stack.verify.programs}
     return {m.name: m for m in stack.metrics if m.service is None or m.service in local}
 
 

@@ -214,7 +214,7 @@ def reversible_scenarios(stack: Stack) -> tuple[FaultScenario, ...]:
     mix's own alerts to have resolved first, a restart with a fault setting to be undone
     on each replica: neither is run here."""
     scenarios = stack.verify.scenarios if stack.verify is not None else ()
-    return tuple(s for s in scenarios if isinstance(s.fault, StopService))
+    return tuple(s for s in scenarios if isinstance(s.fault, StopService) and s.alert is not None)
 
 
 class _Run:
@@ -373,6 +373,10 @@ class _Run:
     def fault_scenario(self, scenario: FaultScenario, storage: Callable[[], None]) -> AlertDelivery:
         result = AlertDelivery(scenario)
         live = self.live
+        alert = scenario.alert
+        if alert is None:  # reversible_scenarios keeps only scenarios with an alert
+            result.error = "the scenario names no alert"
+            return result
         budget_s = duration_seconds(live.stack.critical_detection_budget) + OVERSHOOT_S
         self.set_mix(HEALTHY_MIX)
         self.say(f"[{scenario.name}] fault: {scenario.title}")
@@ -380,14 +384,12 @@ class _Run:
         for index in range(len(live.agent_ports)):
             live.stop(f"agent-{index + 1}")
         wait_s = scenario.max_wait_s or budget_s
-        arrived = self._wait_notified(scenario.alert, since, "firing", wait_s)
+        arrived = self._wait_notified(alert, since, "firing", wait_s)
         if arrived is None:
-            result.error = f"{scenario.alert} did not fire within {wait_s:.0f}s"
+            result.error = f"{alert} did not fire within {wait_s:.0f}s"
             return result
         result.detected_s = arrived - since
-        self.say(
-            f"[{scenario.name}] {scenario.alert} notified firing after {result.detected_s:.0f}s"
-        )
+        self.say(f"[{scenario.name}] {alert} notified firing after {result.detected_s:.0f}s")
         live.sleep(KILL_AFTER_FIRING_S)
         prometheus = f"prometheus-{live.prometheus_names[0]}"
         alertmanager = self.notifying_alertmanager()
@@ -402,9 +404,9 @@ class _Run:
         for index in range(len(live.agent_ports)):
             live.restart(f"agent-{index + 1}")
         storage()
-        resolved = self._wait_notified(scenario.alert, since, "resolved", RESOLVED_WITHIN_S)
+        resolved = self._wait_notified(alert, since, "resolved", RESOLVED_WITHIN_S)
         if resolved is None:
-            result.error = f"{scenario.alert} not notified resolved within {RESOLVED_WITHIN_S:.0f}s"
+            result.error = f"{alert} not notified resolved within {RESOLVED_WITHIN_S:.0f}s"
         else:
             # A member that missed the others' notifications would send its own at a
             # flush of its group: watch until the restarted one has flushed twice.
@@ -413,8 +415,8 @@ class _Run:
             self.say(f"[{scenario.name}] resolved notified; watching {wait:.0f}s for duplicates")
             live.sleep(wait)
         notifications = [n for n in live.webhook.notifications() if n.received_at >= since]
-        result.deliveries = count_deliveries(notifications, scenario.alert, since)
-        result.others = tuple(other_alerts(notifications, {scenario.alert}))
+        result.deliveries = count_deliveries(notifications, alert, since)
+        result.others = tuple(other_alerts(notifications, {alert}))
         return result
 
     def _wait_notified(self, alert: str, since: float, status: str, wait_s: float) -> float | None:

@@ -114,7 +114,7 @@ def _alert_lines(report: ScaleReport) -> list[str]:
         rows.append(
             (
                 a.scenario.title,
-                a.scenario.alert,
+                a.scenario.alert or "-",
                 detected,
                 ", ".join(a.killed) or "-",
                 firing,

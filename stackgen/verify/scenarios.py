@@ -2,7 +2,13 @@
 fault made with real requests or real service settings, then the matching alert must
 reach the Alertmanager webhook, and nothing outside the scenario may fire. Where the
 agent service stays up, the alert must also be in its alert_notifications table:
-delivered through the agent's own authenticated webhook."""
+delivered through the agent's own authenticated webhook.
+
+A quiet scenario (no alert) makes noise instead of a fault: for its whole length no
+critical alert may fire or reach the webhook (warnings may: noise near a line is what a
+ticket is for). Critical alerts that only pended, and how close each critical alert's
+compared value came to its threshold, are logged: the noise must really be near the
+lines for the silence to mean something."""
 
 from __future__ import annotations
 
@@ -10,6 +16,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import promql_parser as pp
+
+from stackgen.conventions import SEVERITY_LABEL
+from stackgen.promql_trees import parsed
 from stackgen.spec import (
     FaultScenario,
     RestartService,
@@ -29,9 +39,19 @@ from stackgen.verify.traffic import (
     Action,
     Traffic,
     failed_outcomes,
+    unclean_outcomes,
 )
 
-__all__ = ["MIXES", "ScenarioResult", "make_fault", "run_scenario", "scenarios_of"]
+__all__ = [
+    "MIXES",
+    "ScenarioResult",
+    "closest_approaches",
+    "criterion_of",
+    "make_fault",
+    "run_scenario",
+    "scenarios_of",
+    "watch_quiet",
+]
 
 # Healthy traffic before the fault: rate windows hold pre-fault samples and the rules
 # have evaluated a few times, so a pre-fault alert would show.
@@ -99,13 +119,10 @@ class ScenarioResult:
 
     @property
     def passed(self) -> bool:
-        return (
-            self.error is None
-            and self.detected_s is not None
-            and self.detected_s <= self.budget_s
-            and not self.unexpected
-            and not self.failed_requests
+        detected = self.scenario.quiet or (
+            self.detected_s is not None and self.detected_s <= self.budget_s
         )
+        return self.error is None and detected and not self.unexpected and not self.failed_requests
 
 
 def scenarios_of(stack: Stack) -> tuple[FaultScenario, ...]:
@@ -113,10 +130,14 @@ def scenarios_of(stack: Stack) -> tuple[FaultScenario, ...]:
     return stack.verify.scenarios if stack.verify is not None else ()
 
 
-def criterion_of(stack: Stack, alertname: str) -> tuple[str, float]:
-    """The detection promise: the critical budget (under 2 min) for critical
-    alerts, the spec's tested ``fires_within`` for warnings."""
-    alert = next(a for a in stack.alerts if a.name == alertname)
+def criterion_of(stack: Stack, scenario: FaultScenario) -> tuple[str, float]:
+    """The detection promise: the critical budget for critical alerts, the spec's
+    tested ``fires_within`` for warnings; a quiet scenario promises silence for its
+    length."""
+    if scenario.alert is None:
+        length = scenario.max_wait_s or 0.0
+        return f"no critical alert in {length:.0f}s", length
+    alert = next(a for a in stack.alerts if a.name == scenario.alert)
     if alert.severity is Severity.CRITICAL:
         budget = stack.critical_detection_budget
         return f"< {budget} (critical)", duration_seconds(budget)
@@ -134,6 +155,87 @@ def _allowed(scenario: FaultScenario, labels: dict[str, str]) -> bool:
     )
 
 
+def _is_critical(labels: Mapping[str, str]) -> bool:
+    return labels.get(SEVERITY_LABEL) == Severity.CRITICAL
+
+
+def watch_quiet(
+    live: LiveStack,
+    scenario: FaultScenario,
+    onset: float,
+    result: ScenarioResult,
+    log: Callable[[str], None],
+) -> None:
+    """Noise for the scenario's length: every critical alert that fires or pages is a
+    false page."""
+    deadline = onset + result.budget_s
+    next_progress = time.time() + 30
+    pended: set[str] = set()
+    while time.time() < deadline:
+        states = []
+        for alert in live.api.alerts():
+            states.append(f"{_describe(alert['labels'])}:{alert['state']}")
+            if _is_critical(alert["labels"]):
+                if alert["state"] == "firing":
+                    result.unexpected.add(f"{_describe(alert['labels'])} (firing)")
+                else:
+                    pended.add(_describe(alert["labels"]))
+        if time.time() >= next_progress:
+            log(f"[{scenario.name}] +{time.time() - onset:.0f}s alerts: {sorted(states) or 'none'}")
+            next_progress += 30
+        live.sleep(2)
+    for notification in live.webhook.notifications():
+        for labels in notification.firing():
+            if _is_critical(labels):
+                result.unexpected.add(f"{_describe(labels)} (paged)")
+    if pended:
+        log(f"[{scenario.name}] critical alerts that pended, never fired: {sorted(pended)}")
+    for line in closest_approaches(live, result.budget_s):
+        log(f"[{scenario.name}] {line}")
+
+
+def _compared(expr: str) -> tuple[str, str, float] | None:
+    """``(left side, operator, number)`` of an expression that compares with a number at
+    its top (``x > 0.05``); None for any other shape."""
+    node = parsed(expr)
+    if (
+        isinstance(node, pp.BinaryExpr)
+        and str(node.op) in _PEAK_FUNCTIONS
+        and isinstance(node.rhs, pp.NumberLiteral)
+    ):
+        return node.lhs.prettify(), str(node.op), float(node.rhs.val)
+    return None
+
+
+# The way towards a threshold: up to a `>` line, down to a `<` or `==` one.
+_PEAK_FUNCTIONS = {
+    ">": "max_over_time",
+    ">=": "max_over_time",
+    "<": "min_over_time",
+    "<=": "min_over_time",
+    "==": "min_over_time",
+}
+
+
+def closest_approaches(live: LiveStack, window_s: float) -> list[str]:
+    """For each critical alert of the stack comparing a value with a number: the value
+    closest to its threshold over the last ``window_s`` (every series, every 5 s)."""
+    lines = []
+    for alert in live.stack.alerts:
+        compared = None if alert.severity is not Severity.CRITICAL else _compared(alert.expr)
+        if compared is None:
+            continue
+        side, op, threshold = compared
+        function = _PEAK_FUNCTIONS[op]
+        values = live.api.values(f"{function}(({side})[{window_s:.0f}s:5s])")
+        if values:
+            closest = max(values) if function == "max_over_time" else min(values)
+            lines.append(f"{alert.name}: closest {closest:.4g} (fires {op} {threshold:g})")
+        else:
+            lines.append(f"{alert.name}: no value (fires {op} {threshold:g})")
+    return lines
+
+
 def _describe(labels: dict[str, str]) -> str:
     slo = labels.get("slo")
     return f"{labels.get('alertname')}{{slo={slo}}}" if slo else str(labels.get("alertname"))
@@ -142,6 +244,7 @@ def _describe(labels: dict[str, str]) -> str:
 def _check_recorded(
     live: LiveStack,
     scenario: FaultScenario,
+    alert: str,
     onset: float,
     arrived: float,
     result: ScenarioResult,
@@ -150,16 +253,16 @@ def _check_recorded(
     """The alert is in the agent's alert_notifications (bounded wait)."""
     deadline = arrived + RECORDED_WITHIN_S
     while True:
-        if live.recorded_alerts(scenario.alert, onset) > 0:
+        if live.recorded_alerts(alert, onset) > 0:
             result.recorded_s = max(0.0, time.time() - arrived)
             log(
-                f"[{scenario.name}] {scenario.alert} recorded by the agent in "
+                f"[{scenario.name}] {alert} recorded by the agent in "
                 f"alert_notifications ({result.recorded_s:.0f}s after the webhook)"
             )
             return
         if time.time() >= deadline:
             result.error = (
-                f"{scenario.alert} reached the webhook but the agent did not record it in "
+                f"{alert} reached the webhook but the agent did not record it in "
                 f"alert_notifications within {RECORDED_WITHIN_S:.0f}s"
             )
             return
@@ -169,7 +272,7 @@ def _check_recorded(
 def run_scenario(
     live: LiveStack, scenario: FaultScenario, log: Callable[[str], None]
 ) -> ScenarioResult:
-    criterion, budget_s = criterion_of(live.stack, scenario.alert)
+    criterion, budget_s = criterion_of(live.stack, scenario)
     result = ScenarioResult(scenario, criterion, budget_s)
     traffic = Traffic(live.agent_url, HEALTHY_MIX)
     traffic.start()
@@ -184,38 +287,59 @@ def run_scenario(
         make_fault(scenario)(live, traffic)
         # Onset: the fault is in effect (a restart to apply a setting is not part of it).
         onset = time.time()
-        log(f"[{scenario.name}] fault in effect; waiting for {scenario.alert}")
-        wait_s = scenario.max_wait_s or budget_s + OVERSHOOT_S
-        deadline = onset + wait_s
-        next_progress = time.time() + 30
-        while time.time() < deadline:
-            notification = live.webhook.first_firing(scenario.alert, onset)
-            if notification is not None:
-                result.detected_s = notification.received_at - onset
-                log(
-                    f"[{scenario.name}] {scenario.alert} reached the webhook after "
-                    f"{result.detected_s:.0f}s"
-                )
-                break
-            if time.time() >= next_progress:
-                states = sorted(f"{_describe(a['labels'])}:{a['state']}" for a in live.api.alerts())
-                log(f"[{scenario.name}] +{time.time() - onset:.0f}s alerts: {states or 'none'}")
-                next_progress += 30
-            live.sleep(1)
-        if result.detected_s is None:
-            result.error = f"{scenario.alert} did not reach the webhook within {wait_s:.0f}s"
-        elif scenario.service_records:
-            _check_recorded(live, scenario, onset, onset + result.detected_s, result, log)
-        for notification in live.webhook.notifications():
-            for labels in notification.firing():
-                if not _allowed(scenario, labels):
-                    result.unexpected.add(_describe(labels))
-        # Also pending: an alert on its way to fire is as wrong as one that fired.
-        for alert in live.api.alerts():
-            if not _allowed(scenario, alert["labels"]):
-                result.unexpected.add(f"{_describe(alert['labels'])} ({alert['state']})")
+        if scenario.alert is None:
+            log(f"[{scenario.name}] noise in effect; no critical alert for {budget_s:.0f}s")
+            watch_quiet(live, scenario, onset, result, log)
+        else:
+            _watch_fault(live, scenario, onset, result, log)
     finally:
         traffic.stop()
     if scenario.requests_must_succeed:
         result.failed_requests = failed_outcomes(traffic.outcomes)
+    elif scenario.failures_must_be_clean:
+        result.failed_requests = unclean_outcomes(traffic.outcomes)
     return result
+
+
+def _watch_fault(
+    live: LiveStack,
+    scenario: FaultScenario,
+    onset: float,
+    result: ScenarioResult,
+    log: Callable[[str], None],
+) -> None:
+    """The scenario's alert must reach the webhook within its budget (plus an overshoot,
+    measured), and nothing the scenario does not allow may fire or pend."""
+    name = scenario.alert
+    assert name is not None
+    budget_s = result.budget_s
+    log(f"[{scenario.name}] fault in effect; waiting for {name}")
+    wait_s = scenario.max_wait_s or budget_s + OVERSHOOT_S
+    deadline = onset + wait_s
+    next_progress = time.time() + 30
+    while time.time() < deadline:
+        notification = live.webhook.first_firing(name, onset)
+        if notification is not None:
+            result.detected_s = notification.received_at - onset
+            log(
+                f"[{scenario.name}] {scenario.alert} reached the webhook after "
+                f"{result.detected_s:.0f}s"
+            )
+            break
+        if time.time() >= next_progress:
+            states = sorted(f"{_describe(a['labels'])}:{a['state']}" for a in live.api.alerts())
+            log(f"[{scenario.name}] +{time.time() - onset:.0f}s alerts: {states or 'none'}")
+            next_progress += 30
+        live.sleep(1)
+    if result.detected_s is None:
+        result.error = f"{scenario.alert} did not reach the webhook within {wait_s:.0f}s"
+    elif scenario.service_records:
+        _check_recorded(live, scenario, name, onset, onset + result.detected_s, result, log)
+    for notification in live.webhook.notifications():
+        for labels in notification.firing():
+            if not _allowed(scenario, labels):
+                result.unexpected.add(_describe(labels))
+    # Also pending: an alert on its way to fire is as wrong as one that fired.
+    for alert in live.api.alerts():
+        if not _allowed(scenario, alert["labels"]):
+            result.unexpected.add(f"{_describe(alert['labels'])} ({alert['state']})")

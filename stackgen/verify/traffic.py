@@ -25,6 +25,7 @@ __all__ = [
     "Action",
     "Traffic",
     "failed_outcomes",
+    "unclean_outcomes",
 ]
 
 # Questions the router sends to each agent; the multi-part ones make "complex" turns
@@ -95,6 +96,18 @@ def failed_outcomes(outcomes: Mapping[str, int]) -> dict[str, int]:
         outcome: count
         for outcome, count in sorted(outcomes.items())
         if outcome.startswith("client error") or _SERVER_ERROR.search(outcome)
+    }
+
+
+def unclean_outcomes(outcomes: Mapping[str, int]) -> dict[str, int]:
+    """Failures a user sees as a broken service rather than an error message: no answer
+    at all (refused, reset, timed out) or a server error other than 502, the service's
+    answer when a dependency it needs fails."""
+    return {
+        outcome: count
+        for outcome, count in sorted(outcomes.items())
+        if outcome.startswith("client error")
+        or any(code != "502" for code in _SERVER_ERROR.findall(outcome))
     }
 
 

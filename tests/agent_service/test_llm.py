@@ -108,6 +108,21 @@ async def test_scripted_first_token_delay_is_measurable() -> None:
     assert total - first < 1.0
 
 
+async def test_scripted_model_cycles_its_delays_and_fails_every_nth_answer() -> None:
+    """Healthy-but-noisy pacing: a burst of slow answers in a cycle, a sporadic failure."""
+    model = ScriptedModel(first_token_delay_s=(0.0, 0.0, 0.15), token_delay_s=0, fail_every=4)
+    context = await Orchestrator().prepare("Show me invoice INV-1001")
+    outcomes = []
+    for _ in range(6):
+        started = time.perf_counter()
+        try:
+            await collect(model, context.messages)
+            outcomes.append("slow" if time.perf_counter() - started >= 0.14 else "fast")
+        except LLMError:
+            outcomes.append("failed")
+    assert outcomes == ["fast", "fast", "slow", "failed", "fast", "slow"]
+
+
 def test_scripted_model_is_deterministic() -> None:
     messages = [{"role": "system", "content": 'Tool results (JSON): [{"name":"x","result":1}]'}]
     model = ScriptedModel()
@@ -126,6 +141,13 @@ async def test_factory_defaults_to_scripted_model() -> None:
     assert (paced.first_token_delay_s, paced.token_delay_s) == (0.2, 0.0)
     with pytest.raises(ValueError, match="SCRIPTED_TOKEN_DELAY_S"):
         model_from_env({"SCRIPTED_TOKEN_DELAY_S": "fast"})
+    noisy = model_from_env(
+        {"SCRIPTED_FIRST_TOKEN_DELAY_S": "0.05,0.05,4.5", "SCRIPTED_FAIL_EVERY": "40"}
+    )
+    assert isinstance(noisy, ScriptedModel)
+    assert (noisy.first_token_delays_s, noisy.fail_every) == ((0.05, 0.05, 4.5), 40)
+    with pytest.raises(ValueError, match="SCRIPTED_FAIL_EVERY"):
+        model_from_env({"SCRIPTED_FAIL_EVERY": "often"})
 
 
 async def test_factory_builds_openai_client() -> None:

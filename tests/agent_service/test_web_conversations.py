@@ -18,6 +18,7 @@ import pytest
 
 from agent_service.domain import TurnRecord
 from agent_service.store import PostgresStore, SqliteStore
+from agent_service.store.partitions import Month, create_partitions
 from agent_service.web.conversations import (
     EXPORT_COLUMNS,
     Filters,
@@ -213,6 +214,9 @@ async def _seed_big(target: AuditDatabase) -> None:
         await connection.execute(
             "INSERT INTO user_sessions (session_id, user_id) VALUES ('s-big', 'user-0')"
         )
+        # Plain COPY, not the store: the rows' month's partition first, as the store
+        # would create it.
+        await create_partitions(connection, [Month(2026, 11)])
         await connection.copy_records_to_table(
             "conversation_log", records=list(_big_rows(BIG[target.backend])), columns=columns
         )

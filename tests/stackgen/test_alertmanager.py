@@ -130,7 +130,7 @@ def test_every_alert_severity_has_a_route(stack: Stack, rendered: dict[str, str]
     assert severities <= set(stack.alerting.by_severity)
     routes = yaml.safe_load(rendered["alertmanager/alertmanager.yml"])["route"]["routes"]
     critical = next(r for r in routes if r["matchers"] == ['severity="critical"'])
-    assert critical["group_wait"] == "10s"
+    assert critical["group_wait"] == stack.alerting.critical_group_wait == "5s"
 
 
 def test_no_secret_in_the_generated_config() -> None:

@@ -44,7 +44,7 @@ def test_check_mode_is_clean_on_a_fresh_tree(out: Path) -> None:
 def test_check_mode_reports_a_hand_edit_and_writes_nothing(
     out: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    edited = out / "prometheus/rules/alerts.yml"
+    edited = out / "prometheus/rules/alerts/bestbox_sla.yml"
     edited.write_text(edited.read_text().replace("for: 1m", "for: 5m"))
     before = edited.read_text()
     capsys.readouterr()

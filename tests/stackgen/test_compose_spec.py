@@ -43,9 +43,9 @@ INVALID: dict[str, tuple[Callable[[], object], str]] = {
     "image-latest": (lambda: service(image="prom/prometheus:latest"), "image"),
     "image-unpinned": (lambda: service(image="prom/prometheus"), "image"),
     "image-and-build": (lambda: service(build=Build()), "image and build: give one"),
-    "mount-absolute-host-path": (
-        lambda: Mount(source="/etc/passwd", target="/x"),
-        "a volume name ([a-z0-9_-]) or a path starting with ./ or ../",
+    "mount-not-a-path-or-volume": (
+        lambda: Mount(source="Data Dir", target="/x"),
+        "a volume name ([a-z0-9_-]), a path starting with ./ or ../",
     ),
     "mount-relative-target": (lambda: Mount(source="data", target="data"), "target"),
     "secret-also-in-environment": (
@@ -97,6 +97,14 @@ INVALID: dict[str, tuple[Callable[[], object], str]] = {
         "migrations_source",
     ),
     "port-out-of-range": (lambda: PublishedPort(container=70000), "container"),
+    "writable-host-path": (
+        lambda: Mount(source="/etc/passwd", target="/x"),
+        "host path '/etc/passwd' must be mounted read_only=True",
+    ),
+    "device-outside-dev": (
+        lambda: service(devices=("/tmp/kfd",)),
+        "device '/tmp/kfd' is not a path under /dev/",
+    ),
 }
 
 
@@ -131,6 +139,7 @@ def test_named_volumes_are_collected_from_mounts() -> None:
         mounts=(
             Mount(source="prometheus-data", target="/prometheus"),
             Mount(source="./p", target="/p"),
+            Mount(source="/proc", target="/host/proc", read_only=True),
         )
     )
     grafana = service(name="grafana", mounts=(Mount(source="grafana-data", target="/g"),))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ import asyncpg
 import pytest
 
 from agent_service.store.migrate import migrate_postgres
+from agent_service.store.partitions import Month, create_partitions
 from stackgen.artifacts import read_artifacts
 from stackgen.check.grafana import sql_queries
 from stackgen.check.grafana_sql import expand_sql
@@ -74,6 +76,10 @@ async def _prepare(dsn: str, role: str, readable: dict[str, tuple[str, ...]]) ->
     connection = await asyncpg.connect(dsn, timeout=5)
     try:
         await migrate_postgres(connection)
+        # The seed goes in with plain SQL, not through the store: its month's partition
+        # first, as the store would create it.
+        # The months around it too: a time-bounded query must read only its own.
+        await create_partitions(connection, [Month(2025, 12), Month(2026, 1), Month(2026, 2)])
         await connection.execute(SEED)
         await connection.execute(f'CREATE ROLE "{role}" LOGIN')
         for table, columns in readable.items():
@@ -118,6 +124,50 @@ def test_every_sql_query_explains_as_the_read_only_role(
     queries = _queries(rendered)
     assert len(queries) == 9
     assert asyncio.run(_explain_all(reader_dsn, queries)) == {}
+
+
+# A panel bounded by the dashboard's range on the log's own time column.
+_LOG_TIME_FILTER = re.compile(r"\$__timeFilter\((\w+\.)?timestamp\)")
+
+
+async def _relations(dsn: str, sql: str) -> set[str]:
+    """The tables a query's plan reads."""
+    connection = await asyncpg.connect(dsn, timeout=5)
+    try:
+        (plan,) = json.loads(await connection.fetchval(f"EXPLAIN (FORMAT JSON) {sql}"))
+    finally:
+        await connection.close()
+    found: set[str] = set()
+
+    def walk(node: dict[str, Any]) -> None:
+        if "Relation Name" in node:
+            found.add(node["Relation Name"])
+        for child in node.get("Plans", ()):
+            walk(child)
+
+    walk(plan["Plan"])
+    return found
+
+
+def test_every_time_bounded_query_reads_only_the_months_of_its_range(
+    reader_dsn: str, rendered: dict[str, str]
+) -> None:
+    """conversation_log is partitioned by month: a panel over the dashboard's time
+    range (the stand-in range lies in January 2026) reads January's partition only."""
+    bounded = 0
+    for dashboard in read_artifacts(rendered).dashboards:
+        for query in sql_queries(dashboard):
+            if _LOG_TIME_FILTER.search(query.sql) is None:
+                continue
+            bounded += 1
+            sql = expand_sql(query.sql, dashboard.variables)
+            partitions = {
+                name
+                for name in asyncio.run(_relations(reader_dsn, sql))
+                if name.startswith("conversation_log_")
+            }
+            assert partitions == {"conversation_log_y2026m01"}, query.label
+    assert bounded >= 3  # the panels of the three audit dashboards at least
 
 
 def test_the_role_reads_nothing_but_the_audit_tables(reader_dsn: str) -> None:

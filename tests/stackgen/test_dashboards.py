@@ -69,6 +69,8 @@ EXPECTED_PANELS = {
         "Request rate by agent": "timeseries",
         "Error rate": "timeseries",
         "Memory": "timeseries",
+        "LLM server slots": "timeseries",
+        "LLM host memory": "timeseries",
     },
     "user-analytics": {
         "Sessions (24h)": "stat",
@@ -85,6 +87,8 @@ EXPECTED_PANELS = {
         "Tool execution frequency": "bargauge",
         "Agent response time": "heatmap",
         "Failed tool calls": "table",
+        "LLM server throughput": "timeseries",
+        "Generation speed": "timeseries",
     },
     "conversation-audit": {"Recent conversations": "table", "User session details": "table"},
 }

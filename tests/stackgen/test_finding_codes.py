@@ -111,6 +111,37 @@ def broken_rule_file(stack: Stack, tmp_path: Path) -> list[Finding]:
     return check_rule_file(stack, path)
 
 
+def latin1_rule_file(stack: Stack, tmp_path: Path) -> list[Finding]:
+    path = tmp_path / "latin1.yml"
+    path.write_bytes(
+        b"groups:\n- name: seed\n  rules:\n  - alert: X\n    expr: up == 0\n"
+        b"    annotations: {summary: 'caf\xe9 down'}\n"
+    )
+    return check_rule_file(stack, path)
+
+
+def rule_without_expr(stack: Stack, tmp_path: Path) -> list[Finding]:
+    return check_rule_file(stack, write_rules(tmp_path / "rules.yml", [{"alert": "NoExpr"}]))
+
+
+def dashboard_with_panels_object(stack: Stack, tmp_path: Path) -> list[Finding]:
+    path = tmp_path / "dash.json"
+    path.write_text(json.dumps({"title": "x", "panels": {"id": 1}}))
+    return check_dashboard_file(stack, path)
+
+
+def alert_with_for(code: str, name: str, expr: str, for_: str | None) -> Case:
+    """A rule file with one alert, ``for`` as given (None: no ``for``)."""
+
+    def check(stack: Stack, tmp_path: Path) -> list[Finding]:
+        rule: dict[str, Any] = {"alert": name, "expr": expr}
+        if for_ is not None:
+            rule["for"] = for_
+        return check_rule_file(stack, write_rules(tmp_path / "rules.yml", [rule]))
+
+    return Case(code, check, f"group seed, alert {name}")
+
+
 def with_user_id(stack: Stack) -> dict[str, Any]:
     """agent_requests_total{user_id=...}: one series per user."""
     user_id = Label(name="user_id", description="Who asked.", max_cardinality=1000)
@@ -377,7 +408,9 @@ CASES: list[Case] = [
         'sum(rate(agent_requests_total{status="error"}[5m])'
         " / sum(rate(agent_requests_total[5m])) > 0.05",
     ),
-    alert("unknown-metric", "GPUMemoryHigh", "gpu_memory_usage_percent > 90"),
+    # Read from a job of the stack: a name of the stack's that the catalog lacks (a file
+    # reading only names of other systems is not judged by the catalog's names).
+    alert("unknown-metric", "GPUMemoryHigh", 'gpu_memory_usage_percent{job="llm-server"} > 90'),
     alert("metric-suffix", "NoRequests", "rate(agent_requests[5m]) == 0"),
     alert(
         "undeclared-label",
@@ -410,7 +443,7 @@ CASES: list[Case] = [
         "HighLatencyP95",
         "histogram_quantile(0.95, rate(agent_latency_seconds_bucket[5m])) > 2",
     ),
-    alert("short-range", "ErrorSpike", 'rate(agent_requests_total{status="error"}[30s]) > 1'),
+    alert("short-range", "ErrorSpike", 'rate(agent_requests_total{status="error"}[15s]) > 1'),
     variant("unbounded-label", "metric agent_requests", with_user_id),
     variant("non-prometheus-scrape", "scrape job llm-server", with_llm_health_scrape),
     variant("unknown-service", "metric vector_search_queries", with_metric_of_unknown_service),
@@ -423,6 +456,17 @@ CASES: list[Case] = [
     variant("missing-runbook", "alert ServiceDown", without_service_down_runbook),
     variant("unused-runbook", "runbook cache-full", with_unlinked_runbook),
     Case("unreadable-file", broken_rule_file, "broken.yml"),
+    Case("not-utf8", latin1_rule_file, "latin1.yml"),
+    Case("malformed-rule", rule_without_expr, "group seed, alert NoExpr"),
+    Case("malformed-dashboard", dashboard_with_panels_object, "dash.json"),
+    alert_with_for("absent-regex", "WorkerGone", 'absent(up{job=~"agent-api|embeddings"})', "5m"),
+    alert_with_for(
+        "ratio-without-for",
+        "ErrorsNow",
+        'sum(rate(agent_requests_total{status="error"}[5m])) / sum(rate(agent_requests_total[5m]))'
+        " > 0.05",
+        None,
+    ),
     live("live-missing-metric", "rag_relevance_score", without_rag_relevance),
     live("live-uncatalogued-metric", "cache_hits", with_extra_metric),
     live("live-type-mismatch", "agent_requests", requests_as_gauge),

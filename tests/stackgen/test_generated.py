@@ -6,12 +6,13 @@ renderer, by the fixture-stack snapshots of test_renderers.py."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 import yaml
 
 from specs.bestbox import stack as bestbox
-from stackgen.conventions import GENERATED_NOTICE_PREFIX
+from stackgen.conventions import ALERT_RULES_DIR, GENERATED_NOTICE_PREFIX
 from stackgen.output import diff_tree
 from stackgen.render import RENDERERS, render_all
 from stackgen.spec import Stack
@@ -88,12 +89,26 @@ def test_prometheus_config_scrapes_real_metrics_endpoints(rendered: dict[str, st
     assert {"agent-api", "prometheus", "llm-server", "embeddings"} <= set(jobs)
     # Only real Prometheus endpoints: llama-server's JSON /health is not one.
     assert all(job["metrics_path"] == "/metrics" for job in jobs.values())
-    assert jobs["agent-api"]["scrape_interval"] == "10s"
-    assert config["rule_files"] == ["rules/*.yml"]
+    assert jobs["agent-api"]["scrape_interval"] == "5s"  # critical: pages read it
+    assert config["rule_files"] == [
+        "rules/alerts/*.yml",
+        "rules/recording/*.yml",
+        "rules/slo/*.yml",
+    ]
+
+
+def alert_groups(rendered: dict[str, str]) -> list[dict[str, Any]]:
+    """The groups of every rule file of the spec's alerts (one file per group)."""
+    return [
+        group
+        for path in sorted(rendered)
+        if path.startswith(f"{ALERT_RULES_DIR}/")
+        for group in yaml.safe_load(rendered[path])["groups"]
+    ]
 
 
 def test_alert_rules_carry_routing_labels_and_links(stack: Stack, rendered: dict[str, str]) -> None:
-    groups = yaml.safe_load(rendered["prometheus/rules/alerts.yml"])["groups"]
+    groups = alert_groups(rendered)
     rules = {rule["alert"]: rule for group in groups for rule in group["rules"]}
     assert set(rules) == {alert.name for alert in stack.alerts}
     for alert in stack.alerts:
@@ -105,7 +120,7 @@ def test_alert_rules_carry_routing_labels_and_links(stack: Stack, rendered: dict
 
 
 def test_alert_expressions_read_the_right_series(rendered: dict[str, str]) -> None:
-    groups = yaml.safe_load(rendered["prometheus/rules/alerts.yml"])["groups"]
+    groups = alert_groups(rendered)
     rules = {rule["alert"]: rule for group in groups for rule in group["rules"]}
     # Memory against the service's configured limit, never a literal size; satisfaction
     # over a window of ratings; TTFT from its own histogram; critical alerts within the

@@ -16,7 +16,7 @@ import yaml
 from stackgen.artifacts import is_dashboard_path
 from stackgen.check.context import CheckContext
 from stackgen.check.scale_out import check_replica_datasources
-from stackgen.conventions import ALERTMANAGER_CONFIG_PATH, KUBERNETES_DIR
+from stackgen.conventions import ALERT_RULES_DIR, ALERTMANAGER_CONFIG_PATH, KUBERNETES_DIR
 from stackgen.output import regenerated_by
 from stackgen.render.kubernetes import kubernetes_objects
 from stackgen.render.kubernetes.grafana import DATASOURCES_KEY
@@ -136,23 +136,38 @@ def test_child_routes_match_the_route_schema(name: str, stack: Stack) -> None:
 
 
 def test_prometheus_rules_are_the_rule_files(rendered: dict[str, str], stack: Stack) -> None:
-    """The cross-check: each rule file has one PrometheusRule whose groups are the file's
-    groups, rule for rule and expression for expression."""
+    """The cross-check: each directory of rule files (alerts, recording, slo) has one
+    PrometheusRule whose groups are its files' groups, rule for rule and expression for
+    expression."""
     rules = {obj["metadata"]["name"]: obj for obj in _of_kind(rendered, "PrometheusRule")}
-    files = build_rules(stack).rule_file_paths
-    assert len(rules) == len(files) == 3
-    for path in files:
-        name = f"{stack.name}-{posixpath.splitext(posixpath.basename(path))[0]}"
-        plain = yaml.safe_load(rendered[path])["groups"]
-        assert rules[name]["spec"]["groups"] == plain, path
+    plain: dict[str, list[Any]] = {}
+    for path in build_rules(stack).rule_file_paths:
+        name = f"{stack.name}-{posixpath.basename(posixpath.dirname(path))}"
+        plain.setdefault(name, []).extend(yaml.safe_load(rendered[path])["groups"])
+    assert (
+        sorted(rules)
+        == sorted(plain)
+        == [f"{stack.name}-{d}" for d in ("alerts", "recording", "slo")]
+    )
+    for name, groups in plain.items():
+        assert rules[name]["spec"]["groups"] == groups, name
 
 
 def test_the_rules_cross_check_catches_a_changed_rule(rendered: dict[str, str]) -> None:
     rule = _prometheus_rule(rendered)
-    plain = yaml.safe_load(rendered["prometheus/rules/alerts.yml"])["groups"]
-    assert rule["spec"]["groups"] == plain
+    plain = [
+        group
+        for path in sorted(rendered)
+        if path.startswith(f"{ALERT_RULES_DIR}/")
+        for group in yaml.safe_load(rendered[path])["groups"]
+    ]
+
+    def by_name(groups: list[Any]) -> list[Any]:
+        return sorted(groups, key=lambda group: str(group["name"]))
+
+    assert by_name(rule["spec"]["groups"]) == by_name(plain)
     rule["spec"]["groups"][0]["rules"][0]["expr"] += " > 0"
-    assert rule["spec"]["groups"] != plain
+    assert by_name(rule["spec"]["groups"]) != by_name(plain)
 
 
 def test_dashboard_config_maps_hold_the_dashboard_files(rendered: dict[str, str]) -> None:

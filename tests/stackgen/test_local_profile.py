@@ -112,8 +112,16 @@ def test_receivers_also_deliver_to_the_local_agent_with_the_token_file(stack: St
 
 def test_services_that_do_not_run_here_are_omitted_with_a_reason(stack: Stack) -> None:
     omitted = localize(stack, PROFILE).omitted
-    assert set(omitted) == {"llm-server", "embeddings", "otel-collector", "otel-collector-exporter"}
+    assert set(omitted) == {
+        "llm-server",
+        "embeddings",
+        "llm-host",
+        "llm-gpu",
+        "otel-collector",
+        "otel-collector-exporter",
+    }
     assert "external" in omitted["llm-server"]
+    assert "no local port given" in omitted["llm-host"]
     assert "not on this machine" in omitted["llm-server"]
 
 

@@ -17,12 +17,14 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 import pytest
 
 from agent_service.store.migrate import MIGRATIONS_DIR, migrate_postgres
+from agent_service.store.partitions import Month
 from stackgen.output import regenerated_by
 from stackgen.render.postgres_init import script
 from stackgen.spec import Stack
@@ -142,15 +144,19 @@ def test_init_creates_the_audit_tables_owned_by_the_agent(scratch: Scratch) -> N
         "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
     )
     # Every migration of the service (the admin audit, sign-outs and the alert log too), owned by
-    # the agent's role.
-    assert [(r["tablename"], r["tableowner"]) for r in rows] == [
-        ("admin_audit", scratch.db.owner),
-        ("admin_session_revocations", scratch.db.owner),
-        ("alert_notifications", scratch.db.owner),
-        ("audit_dead_letters", scratch.db.owner),
-        ("conversation_log", scratch.db.owner),
-        ("user_sessions", scratch.db.owner),
-    ]
+    # the agent's role; the log's partitions of this month and the next too.
+    months = Month.of(datetime.now(UTC)).ahead(1)
+    assert [(r["tablename"], r["tableowner"]) for r in rows] == sorted(
+        [
+            ("admin_audit", scratch.db.owner),
+            ("admin_session_revocations", scratch.db.owner),
+            ("alert_notifications", scratch.db.owner),
+            ("audit_dead_letters", scratch.db.owner),
+            ("conversation_log", scratch.db.owner),
+            *((month.name, scratch.db.owner) for month in months),
+            ("user_sessions", scratch.db.owner),
+        ]
+    )
 
 
 def test_the_reader_selects_the_audit_tables_and_nothing_else(scratch: Scratch) -> None:

@@ -198,8 +198,8 @@ MISTAKES: list[object] = [
         {"quantile-unaggregated"},
         id="quantile-raw-buckets",
     ),
-    pytest.param("rate(agent_requests_total[30s])", {"short-range"}, id="short-range-app"),
-    pytest.param('deriv(up{job="llm-server"}[50s])', {"short-range"}, id="short-range-job"),
+    pytest.param("rate(agent_requests_total[15s])", {"short-range"}, id="short-range-app"),
+    pytest.param('deriv(up{job="llm-server"}[15s])', {"short-range"}, id="short-range-job"),
     pytest.param(
         "avg_over_time(agent_type:agent_requests:rate5m[45s])",
         {"short-range"},
@@ -216,7 +216,7 @@ MISTAKES: list[object] = [
         id="rate-over-subquery-of-gauge",
     ),
     pytest.param(
-        "rate(agent_requests_total[30s]) > sum(user_feedback_total)",
+        "rate(agent_requests_total[15s]) > sum(user_feedback_total)",
         {"short-range", "raw-counter"},
         id="two-mistakes",
     ),

@@ -20,7 +20,7 @@ def test_promtool_check_config(promtool: str) -> None:
 
 
 def test_promtool_check_rules(promtool: str) -> None:
-    files = sorted(str(p) for p in (GENERATED / "prometheus/rules").glob("*.yml"))
+    files = sorted(str(p) for p in (GENERATED / "prometheus/rules").glob("*/*.yml"))
     assert files
     result = _run(promtool, "check", "rules", *files)
     assert result.returncode == 0, result.stdout + result.stderr

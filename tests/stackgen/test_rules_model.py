@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from stackgen.conventions import (
-    ALERT_RULES_FILE,
+    ALERT_RULES_DIR,
     PROMETHEUS_CONFIG_PATH,
-    RECORDING_RULES_FILE,
+    RECORDING_RULES_DIR,
     RULE_TESTS_DIR,
-    SLO_RULES_FILE,
+    SLO_RULES_DIR,
 )
 from stackgen.output import write_tree
 from stackgen.render import prometheus_config, render_all, rule_tests, rules, runbooks
@@ -42,6 +42,7 @@ from stackgen.spec import (
     Sample,
     Scrape,
     Service,
+    Severity,
     Stack,
 )
 from tests.conftest import run_tool
@@ -89,6 +90,9 @@ AVAILABILITY = SLO(
     objective=99.0,
     sli=RatioSLI(metric="tiny_requests", bad={"status": "error"}),
 )
+# The same SLI with a stricter objective: the two SLOs' burn alerts share names and
+# series, and each SLO's tests must see only its own.
+STRICT_AVAILABILITY = AVAILABILITY.model_copy(update={"name": "tiny-strict", "objective": 99.9})
 
 
 def tiny_stack(**members: Any) -> Stack:
@@ -113,9 +117,20 @@ def tiny_stack(**members: Any) -> Stack:
     )
 
 
+G_ONE = f"{ALERT_RULES_DIR}/g_one.yml"
+G_TWO = f"{ALERT_RULES_DIR}/g_two.yml"
+TINY_RECORDING = f"{RECORDING_RULES_DIR}/tiny_recording.yml"
+TINY_SLO = f"{SLO_RULES_DIR}/slo_tiny_availability.yml"
+
+
 def rule_name(rule: Rule) -> str:
     return rule.alert if isinstance(rule, AlertingRule) else rule.record
 
+
+# An alert on the recording rule: its tests need the recording rule's file too.
+READS_RECORDING = alert("ErrorsRecorded", "g_reads", 1).model_copy(
+    update={"expr": 'status:tiny_requests:rate1m{status="error"} > 1'}
+)
 
 # Groups interleave: g_one, g_two, g_one.
 ALERTS = (alert("ErrorsAbove1", "g_one", 1), alert("ErrorsAbove4", "g_two", 4))
@@ -124,9 +139,9 @@ FULL = tiny_stack(alerts=ALERTS, recording_rules=(RECORDING,), slos=(AVAILABILIT
 
 
 def test_groups_are_in_order_of_first_appearance_and_rules_in_spec_order() -> None:
-    (alerts_file, _, _) = build_rules(FULL).rule_files
-    assert alerts_file.path == ALERT_RULES_FILE
-    assert [(g.name, [rule_name(r) for r in g.rules]) for g in alerts_file.groups] == [
+    (one, two, _, _) = build_rules(FULL).rule_files
+    assert (one.path, two.path) == (G_ONE, G_TWO)  # a file per group
+    assert [(g.name, [rule_name(r) for r in g.rules]) for f in (one, two) for g in f.groups] == [
         ("g_one", ["ErrorsAbove1", "ErrorsAbove2"]),
         ("g_two", ["ErrorsAbove4"]),
     ]
@@ -157,8 +172,8 @@ def test_an_alert_rule_carries_routing_labels_links_and_its_spec() -> None:
 
 
 def test_each_slo_has_its_group_of_records_then_burn_alerts() -> None:
-    (_, _, slo_file) = build_rules(FULL).rule_files
-    assert slo_file.path == SLO_RULES_FILE
+    slo_file = build_rules(FULL).rule_files[-1]
+    assert slo_file.path == TINY_SLO
     (group,) = slo_file.groups
     assert group.name == "slo_tiny_availability"
     records = [r for r in group.rules if isinstance(r, RecordingRuleEntry)]
@@ -183,32 +198,44 @@ def test_each_slo_has_its_group_of_records_then_burn_alerts() -> None:
     [
         pytest.param(
             {"alerts": ALERTS, "recording_rules": (RECORDING,), "slos": (AVAILABILITY,)},
-            [ALERT_RULES_FILE, RECORDING_RULES_FILE, SLO_RULES_FILE],
+            [G_ONE, G_TWO, TINY_RECORDING, TINY_SLO],
             {
-                "g_one": [ALERT_RULES_FILE, RECORDING_RULES_FILE],
-                "g_two": [ALERT_RULES_FILE, RECORDING_RULES_FILE],
-                "tiny_recording": [ALERT_RULES_FILE, RECORDING_RULES_FILE],
-                "slo_tiny_availability": [ALERT_RULES_FILE, RECORDING_RULES_FILE, SLO_RULES_FILE],
+                "g_one": [G_ONE],
+                "g_two": [G_TWO],
+                "tiny_recording": [TINY_RECORDING],
+                "slo_tiny_availability": [TINY_SLO],
             },
             id="all",
         ),
         pytest.param(
+            {"alerts": (READS_RECORDING,), "recording_rules": (RECORDING,)},
+            [f"{ALERT_RULES_DIR}/g_reads.yml", TINY_RECORDING],
+            {
+                "g_reads": [f"{ALERT_RULES_DIR}/g_reads.yml", TINY_RECORDING],
+                "tiny_recording": [TINY_RECORDING],
+            },
+            id="alert-reading-a-recording-rule",
+        ),
+        pytest.param(
             {"alerts": ALERTS[:1]},
-            [ALERT_RULES_FILE],
-            {"g_one": [ALERT_RULES_FILE]},
+            [G_ONE],
+            {"g_one": [G_ONE]},
             id="alerts-only",
         ),
         pytest.param(
             {"recording_rules": (RECORDING,)},
-            [RECORDING_RULES_FILE],
-            {"tiny_recording": [RECORDING_RULES_FILE]},
+            [TINY_RECORDING],
+            {"tiny_recording": [TINY_RECORDING]},
             id="recording-only",
         ),
         pytest.param(
-            {"slos": (AVAILABILITY,)},
-            [SLO_RULES_FILE],
-            {"slo_tiny_availability": [SLO_RULES_FILE]},
-            id="slo-only",
+            {"slos": (AVAILABILITY, STRICT_AVAILABILITY)},
+            [TINY_SLO, f"{SLO_RULES_DIR}/slo_tiny_strict.yml"],
+            {
+                "slo_tiny_availability": [TINY_SLO],
+                "slo_tiny_strict": [f"{SLO_RULES_DIR}/slo_tiny_strict.yml"],
+            },
+            id="slos-sharing-an-sli",
         ),
         pytest.param({}, [], {}, id="nothing"),
     ],
@@ -269,8 +296,8 @@ def test_documents_follow_prometheus_formats() -> None:
         "interval": "1m",
         "rules": [{"record": "a:b:c", "expr": "up"}],
     }
-    test_file = RuleTestFile("prometheus/tests/g.yml", "", (RECORDING_RULES_FILE,), "15s", ())
-    assert test_file.document()["rule_files"] == ["../rules/recording.yml"]
+    test_file = RuleTestFile("prometheus/tests/g.yml", "", (TINY_RECORDING,), "15s", ())
+    assert test_file.document()["rule_files"] == ["../rules/recording/tiny_recording.yml"]
 
 
 def test_renderers_only_serialise_the_model() -> None:
@@ -290,7 +317,7 @@ def test_prometheus_loads_the_rule_directories_of_the_model() -> None:
         config = prometheus_config.render(stack)[PROMETHEUS_CONFIG_PATH]
         return yaml.safe_load(config)["rule_files"]
 
-    assert rule_globs(FULL) == ["rules/*.yml"]
+    assert rule_globs(FULL) == ["rules/alerts/*.yml", "rules/recording/*.yml", "rules/slo/*.yml"]
     assert rule_globs(tiny_stack()) == []
 
 
@@ -313,3 +340,30 @@ def test_the_tiny_stacks_rule_tests_pass_promtool(promtool: str, tmp_path: Path)
     assert len(tests) == 4
     result = run_tool(promtool, "test", "rules", *tests)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_slos_sharing_an_sli_pass_each_others_tests(promtool: str, tmp_path: Path) -> None:
+    """Both SLOs' burn alerts read the same series under the same names: were their
+    rules in one file, each SLO's firing test would also see the other's alert."""
+    files = render_all(tiny_stack(slos=(AVAILABILITY, STRICT_AVAILABILITY)))
+    write_tree(tmp_path, files)
+    tests = [str(tmp_path / path) for path in sorted(files) if path.startswith(RULE_TESTS_DIR)]
+    assert len(tests) == 2
+    result = run_tool(promtool, "test", "rules", *tests)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_groups_with_a_critical_alert_evaluate_at_the_critical_interval() -> None:
+    page = alert("ErrorsPage", "g_page", 4).model_copy(update={"severity": Severity.CRITICAL})
+    stack = tiny_stack(alerts=(*ALERTS, page)).model_copy(
+        update={"prometheus": PrometheusSettings(critical_evaluation_interval="5s")}
+    )
+    model = build_rules(stack)
+    assert {g.name: g.interval for g in model.groups()} == {
+        "g_one": None,
+        "g_two": None,
+        "g_page": "5s",
+    }
+    intervals = {f.path: f.evaluation_interval for f in model.test_files}
+    assert intervals[f"{RULE_TESTS_DIR}/g_page.yml"] == "5s"  # tested at the pace it runs
+    assert intervals[f"{RULE_TESTS_DIR}/g_one.yml"] == "15s"

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from stackgen.check.static import check_stack
-from stackgen.conventions import ALERT_RULES_FILE, RUNBOOKS_FILE, SLO_RULES_FILE
+from stackgen.conventions import ALERT_RULES_DIR, RUNBOOKS_FILE, SLO_RULES_DIR
 from stackgen.render import runbooks
 from stackgen.spec import Runbook, RunbookQuery, SpecError, Stack
 from stackgen.templating import placeholders_named
@@ -27,7 +27,10 @@ def sections(text: str) -> dict[str, str]:
 
 def alert_rules(rendered: dict[str, str]) -> list[dict[str, object]]:
     rules = []
-    for path in (ALERT_RULES_FILE, SLO_RULES_FILE):
+    paths = [
+        p for p in sorted(rendered) if p.startswith((f"{ALERT_RULES_DIR}/", f"{SLO_RULES_DIR}/"))
+    ]
+    for path in paths:
         for group in yaml.safe_load(rendered[path])["groups"]:
             rules += [r for r in group["rules"] if "alert" in r]
     return rules

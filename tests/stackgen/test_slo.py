@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from stackgen.check import check_stack
-from stackgen.conventions import GRAFANA_SCHEMA_VERSION, SLO_DASHBOARD_FILE, SLO_RULES_FILE
+from stackgen.conventions import GRAFANA_SCHEMA_VERSION, SLO_DASHBOARD_FILE, SLO_RULES_DIR
 from stackgen.output import write_tree
 from stackgen.render import render_all
 from stackgen.render.slo_dashboard import dashboard
@@ -262,7 +262,11 @@ def test_bestbox_slos_cover_the_seed_tables(stack: Stack) -> None:
 def test_slo_rule_file_has_one_group_per_slo_with_routable_alerts(
     stack: Stack, rendered: dict[str, str]
 ) -> None:
-    groups = yaml.safe_load(rendered[SLO_RULES_FILE])["groups"]
+    groups = [
+        group
+        for slo in stack.slos
+        for group in yaml.safe_load(rendered[f"{SLO_RULES_DIR}/{slo.group}.yml"])["groups"]
+    ]
     assert [g["name"] for g in groups] == [s.group for s in stack.slos]
     for group in groups:
         alerts = [r for r in group["rules"] if "alert" in r]
@@ -398,7 +402,7 @@ def test_generated_slo_tests_catch_a_wrong_burn_factor(
 ) -> None:
     # The 1h/5m page threshold of request-availability raised from 14.4x (0.144) to 20x.
     write_tree(tmp_path, render_all(stack))
-    rules = tmp_path / SLO_RULES_FILE
+    rules = tmp_path / SLO_RULES_DIR / "slo_request_availability.yml"
     text = rules.read_text()
     assert text.count("> 0.144") == 2
     rules.write_text(text.replace("> 0.144", "> 0.2"))

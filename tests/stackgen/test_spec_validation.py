@@ -137,6 +137,12 @@ class Invalid:
 
 
 INVALID: dict[str, Invalid] = {
+    "metric-colon-in-app-metric": Invalid(
+        lambda: metric(name="agent:requests"),
+        "Metric[agent:requests]",
+        "",
+        "colons are for recording rules; only an external server's own metric may carry one",
+    ),
     "metric-type-summary": Invalid(
         lambda: metric(type="summary"),
         "Metric[agent_requests]",

@@ -4,12 +4,16 @@ and the collector the tests build holds exactly the components stackgen renders.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from stackgen.conventions import COMPOSE_FILE, JAEGER_CONFIG_PATH, OTEL_COLLECTOR_CONFIG_PATH
+from stackgen.tools import tiny_model
 from tests.conftest import GENERATED, REPO_ROOT, run_tool, tool_path
 
 # The program, the argument that prints its version, and the image it must equal.
@@ -20,6 +24,7 @@ TOOL_IMAGES = (
     ("amtool", "--version", "prom/alertmanager"),
     ("otelcol", "--version", "otel/opentelemetry-collector-contrib"),
     ("jaeger", "version", "jaegertracing/jaeger"),
+    ("node_exporter", "--version", "prom/node-exporter"),
 )
 # prometheus/common prints "NAME, version X.Y.Z (...)"; otelcol "otelcol version X.Y.Z";
 # jaeger a JSON line with "gitVersion":"vX.Y.Z".
@@ -125,3 +130,29 @@ def test_builder_manifest_pins_one_collector_release() -> None:
     # Core components share one v0.x release, contrib ones their release or its patch.
     releases = {re.sub(r"^v0\.(\d+)\.\d+$", r"\1", m.split()[1]) for m in modules}
     assert len(releases) == 1, modules
+
+
+def test_the_tiny_model_is_written_the_same_every_time(tmp_path: Path) -> None:
+    """The model llama-server serves in the tests is made here, never downloaded: the
+    script writes the same bytes as the cached copy."""
+    cached = tiny_model()
+    fresh = tmp_path / "tiny.gguf"
+    script = REPO_ROOT / "tools" / "llm" / "make_tiny_model.py"
+    result = subprocess.run(
+        [sys.executable, str(script), str(fresh)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert fresh.read_bytes() == cached.read_bytes()
+    assert fresh.read_bytes()[:4] == b"GGUF"
+
+
+def test_llama_server_is_built_cpu_only_from_the_pinned_sources() -> None:
+    result = run_tool(tool_path("llama-server"), "--version")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "built with" in result.stderr + result.stdout
+    versions = (REPO_ROOT / "tools" / "versions.env").read_text()
+    assert "LLAMA_CPP_PYTHON_SHA256=" in versions
+    # No GPU backend and no network model downloads in the binary the tests run.
+    listed = run_tool(tool_path("llama-server"), "--list-devices")
+    devices = (listed.stdout + listed.stderr).split("Available devices:", 1)[1].split()
+    assert devices == ["(none)"], devices

@@ -32,6 +32,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from specs.bestbox.verify import VERIFY
 from stackgen.check.catalog import CatalogIndex
 from stackgen.cli import main
 from stackgen.render import render_all
@@ -226,8 +227,9 @@ def test_sigterm_stops_every_process_it_started() -> None:
             pids += [int(pid) for pid in re.findall(r", pid (\d+) ", line)]
             if "targets up" in line:
                 break
-        # alertmanager, jaeger, the collector, the agent service, prometheus
-        assert len(pids) == 5, pids
+        # alertmanager, jaeger, the collector, the real programs standing in for external
+        # services (llama-server, node_exporter), the agent service, prometheus
+        assert len(pids) == 5 + len(VERIFY.programs), pids
         verify.send_signal(signal.SIGTERM)
         assert verify.wait(timeout=90) == 128 + signal.SIGTERM
     finally:

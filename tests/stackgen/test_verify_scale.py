@@ -101,7 +101,9 @@ def test_replica_keeps_the_profiles_rules_and_external_labels() -> None:
 def test_every_instance_of_a_replicated_job_is_scraped() -> None:
     jobs = {j["job_name"]: j for j in _replica("a")["scrape_configs"]}
     assert jobs["agent-api"]["static_configs"] == [{"targets": AGENTS}]
-    assert jobs["agent-api"]["scrape_interval"] == "10s"  # the rest of the job is kept
+    base = {j["job_name"]: j for j in yaml.safe_load(_local_prometheus_yml())["scrape_configs"]}
+    # The rest of the job is kept.
+    assert jobs["agent-api"]["scrape_interval"] == base["agent-api"]["scrape_interval"]
     assert jobs["alertmanager"]["static_configs"] == [{"targets": MANAGERS}]
     # A job not listed keeps its profile target.
     assert jobs["prometheus"]["static_configs"] == [{"targets": ["127.0.0.1:21090"]}]

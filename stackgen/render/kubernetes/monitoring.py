@@ -44,20 +44,22 @@ READ = ["get", "list", "watch"]
 
 
 def prometheus_rules(stack: Stack, target: KubernetesTarget) -> list[KubeObject]:
-    """One PrometheusRule per rule file, named after it (bestbox-alerts), with the
-    file's groups exactly as the rules model documents them."""
-    objects = []
+    """One PrometheusRule per directory of rule files, named after it (bestbox-alerts,
+    bestbox-recording, bestbox-slo), with the groups of its files exactly as the rules
+    model documents them (a file per group is for promtool; the Operator reads groups)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
     for file in build_rules(stack).rule_files:
-        name = posixpath.splitext(posixpath.basename(file.path))[0]
-        objects.append(
-            kube_object(
-                MONITORING,
-                "PrometheusRule",
-                metadata(target, f"{stack.name}-{name}"),
-                spec={"groups": [group.document() for group in file.groups]},
-            )
+        name = posixpath.basename(posixpath.dirname(file.path))
+        groups.setdefault(name, []).extend(group.document() for group in file.groups)
+    return [
+        kube_object(
+            MONITORING,
+            "PrometheusRule",
+            metadata(target, f"{stack.name}-{name}"),
+            spec={"groups": documents},
         )
-    return objects
+        for name, documents in groups.items()
+    ]
 
 
 def _endpoint(service: Service, port: str) -> dict[str, Any]:
