@@ -233,9 +233,15 @@ def test_sigterm_stops_every_process_it_started() -> None:
         verify.send_signal(signal.SIGTERM)
         assert verify.wait(timeout=90) == 128 + signal.SIGTERM
     finally:
+        # A failed assertion above must not orphan the run's programs: SIGTERM lets it
+        # stop them by PID; SIGKILL only when it does not exit.
         if verify.poll() is None:
-            verify.kill()
-            verify.wait(timeout=10)
+            verify.send_signal(signal.SIGTERM)
+            try:
+                verify.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                verify.kill()
+                verify.wait(timeout=10)
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
