@@ -99,6 +99,27 @@ def expand_program_text(text: str, port: int) -> str:
     return text
 
 
+def wait_until_serving(child: Child, url: str, sleep: Callable[[float], None]) -> None:
+    """Until ``url`` answers 200; VerifyEnvironmentError when the program exits first or
+    the start-up timeout passes. ``sleep`` raises when the run is stopped meanwhile."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if not child.running():
+            raise VerifyEnvironmentError(
+                f"{child.name} exited during start-up (code {child.process.returncode}):\n"
+                f"{child.log_tail()}"
+            )
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        sleep(0.2)
+    raise VerifyEnvironmentError(
+        f"{child.name} did not answer {url} within {STARTUP_TIMEOUT_S:g}s:\n{child.log_tail()}"
+    )
+
+
 def _with_database(dsn: str, database: str) -> str:
     parts = urlsplit(dsn)
     return urlunsplit(parts._replace(path=f"/{database}"))
@@ -386,22 +407,7 @@ class LiveStack:
 
     def _wait_ready(self, url: str, name: str) -> None:
         child = next(c for c in reversed(self.processes.children) if c.name == name)
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if not child.running():
-                raise VerifyEnvironmentError(
-                    f"{name} exited during start-up (code {child.process.returncode}):\n"
-                    f"{child.log_tail()}"
-                )
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            self.sleep(0.2)
-        raise VerifyEnvironmentError(
-            f"{name} did not answer {url} within {STARTUP_TIMEOUT_S:g}s:\n{child.log_tail()}"
-        )
+        wait_until_serving(child, url, self.sleep)
 
     def sleep(self, seconds: float) -> None:
         """Wait, unless the stack is closed meanwhile (then raise VerifyCancelled)."""

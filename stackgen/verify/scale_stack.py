@@ -18,7 +18,6 @@ import signal
 import subprocess
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ from types import TracebackType
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-import httpx
 
 from stackgen.conventions import ALERTMANAGER_CONFIG_PATH, PROMETHEUS_CONFIG_PATH
 from stackgen.render.local_profile import LOCAL_HOST, LocalProfile, render_local
@@ -40,6 +38,7 @@ from stackgen.verify.live import (
     VerifyCancelled,
     VerifyEnvironmentError,
     agent_command,
+    wait_until_serving,
 )
 from stackgen.verify.ports import PortsExhausted, free_ports
 from stackgen.verify.processes import Child, ProcessSet, ProcessSetClosed
@@ -359,22 +358,7 @@ class ScaleStack:
         self.launch(self.programs[name])
 
     def _wait_ready(self, child: Child, url: str) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if not child.running():
-                raise VerifyEnvironmentError(
-                    f"{child.name} exited during start-up (code {child.process.returncode}):"
-                    f"\n{child.log_tail()}"
-                )
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            self.sleep(0.2)
-        raise VerifyEnvironmentError(
-            f"{child.name} did not answer {url} within {STARTUP_TIMEOUT_S:g}s:\n{child.log_tail()}"
-        )
+        wait_until_serving(child, url, self.sleep)
 
     def sleep(self, seconds: float) -> None:
         """Wait, unless the stack is closed meanwhile (then raise VerifyCancelled)."""
