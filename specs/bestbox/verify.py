@@ -54,27 +54,13 @@ SCENARIOS = (
         max_wait_s=NOISY_FOR_S,
     ),
     FaultScenario(
-        name="slow-ttft",
-        title="LLM slow to first token (6 s)",
-        alert="CriticalLatency",
-        # 6 users instead of 2: slow turns arrive about as often as the fast ones did
-        # (a slow LLM does not make users ask less), yet under the 8-session capacity
-        # alert (HighConcurrentSessions) that a pile-up would rightly fire.
-        fault=RestartService(
-            # The scripted model (no LLM_BASE_URL), paced slow: a real server cannot be.
-            environment={"LLM_BASE_URL": "", "SCRIPTED_FIRST_TOKEN_DELAY_S": SLOW_FIRST_TOKEN_S},
-            workers=6,
-        ),
-        also_allowed=("HighTTFTP95",),
-        slos=("ttft-under-2s",),
-    ),
-    FaultScenario(
-        name="tool-errors",
-        title="burst of tool errors (legacy-01 status checks)",
-        alert="HighToolErrorRate",
-        fault=TrafficMix(mix="tool-errors"),
-        slos=("tool-success",),
+        name="agent-down",
+        title="the agent service down",
+        alert="ServiceDown",
+        fault=StopService(),
         quick=True,
+        service_records=False,  # the agent is the service that is down
+        at_scale=True,
     ),
     FaultScenario(
         name="error-ratio",
@@ -89,14 +75,32 @@ SCENARIOS = (
             }
         ),
         slos=("request-availability",),
+        at_scale=True,
     ),
     FaultScenario(
-        name="agent-down",
-        title="the agent service down",
-        alert="ServiceDown",
-        fault=StopService(),
+        name="slow-ttft",
+        title="LLM slow to first token (6 s)",
+        alert="CriticalLatency",
+        # 6 users instead of 2: slow turns arrive about as often as the fast ones did
+        # (a slow LLM does not make users ask less), yet under the 8-session capacity
+        # alert (HighConcurrentSessions) that a pile-up would rightly fire.
+        fault=RestartService(
+            # The scripted model (no LLM_BASE_URL), paced slow: a real server cannot be.
+            environment={"LLM_BASE_URL": "", "SCRIPTED_FIRST_TOKEN_DELAY_S": SLOW_FIRST_TOKEN_S},
+            workers=6,
+        ),
+        also_allowed=("HighTTFTP95",),
+        slos=("ttft-under-2s",),
+        at_scale=True,
+    ),
+    FaultScenario(
+        name="tool-errors",
+        title="burst of tool errors (legacy-01 status checks)",
+        alert="HighToolErrorRate",
+        fault=TrafficMix(mix="tool-errors"),
+        slos=("tool-success",),
         quick=True,
-        service_records=False,  # the agent is the service that is down
+        at_scale=True,
     ),
     FaultScenario(
         name="low-satisfaction",
@@ -107,6 +111,8 @@ SCENARIOS = (
         # Its spec allows 30 min (a full hour of history); from a fresh start the 1h
         # window fills with thumbs down at once, leaving its `for: 5m` plus delivery.
         max_wait_s=9 * 60,
+        # Not at scale: once the fault ends it resolves only when the hour of thumbs
+        # down has left its window.
     ),
     FaultScenario(
         name="llm-down",

@@ -104,6 +104,12 @@ class FaultScenario(SpecModel):
     failures_must_be_clean: bool = False
     # The service is up when the alert fires and records the notification it receives.
     service_records: bool = True
+    # Also run by `stackgen verify-scale`, on every replica of the service at once. Its
+    # fault must be one that run can start and end on every replica (the service
+    # stopped, restarted with a setting, or a traffic mix; the scale-out starts no other
+    # program), and its alert must resolve within minutes of the fault's end: the run
+    # counts the firing and the resolved notification.
+    at_scale: bool = False
 
     @property
     def quiet(self) -> bool:
@@ -115,6 +121,13 @@ class FaultScenario(SpecModel):
         if self.quiet and self.max_wait_s is None:
             raise ValueError(
                 "a scenario without an alert needs max_wait_s: how long it stays quiet"
+            )
+        if self.at_scale and self.quiet:
+            raise ValueError("at_scale: the scale-out run counts an alert's notifications")
+        if self.at_scale and isinstance(self.fault, StopProgram):
+            raise ValueError(
+                f"at_scale: the scale-out run starts no {self.fault.program!r} to stop "
+                "(it runs the service's replicas, Prometheus, Alertmanager and the store)"
             )
         return self
 

@@ -12,7 +12,7 @@ import yaml
 from stackgen.spec import duration_seconds
 from stackgen.verify.webhook import Notification
 
-__all__ = ["Deliveries", "count_deliveries", "flush_cycle_s", "other_alerts"]
+__all__ = ["Deliveries", "count_deliveries", "flush_cycle_s", "last_status", "other_alerts"]
 
 # Alertmanager's defaults where a route sets none.
 DEFAULT_GROUP_WAIT = "30s"
@@ -54,6 +54,19 @@ def count_deliveries(
         if "resolved" in statuses:
             resolved.append(notification.path)
     return Deliveries(alertname, tuple(firing), tuple(resolved))
+
+
+def last_status(notifications: Iterable[Notification], alertname: str) -> str | None:
+    """ "firing" if the latest notification carrying ``alertname`` has it firing (for any
+    of its label sets), "resolved" if only resolved there, None if none carried it."""
+    last: set[str] = set()
+    for notification in sorted(notifications, key=lambda n: n.received_at):
+        statuses = _statuses(notification, alertname)
+        if statuses:
+            last = statuses
+    if not last:
+        return None
+    return "firing" if "firing" in last else "resolved"
 
 
 def other_alerts(notifications: Iterable[Notification], expected: set[str]) -> list[str]:

@@ -11,7 +11,8 @@ de-duplicating querier). It proves, in order:
    the replicas' own /metrics add up to, once traffic has stopped and scrapes caught up;
 3. each fault alert reaches the webhook exactly once firing and once resolved, while
    one Prometheus and one Alertmanager are killed after the firing notification and
-   started again;
+   started again: the stack's ``at_scale`` scenarios, each made on every replica
+   (verify.scale_faults), one after another;
 4. one storage node killed and started again: the store holds every sample a
    Prometheus replica scraped meanwhile, with no gap beyond the bound.
 """
@@ -28,13 +29,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from stackgen.render import render_all
-from stackgen.spec import (
-    FaultScenario,
-    MetricType,
-    Stack,
-    StopService,
-    duration_seconds,
-)
+from stackgen.spec import FaultScenario, MetricType, Stack, duration_seconds
 from stackgen.spec.scale_out import ScaleOut
 from stackgen.verify.answers import Answer, Comparison, Tolerance, compare_answers, movement
 from stackgen.verify.continuity import Continuity, check_continuity, parse_matrix
@@ -42,6 +37,7 @@ from stackgen.verify.deliveries import (
     Deliveries,
     count_deliveries,
     flush_cycle_s,
+    last_status,
     other_alerts,
 )
 from stackgen.verify.exposition_sums import (
@@ -55,19 +51,20 @@ from stackgen.verify.live import DEFAULT_ADMIN_DSN, VerifyCancelled, VerifyEnvir
 from stackgen.verify.query_client import QueryClient, QueryFailed
 from stackgen.verify.sampling import reads_windows
 from stackgen.verify.scale_config import STORE_LABELS
+from stackgen.verify.scale_faults import ScaleFault
 from stackgen.verify.scale_stack import ScaleStack
+from stackgen.verify.scenarios import criterion_of
 from stackgen.verify.traffic import FULL_MIX, HEALTHY_MIX, Action, Traffic
 
 __all__ = [
-    "DEFAULT_SCENARIOS",
     "AggregateCheck",
     "AlertDelivery",
     "ExpressionCheck",
     "ScaleOptions",
     "ScaleReport",
     "StorageRestart",
-    "reversible_scenarios",
     "run_verify_scale",
+    "scale_scenarios",
 ]
 
 TRAFFIC_S = 45.0
@@ -100,8 +97,9 @@ STORAGE_DOWN_S = 20.0
 STORAGE_MARGIN_S = 30.0
 # After the node is back, remote_write's retries (backoff up to 5 s) catch up.
 CATCH_UP_S = 20.0
-# The service stopped on every replica, then started again (see reversible_scenarios).
-DEFAULT_SCENARIOS = ("agent-down",)
+# An alert still firing from the previous fault (or from the mixed traffic of the
+# comparison) resolves within its window, its notification at a flush of its group.
+CLEAR_WITHIN_S = 7 * 60.0
 # Start-up attempts when a program finds its port taken (see _start), and how it says so.
 START_ATTEMPTS = 3
 PORT_TAKEN = "address already in use"
@@ -208,13 +206,11 @@ class ScaleReport:
         )
 
 
-def reversible_scenarios(stack: Stack) -> tuple[FaultScenario, ...]:
-    """The stack's fault scenarios this run can start and end on every replica: the
-    service stopped, then started again. A traffic-mix fault would need the healthy
-    mix's own alerts to have resolved first, a restart with a fault setting to be undone
-    on each replica: neither is run here."""
+def scale_scenarios(stack: Stack) -> tuple[FaultScenario, ...]:
+    """The stack's fault scenarios this run makes on every replica (``at_scale``), in
+    the spec's order."""
     scenarios = stack.verify.scenarios if stack.verify is not None else ()
-    return tuple(s for s in scenarios if isinstance(s.fault, StopService) and s.alert is not None)
+    return tuple(s for s in scenarios if s.at_scale)
 
 
 class _Run:
@@ -370,28 +366,42 @@ class _Run:
             counts[name] = total
         return max(counts, key=lambda n: counts[n])
 
-    def fault_scenario(self, scenario: FaultScenario, storage: Callable[[], None]) -> AlertDelivery:
+    def fault_scenario(
+        self, scenario: FaultScenario, number: int, storage: Callable[[], None]
+    ) -> AlertDelivery:
+        """The scenario's fault on every replica; once its alert is notified firing, one
+        Prometheus (each scenario the next one) and the notifying Alertmanager killed and
+        started again; the fault undone; then the notifications counted."""
         result = AlertDelivery(scenario)
         live = self.live
         alert = scenario.alert
-        if alert is None:  # reversible_scenarios keeps only scenarios with an alert
+        if alert is None:  # at_scale scenarios always name an alert
             result.error = "the scenario names no alert"
             return result
-        budget_s = duration_seconds(live.stack.critical_detection_budget) + OVERSHOOT_S
         self.set_mix(HEALTHY_MIX)
-        self.say(f"[{scenario.name}] fault: {scenario.title}")
+        still = self.wait_clear(alert, CLEAR_WITHIN_S)
+        if still is not None:
+            result.error = still
+            return result
+        _criterion, budget_s = criterion_of(live.stack, scenario)
+        wait_s = scenario.max_wait_s or budget_s + OVERSHOOT_S
+        fault = ScaleFault(scenario, live, self.traffic)
+        self.say(f"[{scenario.name}] fault on every replica: {scenario.title}")
         since = time.time()
-        for index in range(len(live.agent_ports)):
-            live.stop(f"agent-{index + 1}")
-        wait_s = scenario.max_wait_s or budget_s
+        fault.begin()
+        # Onset: the fault is in effect (restarting the replicas to apply a setting is
+        # not part of it); notifications are counted from before it began.
+        onset = time.time()
         arrived = self._wait_notified(alert, since, "firing", wait_s)
         if arrived is None:
+            fault.end()
             result.error = f"{alert} did not fire within {wait_s:.0f}s"
             return result
-        result.detected_s = arrived - since
+        result.detected_s = arrived - onset
         self.say(f"[{scenario.name}] {alert} notified firing after {result.detected_s:.0f}s")
         live.sleep(KILL_AFTER_FIRING_S)
-        prometheus = f"prometheus-{live.prometheus_names[0]}"
+        names = live.prometheus_names
+        prometheus = f"prometheus-{names[number % len(names)]}"
         alertmanager = self.notifying_alertmanager()
         result.killed = (prometheus, alertmanager)
         live.kill(prometheus)
@@ -401,8 +411,7 @@ class _Run:
         restarted = time.time()
         live.restart(prometheus)
         self.say(f"[{scenario.name}] {prometheus} and {alertmanager} back; ending the fault")
-        for index in range(len(live.agent_ports)):
-            live.restart(f"agent-{index + 1}")
+        fault.end()
         storage()
         resolved = self._wait_notified(alert, since, "resolved", RESOLVED_WITHIN_S)
         if resolved is None:
@@ -418,6 +427,30 @@ class _Run:
         result.deliveries = count_deliveries(notifications, alert, since)
         result.others = tuple(other_alerts(notifications, {alert}))
         return result
+
+    def wait_clear(self, alert: str, wait_s: float) -> str | None:
+        """Wait until ``alert`` is neither pending nor firing on any Prometheus and its
+        last notification (if any) was the resolved one: the scenario's notifications
+        are then its own. None when clear; what still holds it otherwise."""
+        deadline = time.time() + wait_s
+        said = False
+        while True:
+            active = [r for r in self.live.prometheus_names if self._active(r, alert)]
+            notified = last_status(self.live.webhook.notifications(), alert)
+            if not active and notified != "firing":
+                return None
+            if time.time() >= deadline:
+                where = f"active on prometheus-{', '.join(active)}" if active else "not resolved"
+                return f"{alert} still {where} {wait_s:.0f}s after the previous fault"
+            if not said:
+                self.say(f"[scale] waiting for {alert} to resolve before its own scenario")
+                said = True
+            self.live.sleep(2.0)
+
+    def _active(self, replica: str, alert: str) -> bool:
+        url = f"{self.live.prometheus_url(replica)}/api/v1/alerts"
+        alerts = httpx.get(url, timeout=5).json()["data"]["alerts"]
+        return any(a.get("labels", {}).get("alertname") == alert for a in alerts)
 
     def _wait_notified(self, alert: str, since: float, status: str, wait_s: float) -> float | None:
         deadline = time.time() + wait_s
@@ -524,8 +557,8 @@ def _scenario_run(
             if report.storage is None:
                 report.storage = run.storage_restart()
 
-        for scenario in options.scenarios:
-            report.alerts.append(run.fault_scenario(scenario, storage))
+        for number, scenario in enumerate(options.scenarios):
+            report.alerts.append(run.fault_scenario(scenario, number, storage))
         storage()
     finally:
         run.stop_traffic()

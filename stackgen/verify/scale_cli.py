@@ -11,13 +11,7 @@ from typing import Any
 
 from stackgen.spec import Stack
 from stackgen.verify.live import DEFAULT_ADMIN_DSN
-from stackgen.verify.scale import (
-    DEFAULT_SCENARIOS,
-    TRAFFIC_S,
-    ScaleOptions,
-    reversible_scenarios,
-    run_verify_scale,
-)
+from stackgen.verify.scale import TRAFFIC_S, ScaleOptions, run_verify_scale, scale_scenarios
 from stackgen.verify.scale_report import format_scale_report
 
 __all__ = ["add_verify_scale_parser", "verify_scale"]
@@ -44,10 +38,10 @@ def add_verify_scale_parser(
     common(parser)
     parser.add_argument(
         "--scenarios",
-        default=",".join(DEFAULT_SCENARIOS),
+        default="",
         metavar="NAME,...",
-        help="fault scenarios of the stack's verify.scenarios that stop the service, run one "
-        f"after another (default {','.join(DEFAULT_SCENARIOS)})",
+        help="fault scenarios of the stack's verify.scenarios marked at_scale, run one after "
+        "another in the order given (default: every at_scale scenario, in the spec's order)",
     )
     parser.add_argument(
         "--database-url",
@@ -77,17 +71,17 @@ def verify_scale(stack: Stack, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INVALID
-    reversible = {s.name: s for s in reversible_scenarios(stack)}
-    names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
-    if not names or any(n not in reversible for n in names):
+    at_scale = {s.name: s for s in scale_scenarios(stack)}
+    names = [n.strip() for n in args.scenarios.split(",") if n.strip()] or list(at_scale)
+    if not names or any(n not in at_scale for n in names):
         print(
-            f"stackgen verify-scale: --scenarios: {args.scenarios!r}; the stack's reversible "
-            f"scenarios: {', '.join(reversible) or 'none'}",
+            f"stackgen verify-scale: --scenarios: {args.scenarios!r}; the stack's at_scale "
+            f"scenarios: {', '.join(at_scale) or 'none (set FaultScenario.at_scale)'}",
             file=sys.stderr,
         )
         return EXIT_INVALID
     options = ScaleOptions(
-        scenarios=[reversible[n] for n in names],
+        scenarios=[at_scale[n] for n in names],
         admin_dsn=args.database_url,
         agent_argv=shlex.split(args.agent_command)
         if getattr(args, "agent_command", None)

@@ -20,7 +20,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit, urlunsplit
@@ -140,6 +140,10 @@ class ScaleStack:
 
     # -- addresses ---------------------------------------------------------------------
     @property
+    def agent_names(self) -> list[str]:
+        return [f"agent-{index + 1}" for index in range(len(self.agent_ports))]
+
+    @property
     def agent_urls(self) -> list[str]:
         return [f"http://{LOCAL_HOST}:{port}" for port in self.agent_ports]
 
@@ -207,9 +211,8 @@ class ScaleStack:
                 *alertmanager_cluster_flags(gossip_ports[index], gossip_ports),
             ]
             self.launch(Program(name, tuple(argv), f"{self.alertmanager_url(name)}/-/ready"))
-        for index, port in enumerate(self.agent_ports):
+        for name, port in zip(self.agent_names, self.agent_ports, strict=True):
             # One at a time: each migrates the shared database on start-up.
-            name = f"agent-{index + 1}"
             env = self._agent_env(port, self.dir / f"{name}-spool")
             url = f"http://{LOCAL_HOST}:{port}/health"
             self.launch(Program(name, tuple(self.agent_argv), url, env))
@@ -324,8 +327,12 @@ class ScaleStack:
 
     # -- programs ------------------------------------------------------------------------
     def launch(self, program: Program) -> None:
-        """Start the program and wait until it answers its ready URL."""
+        """Start the program and wait until it answers its ready URL; ``restart`` starts
+        it again the same way."""
         self.programs[program.name] = program
+        self._start_program(program)
+
+    def _start_program(self, program: Program) -> None:
         try:
             child = self.processes.start(program.name, program.argv, program.env)
         except ProcessSetClosed as closed:
@@ -353,9 +360,14 @@ class ScaleStack:
     def stop(self, name: str) -> None:
         self.child(name).stop()
 
-    def restart(self, name: str) -> None:
-        """Start the program again: same command line, same data directory."""
-        self.launch(self.programs[name])
+    def restart(self, name: str, environment: Mapping[str, str] | None = None) -> None:
+        """Start the program again: same command line, same data directory, and its
+        environment with ``environment`` on top (a setting that makes a fault; the next
+        plain restart goes back to the original)."""
+        program = self.programs[name]
+        if environment:
+            program = replace(program, env={**(program.env or {}), **environment})
+        self._start_program(program)
 
     def _wait_ready(self, child: Child, url: str) -> None:
         wait_until_serving(child, url, self.sleep)

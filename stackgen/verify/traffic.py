@@ -126,6 +126,11 @@ class Traffic:
         self._threads: list[threading.Thread] = []
         self.outcomes: Counter[str] = Counter()
 
+    @property
+    def workers(self) -> int:
+        """How many users (worker threads) it runs when started."""
+        return self._workers
+
     def set_mix(self, mix: Sequence[Action]) -> None:
         with self._lock:
             self._mix = mix

@@ -31,7 +31,9 @@ from stackgen.spec import (
     SpecError,
     SpecModel,
     Stack,
+    StopProgram,
     StopService,
+    TrafficMix,
     VerifySettings,
 )
 from tests.conftest import REPO_ROOT
@@ -501,6 +503,30 @@ INVALID: dict[str, Invalid] = {
         "Stack[mini]",
         "",
         "verify.scenarios[down]: ['NoSuchAlert'] are not alerts of the stack",
+    ),
+    "scenario-at-scale-stops-a-program": Invalid(
+        lambda: FaultScenario(
+            name="jaeger-down",
+            title="Jaeger down",
+            alert="TraceExportFailing",
+            fault=StopProgram(program="jaeger"),
+            at_scale=True,
+        ),
+        "FaultScenario[jaeger-down]",
+        "",
+        "at_scale: the scale-out run starts no 'jaeger' to stop",
+    ),
+    "scenario-at-scale-quiet": Invalid(
+        lambda: FaultScenario(
+            name="noisy",
+            title="Noisy",
+            fault=TrafficMix(mix="tool-errors"),
+            max_wait_s=60,
+            at_scale=True,
+        ),
+        "FaultScenario[noisy]",
+        "",
+        "at_scale: the scale-out run counts an alert's notifications",
     ),
     "stack-runbook-url-missing": Invalid(
         lambda: Stack(name="mini", metrics=(metric(),), services=(service(),)),

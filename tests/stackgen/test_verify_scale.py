@@ -24,7 +24,12 @@ from stackgen.verify.answers import (
     parse_answer,
 )
 from stackgen.verify.continuity import check_continuity, max_gap, parse_matrix
-from stackgen.verify.deliveries import count_deliveries, flush_cycle_s, other_alerts
+from stackgen.verify.deliveries import (
+    count_deliveries,
+    flush_cycle_s,
+    last_status,
+    other_alerts,
+)
 from stackgen.verify.exposition_sums import (
     aggregate_query,
     exposed_series_names,
@@ -40,7 +45,7 @@ from stackgen.verify.scale import (
     ExpressionCheck,
     ScaleReport,
     StorageRestart,
-    reversible_scenarios,
+    scale_scenarios,
 )
 from stackgen.verify.scale_config import (
     NODE_LABEL,
@@ -417,13 +422,35 @@ def test_max_gap_of_fewer_than_two_samples_is_zero() -> None:
 
 
 # -- scenarios ------------------------------------------------------------------------------
-def test_only_the_service_stopped_and_started_runs_at_scale() -> None:
-    assert [s.name for s in reversible_scenarios(STACK)] == ["agent-down"]
+def test_the_at_scale_scenarios_run_in_the_specs_order() -> None:
+    # Every critical alert's fault and a traffic mix: each made on all three replicas.
+    assert [s.name for s in scale_scenarios(STACK)] == [
+        "agent-down",
+        "error-ratio",
+        "slow-ttft",
+        "tool-errors",
+    ]
+
+
+def test_last_status_is_that_of_the_latest_notification_carrying_the_alert() -> None:
+    assert last_status([], "HighToolErrorRate") is None
+    earlier = [
+        _notification(10.0, ("HighToolErrorRate", "firing")),
+        _notification(20.0, ("Other", "firing")),
+    ]
+    assert last_status(earlier, "HighToolErrorRate") == "firing"
+    resolved = [*earlier, _notification(30.0, ("HighToolErrorRate", "resolved"))]
+    assert last_status(resolved, "HighToolErrorRate") == "resolved"
+    # One label set resolved, another still firing: the alert is not clear.
+    mixed = _notification(40.0, ("HighToolErrorRate", "resolved"), ("HighToolErrorRate", "firing"))
+    assert last_status([*resolved, mixed], "HighToolErrorRate") == "firing"
+    # Arrival order counts, not list order.
+    assert last_status(list(reversed(resolved)), "HighToolErrorRate") == "resolved"
 
 
 # -- the printed tables ---------------------------------------------------------------------
 def _report(*, lost: int, firing: int) -> ScaleReport:
-    scenario = next(s for s in reversible_scenarios(STACK) if s.name == "agent-down")
+    scenario = next(s for s in scale_scenarios(STACK) if s.name == "agent-down")
     x = (("job", "agent-api"),)
     same = {name: Answer({x: 1.0}) for name in ("A", "B", "store")}
     agree = compare_answers(same, Tolerance())
