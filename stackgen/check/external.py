@@ -17,6 +17,7 @@ from stackgen.check.context import build_index
 from stackgen.check.dashboard_files import read_dashboards
 from stackgen.check.dashboards import grafana_to_promql
 from stackgen.check.foreign_index import ForeignIndex
+from stackgen.check.instances import check_expression_instances
 from stackgen.check.promql import GRAFANA_VARIABLE, Subject, check_expression, infer_labels
 from stackgen.check.rule_files import read_rule_file
 from stackgen.check.rule_shape import check_rule_shape
@@ -53,6 +54,10 @@ def check_rule_file(
         subject = Subject(rule.where, str(path), rule.location, rule.expr)
         findings += check_expression(rule.expr, index, subject)
         findings += check_rule_shape(rule.expr, subject, alert=rule.kind == "alert", for_=rule.for_)
+        # Whether a job's instances are interchangeable replicas (one page per job
+        # meant) or distinct servers (one page each) is the stack's to say: a foreign
+        # file gets the checks of what breaks with several instances, not of intent.
+        findings += check_expression_instances(rule.expr, index, subject)
     return sorted(set(findings))
 
 
@@ -78,6 +83,7 @@ def check_dashboard_file(
             where = f"{document.where}: panel {panel.label!r}, target {target.ref_id}"
             subject = Subject(where, document.where, document.location, target.expr or "")
             findings += check_expression(expr, index, subject)
+            findings += check_expression_instances(expr, index, subject)
     return sorted(set(findings))
 
 

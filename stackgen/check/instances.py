@@ -25,7 +25,7 @@ from typing import Any
 
 import promql_parser as pp
 
-from stackgen.check.catalog import CatalogIndex
+from stackgen.check.catalog import SeriesIndex
 from stackgen.check.codes import FindingCode, finding
 from stackgen.check.context import CheckContext
 from stackgen.check.dashboards import grafana_to_promql
@@ -40,7 +40,9 @@ __all__ = [
     "SINGLE_VALUE_PANELS",
     "check_alert_instances",
     "check_expression_instances",
+    "check_page_instances",
     "check_panel_instances",
+    "check_single_value_instances",
 ]
 
 # The scrape label that tells the instances of a job apart.
@@ -103,7 +105,7 @@ class _Report:
         )
 
 
-def _binary(node: Any, index: CatalogIndex, report: _Report) -> None:
+def _binary(node: Any, index: SeriesIndex, report: _Report) -> None:
     op = str(node.op)
     if op not in _ARITHMETIC_AND_COMPARISON | _MATCHING_SET_OPERATORS:
         return
@@ -153,7 +155,7 @@ def _binary(node: Any, index: CatalogIndex, report: _Report) -> None:
         )
 
 
-def _quantiles(node: Any, index: CatalogIndex, report: _Report) -> None:
+def _quantiles(node: Any, index: SeriesIndex, report: _Report) -> None:
     kind = type(node).__name__
     if kind == "AggregateExpr" and str(node.op) in _QUANTILE_MIXES and _is_quantile(node.expr):
         inner = node_labels(_unwrapped(node.expr), index)
@@ -176,7 +178,7 @@ def _quantiles(node: Any, index: CatalogIndex, report: _Report) -> None:
             )
 
 
-def check_expression_instances(expr: str, index: CatalogIndex, subject: Subject) -> list[Finding]:
+def check_expression_instances(expr: str, index: SeriesIndex, subject: Subject) -> list[Finding]:
     """The instance-safety findings of one expression (none if it does not parse: the
     expression checks report that)."""
     try:
@@ -197,6 +199,56 @@ def _reads_up(tree: Any) -> bool:
     )
 
 
+def check_page_instances(expr: str, index: SeriesIndex, subject: Subject) -> list[Finding]:
+    """A critical alert's expression on ``up`` that keeps ``instance``: one page per pod."""
+    try:
+        tree = parsed(expr)
+    except ValueError:
+        return []
+    labels = node_labels(tree, index)
+    if not (_reads_up(tree) and labels is not None and INSTANCE_LABEL in labels):
+        return []
+    return [
+        finding(
+            FindingCode.PER_INSTANCE_PAGE,
+            subject.where,
+            f"a critical alert on up that keeps {INSTANCE_LABEL}: with several pods of a "
+            "job it pages once per pod",
+            "page once per job: max by (job) (up{...}) == 0 (every instance down); "
+            "warn separately about single instances",
+            spec=subject.spec,
+            location=subject.location,
+            expr=subject.expr or expr,
+        )
+    ]
+
+
+def check_single_value_instances(
+    panel_type: str, expr: str, index: SeriesIndex, subject: Subject
+) -> list[Finding]:
+    """A stat or gauge panel's query that keeps ``instance``: one figure per instance."""
+    if panel_type not in SINGLE_VALUE_PANELS:
+        return []
+    try:
+        labels = node_labels(parsed(expr), index)
+    except ValueError:
+        return []
+    if labels is None or INSTANCE_LABEL not in labels:
+        return []
+    return [
+        finding(
+            FindingCode.PER_INSTANCE_STAT,
+            subject.where,
+            f"a {panel_type} panel whose query keeps {INSTANCE_LABEL}: one "
+            "value per instance where one figure is shown",
+            "sum(...) a count such as active sessions; max(...) a ratio or a level per instance",
+            spec=subject.spec,
+            location=subject.location,
+            expr=subject.expr or expr,
+        )
+    ]
+
+
 def check_alert_instances(context: CheckContext) -> list[Finding]:
     """Every alert and recording rule expression (the spec's and each SLO's); and the
     critical alerts on ``up`` that page once per instance."""
@@ -215,26 +267,8 @@ def check_alert_instances(context: CheckContext) -> list[Finding]:
     for alert in stack.alerts:
         subject = Subject.of(f"alert {alert.name}", alert)
         findings += check_expression_instances(alert.expr, index, subject)
-        if alert.severity is not Severity.CRITICAL:
-            continue
-        try:
-            tree = parsed(alert.expr)
-        except ValueError:
-            continue
-        labels = node_labels(tree, index)
-        if _reads_up(tree) and labels is not None and INSTANCE_LABEL in labels:
-            findings.append(
-                finding(
-                    FindingCode.PER_INSTANCE_PAGE,
-                    subject.where,
-                    f"a critical alert on up that keeps {INSTANCE_LABEL}: with several pods of a "
-                    "job it pages once per pod",
-                    "page once per job: max by (job) (up{...}) == 0 (every instance down); "
-                    "warn separately about single instances",
-                    alert,
-                    expr=alert.expr,
-                )
-            )
+        if alert.severity is Severity.CRITICAL:
+            findings += check_page_instances(alert.expr, index, subject)
     return findings
 
 
@@ -253,24 +287,5 @@ def check_panel_instances(context: CheckContext) -> list[Finding]:
                 subject = Subject(origin.where, origin.spec_name, origin.location, origin.written)
                 expr = grafana_to_promql(target.expr, stack)
                 findings += check_expression_instances(expr, index, subject)
-                if panel.type not in SINGLE_VALUE_PANELS:
-                    continue
-                try:
-                    labels = node_labels(parsed(expr), index)
-                except ValueError:
-                    continue
-                if labels is not None and INSTANCE_LABEL in labels:
-                    findings.append(
-                        finding(
-                            FindingCode.PER_INSTANCE_STAT,
-                            subject.where,
-                            f"a {panel.type} panel whose query keeps {INSTANCE_LABEL}: one "
-                            "value per instance where one figure is shown",
-                            "sum(...) a count such as active sessions; max(...) a ratio or "
-                            "a level per instance",
-                            spec=subject.spec,
-                            location=subject.location,
-                            expr=subject.expr,
-                        )
-                    )
+                findings += check_single_value_instances(panel.type, expr, index, subject)
     return findings

@@ -452,7 +452,8 @@ def test_in_a_file_about_the_stack_a_job_it_lacks_is_a_finding(
 ) -> None:
     """Most names are the catalog's: a job matcher naming no job of it is a mistake."""
     expr = 'up{job="agent-api-v2"} == 0 and rate(agent_requests_total[5m]) > 0'
-    assert alert_findings(expr, tmp_path, stack) == ["unknown-job"]
+    # The `and` is empty too: its sides keep different labels and nothing pairs up.
+    assert alert_findings(expr, tmp_path, stack) == ["unknown-job", "unmatched-operands"]
 
 
 def test_structural_checks_run_on_names_the_catalog_lacks(stack: Stack, tmp_path: Path) -> None:
@@ -547,3 +548,33 @@ def test_a_rule_file_cut_anywhere_is_no_traceback(tmp_path: Path) -> None:
     for end in range(0, len(text), 7):
         path.write_bytes(text[:end])
         check_rule_file(None, path)
+
+
+# -- several instances ----------------------------------------------------------------------
+def test_a_foreign_ratio_of_differently_aggregated_sides_is_reported(tmp_path: Path) -> None:
+    text = (
+        GROUP + "  - alert: A\n"
+        "    expr: sum by (route) (rate(errors_total[5m])) / sum by (code) "
+        "(rate(requests_total[5m])) > 0.05\n    for: 5m\n"
+    )
+    (found,) = check_rule_file(None, write(tmp_path, text))
+    assert found.code == FindingCode.UNMATCHED_OPERANDS
+    assert "only the left side keeps {route}" in found.message
+
+
+def test_a_foreign_quantile_of_max_merged_buckets_is_reported(tmp_path: Path) -> None:
+    expr = "histogram_quantile(0.9, max by (le) (rate(latency_seconds_bucket[5m])))"
+    panel = {**PANEL, "targets": [{"refId": "A", "expr": expr}]}
+    document = {**DASHBOARD, "panels": [panel]}
+    (found,) = check_dashboard_file(None, write(tmp_path, json.dumps(document), "d.json"))
+    assert found.code == FindingCode.QUANTILE_MIXES_INSTANCES
+
+
+def test_a_foreign_per_instance_page_is_left_to_its_author(tmp_path: Path) -> None:
+    # Distinct servers (SNMP devices, database nodes) are paged one by one on purpose:
+    # only the stack knows which of its jobs are interchangeable replicas.
+    text = (
+        GROUP
+        + "  - alert: A\n    expr: up == 0\n    for: 1m\n    labels:\n      severity: critical\n"
+    )
+    assert check_rule_file(None, write(tmp_path, text)) == []
