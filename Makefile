@@ -28,7 +28,8 @@ verify: $(STAMP) tools
 
 # Past one machine, live: three agent replicas, two Prometheus replicas, two Alertmanagers
 # in a gossip cluster and a Thanos store on 127.0.0.1; expressions compared on every source,
-# alerts counted through kills, a storage node restarted (bounded: about 12 minutes).
+# four faults on every replica, each alert counted through kills, a storage node restarted
+# (bounded: about 31 minutes).
 verify-scale: $(STAMP) tools
 	$(BIN)/stackgen verify-scale
 

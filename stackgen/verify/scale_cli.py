@@ -29,8 +29,9 @@ def add_verify_scale_parser(
         "service's replicas under traffic, the Prometheus replicas with distinct replica "
         "labels, the Alertmanagers clustered over gossip and a Thanos store both "
         "Prometheus write to. Compares every expression on each replica and the store, "
-        "the aggregates with the replicas' /metrics, counts the alert notifications "
-        "through a Prometheus and an Alertmanager kill, and restarts a storage node. "
+        "the aggregates with the replicas' /metrics, counts each at_scale fault's alert "
+        "notifications through a Prometheus and an Alertmanager kill, and restarts a "
+        "storage node. "
         "Needs scripts/build-tools.sh's programs and a PostgreSQL.",
         epilog="Exit codes: 0 everything proven; 1 failures; 2 invalid spec or missing "
         "environment.",
