@@ -5,20 +5,22 @@ from __future__ import annotations
 import asyncio
 import json
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from agent_service.domain import AlertRecord, TurnRecord
+from agent_service.domain import AlertRecord, FeedbackRecord
 from agent_service.store.base import (
     ALERT_COLUMNS,
     AuditItem,
     SessionDelta,
     StoreUnavailable,
+    TurnRow,
     alert_row,
     split_items,
+    stored_feedback,
     turn_row,
     utc,
 )
@@ -159,14 +161,23 @@ class PostgresStore:
         self._migrated = True
 
     async def write(self, items: Sequence[AuditItem]) -> None:
-        """Turns, then feedback. A large batch's turns are split by session into lanes
+        await self.write_rows(items, None)
+
+    async def write_rows(
+        self, items: Sequence[AuditItem], rows: Sequence[TurnRow | None] | None
+    ) -> None:
+        """``write``, for a caller that holds each record's row already (``rows``, in
+        the order of ``items``: ``codec.encode_with_row``'s, None for feedback), so the
+        turns are not encoded again.
+
+        Turns, then feedback. A large batch's turns are split by session into lanes
         written concurrently on their own connections, each lane one transaction: the
         server inserts on several cores. Every lane is idempotent on its own (see
         ``_write_turns``), so when one lane fails and the batch is retried, the rows a
         committed lane wrote are skipped and not counted again. A session's turns stay
         in one lane, in order (no two lanes update the same session row). Feedback is
         written after every lane has committed, so it always finds its turns."""
-        turns, feedback = split_items(items)
+        turns, feedback = _turn_rows(items, rows)
         if not turns and not feedback:
             return
         if not self._migrated:
@@ -189,7 +200,7 @@ class PostgresStore:
                     [(f.message_id, f.rating, f.comment, utc(f.at)) for f in feedback],
                 )
 
-    async def _write_lane(self, pool: Any, turns: list[TurnRecord]) -> None:
+    async def _write_lane(self, pool: Any, turns: list[TurnRow]) -> None:
         """A lane whose rows include a month without its partition (the maintenance
         creates them ahead, but the service may have been down at a month's turn, or a
         spool replays rows older than every partition) creates the missing partitions
@@ -199,12 +210,12 @@ class PostgresStore:
         except asyncpg.CheckViolationError as error:
             if not is_missing_partition(error):
                 raise
-            months = {Month.of(t.timestamp) for t in turns}
+            months = {Month.of(row[3]) for row in turns}
             async with self._acquire(pool) as connection:
                 await create_partitions(connection, months)
             await self._write_lane_once(pool, turns)
 
-    async def _write_lane_once(self, pool: Any, turns: list[TurnRecord]) -> None:
+    async def _write_lane_once(self, pool: Any, turns: list[TurnRow]) -> None:
         """Optimistically, rows are taken as new (the common case: no look-up). When
         one is not (a replay after a crash, a retried batch whose commit did happen),
         the unique index on message_id refuses the COPY, the transaction rolls back
@@ -222,7 +233,7 @@ class PostgresStore:
         if not found:
             self._look_up = False
 
-    async def _write_turns(self, connection: Any, turns: list[TurnRecord], look_up: bool) -> int:
+    async def _write_turns(self, connection: Any, turns: list[TurnRow], look_up: bool) -> int:
         """Count the new rows into their sessions, COPY them in; with ``look_up``, skip
         the rows already logged first. Return how many were skipped. All in the
         caller's transaction: if any step fails nothing is counted or inserted. A row
@@ -232,14 +243,14 @@ class PostgresStore:
         nor counted twice."""
         found = 0
         if look_up:
-            existing = await connection.fetch(_EXISTING, [t.message_id for t in turns])
+            existing = await connection.fetch(_EXISTING, [row[0] for row in turns])
             if existing:
                 found = len(existing)
                 logged = {row["message_id"] for row in existing}
-                turns = [t for t in turns if t.message_id not in logged]
+                turns = [row for row in turns if row[0] not in logged]
                 if not turns:
                     return found
-        deltas = sorted(SessionDelta.aggregate(turns).items())
+        deltas = sorted(SessionDelta.of_rows(turns).items())
         await connection.execute(
             _UPSERT_SESSIONS,
             [session_id for session_id, _ in deltas],
@@ -249,10 +260,8 @@ class PostgresStore:
             [d.last_at for _, d in deltas],
             [json.dumps(d.agents) for _, d in deltas],
         )
-        # A generator, not a list: asyncpg sends COPY data in chunks as it encodes, so
-        # the server works on the first rows while the rest are still being prepared.
         await connection.copy_records_to_table(
-            "conversation_log", columns=TURN_COLUMNS, records=_copy_rows(turns)
+            "conversation_log", columns=TURN_COLUMNS, records=turns
         )
         return found
 
@@ -329,9 +338,24 @@ class PostgresStore:
                 pool.terminate()
 
 
-def _copy_rows(turns: list[TurnRecord]) -> Iterator[tuple[Any, ...]]:
-    for t in turns:
-        yield turn_row(t, utc)
+def _turn_rows(
+    items: Sequence[AuditItem], rows: Sequence[TurnRow | None] | None
+) -> tuple[list[TurnRow], list[FeedbackRecord]]:
+    """``split_items`` with the turns as their rows (the first of each message id)."""
+    if rows is None:
+        turns, feedback = split_items(items)
+        return [turn_row(t, utc) for t in turns], feedback
+    found: list[TurnRow] = []
+    seen: set[str] = set()
+    feedback = []
+    for item, row in zip(items, rows, strict=True):
+        if row is None:
+            assert isinstance(item, FeedbackRecord)
+            feedback.append(stored_feedback(item))
+        elif row[0] not in seen:
+            seen.add(row[0])
+            found.append(row)
+    return found, feedback
 
 
 # Below this many turns a batch goes in one transaction: a second lane's extra commit
@@ -339,12 +363,12 @@ def _copy_rows(turns: list[TurnRecord]) -> Iterator[tuple[Any, ...]]:
 _MIN_TURNS_PER_LANE = 250
 
 
-def _lanes(turns: list[TurnRecord], lanes: int) -> list[list[TurnRecord]]:
+def _lanes(turns: list[TurnRow], lanes: int) -> list[list[TurnRow]]:
     """The turns split by session (a stable hash), submission order kept in each lane."""
     count = min(lanes, len(turns) // _MIN_TURNS_PER_LANE) or 1
     if count == 1:
         return [turns]
-    split: list[list[TurnRecord]] = [[] for _ in range(count)]
-    for turn in turns:
-        split[zlib.crc32(turn.session_id.encode()) % count].append(turn)
+    split: list[list[TurnRow]] = [[] for _ in range(count)]
+    for row in turns:
+        split[zlib.crc32(row[1].encode()) % count].append(row)
     return [lane for lane in split if lane]

@@ -28,7 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from agent_service.store.base import AuditItem, AuditStore
+from agent_service.store.base import AuditItem, AuditStore, TurnRow, WritesRows
+from agent_service.store.codec import encode_with_rows
 from agent_service.store.deadletter import DeadLetters, Destination, RecordKind
 from agent_service.store.errors import is_permanent
 from agent_service.store.spool import Segment, Spool, SpoolFull
@@ -57,12 +58,15 @@ class WriterEvents(Protocol):
 class _Run:
     """Records in submission order that are stored alike: in one spool segment
     (``segment``), or only in memory (``segment`` None). ``items`` is None while they
-    are only on disk."""
+    are only on disk. ``prepared``, when not None, holds each item's row as encoded
+    with its spool line (``codec.encode_with_row``), so the store does not encode it
+    again."""
 
     segment: Segment | None
     items: list[AuditItem] | None
     rows: int
     written: int = 0
+    prepared: list[TurnRow | None] | None = None
 
     @property
     def left(self) -> int:
@@ -308,8 +312,9 @@ class AuditWriter:
             items = [item for item, _ in group]
             self._journal_idle.clear()
             segment: Segment | None = None
+            prepared: list[TurnRow | None] | None = None
             try:
-                segment = await asyncio.to_thread(self.spool.append, items)
+                segment, prepared = await asyncio.to_thread(self._append, items)
             except SpoolFull as error:
                 if not self._spool_full_logged:
                     log.error("%s; keeping records in memory, then dropping them", error)
@@ -320,7 +325,7 @@ class AuditWriter:
                 self._journal_idle.set()
             if segment is not None:
                 self._spool_full_logged = False
-                self._add_to_segment_run(segment, items)
+                self._add_to_segment_run(segment, items, prepared)
                 durable = True
             else:
                 durable = False
@@ -334,20 +339,35 @@ class AuditWriter:
                     done.set_result(durable)
             self._wake.set()
 
-    def _add_to_segment_run(self, segment: Segment, items: list[AuditItem]) -> None:
+    def _append(self, items: list[AuditItem]) -> tuple[Segment, list[TurnRow | None] | None]:
+        """Append to the spool (in a worker thread); for a store that takes rows, each
+        record is encoded once, its spool line and its row together."""
+        assert self.spool is not None
+        if not isinstance(self.store, WritesRows):
+            return self.spool.append(items), None
+        data, prepared = encode_with_rows(items)
+        return self.spool.append(items, data), prepared
+
+    def _add_to_segment_run(
+        self, segment: Segment, items: list[AuditItem], prepared: list[TurnRow | None] | None
+    ) -> None:
         last = self._runs[-1] if self._runs else None
         if last is None or last.segment is not segment:
-            last = _Run(segment, [], 0)
+            last = _Run(segment, [], 0, prepared=[] if prepared is not None else None)
             self._runs.append(last)
         last.rows += len(items)
         if last.items is not None and self._cached + len(items) <= self.max_queue:
             last.items.extend(items)
+            if last.prepared is not None and prepared is not None:
+                last.prepared.extend(prepared)
+            else:
+                last.prepared = None  # the store encodes this run's rows itself
             self._cached += len(items)
         elif last.items is not None:
             # A long outage: the backlog no longer fits in memory. These records are
             # read back from the spool when their turn comes.
             self._cached -= len(last.items) - last.written
-            last.items = None
+            last.items = last.prepared = None
 
     def _hold_in_memory(self, items: list[AuditItem], reason: DropReason) -> bool:
         if self._cached + len(items) > self.max_queue:
@@ -398,8 +418,10 @@ class AuditWriter:
                             self._wake.clear()
                 if run.items is None:
                     continue
-            batch = run.items[run.written : run.written + self.batch_size]
-            await self._write(batch)
+            end = run.written + self.batch_size
+            batch = run.items[run.written : end]
+            prepared = run.prepared[run.written : end] if run.prepared is not None else None
+            await self._write(batch, prepared)
             run.written += len(batch)
             if run.items is not None:  # else evicted meanwhile, and uncounted then
                 self._cached -= len(batch)
@@ -444,17 +466,24 @@ class AuditWriter:
             self._lose("unreadable", unreadable)
         run.rows = len(items)
         run.items = items
+        run.prepared = None
         self._cached += run.left
 
-    async def _write(self, batch: list[AuditItem]) -> None:
-        """Write one batch, retrying until it succeeds (order is kept: nothing else is
-        written meanwhile). A batch refused for good is written in halves, in order,
-        until the refused records are found and set aside."""
+    async def _write(
+        self, batch: list[AuditItem], prepared: list[TurnRow | None] | None = None
+    ) -> None:
+        """Write one batch (with its rows, when ``prepared``), retrying until it
+        succeeds (order is kept: nothing else is written meanwhile). A batch refused for
+        good is written in halves, in order, until the refused records are found and
+        set aside."""
         delay = self.retry_initial_s
         while True:
             started = time.perf_counter()
             try:
-                await self.store.write(batch)
+                if prepared is not None and isinstance(self.store, WritesRows):
+                    await self.store.write_rows(batch, prepared)
+                else:
+                    await self.store.write(batch)
             except Exception as error:
                 self._failures += 1
                 self._last_error = f"{type(error).__name__}: {error}"
@@ -462,7 +491,7 @@ class AuditWriter:
                     with contextlib.suppress(Exception):
                         self.events.write_failed()
                 if is_permanent(error):
-                    await self._refused(batch, error)
+                    await self._refused(batch, prepared, error)
                     return
                 log.error(
                     "audit write of %d records failed (retry in %.1fs): %s",
@@ -486,7 +515,12 @@ class AuditWriter:
                 except Exception:
                     log.exception("reporting a written audit batch failed")
 
-    async def _refused(self, batch: list[AuditItem], error: BaseException) -> None:
+    async def _refused(
+        self,
+        batch: list[AuditItem],
+        prepared: list[TurnRow | None] | None,
+        error: BaseException,
+    ) -> None:
         """The database refused ``batch`` for a reason retrying cannot fix. Each half
         is written on its own (a store write is idempotent: rows already in are
         skipped), so only the refused records end up aside."""
@@ -499,8 +533,9 @@ class AuditWriter:
                 error,
             )
             middle = len(batch) // 2
-            await self._write(batch[:middle])
-            await self._write(batch[middle:])
+            halves = (None, None) if prepared is None else (prepared[:middle], prepared[middle:])
+            await self._write(batch[:middle], halves[0])
+            await self._write(batch[middle:], halves[1])
             return
         (item,) = batch
         letter, destination = await self.dead_letters.keep(item, error)

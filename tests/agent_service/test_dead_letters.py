@@ -140,10 +140,14 @@ async def test_a_refused_record_in_the_spool_does_not_block_the_replay(
     assert len(letters) == 1
 
 
-async def test_a_too_long_value_is_refused_on_postgres_in_a_large_batch(pg_dsn: str) -> None:
+@pytest.mark.parametrize("spooled", [False, True], ids=["memory", "spool"])
+async def test_a_too_long_value_is_refused_on_postgres_in_a_large_batch(
+    pg_dsn: str, tmp_path: Path, spooled: bool
+) -> None:
     """A batch of 600 turns goes in two COPY lanes; one turn's session id is too long
     for VARCHAR(64) (SQLSTATE 22001). Only it is set aside; the 599 others are in,
-    each session's turns in order, counted once."""
+    each session's turns in order, counted once. Through the spool the halves are
+    written from the rows encoded with the spool lines."""
     store = PostgresStore(pg_dsn)
     await store.migrate()
     try:
@@ -151,7 +155,10 @@ async def test_a_too_long_value_is_refused_on_postgres_in_a_large_batch(pg_dsn: 
         turns = [turn(sessions[n % 6], n) for n in range(600)]
         turns[321] = replace(turns[321], session_id="s" * 100)
         events = Events()
-        writer = AuditWriter(store, batch_size=1000, flush_interval_s=0.01, events=events)
+        spool = Spool(tmp_path / "spool") if spooled else None
+        writer = AuditWriter(
+            store, batch_size=1000, flush_interval_s=0.01, events=events, spool=spool
+        )
         await written_through(writer, turns)
 
         assert events.dead == [("turn", "table")]

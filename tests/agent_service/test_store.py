@@ -28,6 +28,7 @@ from agent_service.store import (
     StoreUnavailable,
     open_store,
 )
+from agent_service.store.base import turn_row, utc
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
@@ -668,13 +669,13 @@ def test_a_large_batch_is_split_by_session_into_lanes_in_order() -> None:
     from agent_service.store.postgres import _lanes
 
     sessions = [f"s-{n:02d}" for n in range(30)]
-    batch = conversations(sessions, 20)
+    batch = [turn_row(t, utc) for t in conversations(sessions, 20)]
     lanes = _lanes(batch, 2)
     assert len(lanes) == 2
     assert sorted((t for lane in lanes for t in lane), key=batch.index) == batch
     for lane in lanes:
         assert lane == sorted(lane, key=batch.index)  # submission order kept
-    first, second = ({t.session_id for t in lane} for lane in lanes)
+    first, second = ({row[1] for row in lane} for lane in lanes)  # their session ids
     assert not first & second  # a session in one lane only
     assert _lanes(batch[:300], 2) == [batch[:300]]  # small: one transaction
 
