@@ -112,7 +112,10 @@ class AuditWriter:
             retry_max_s=retry_max_s,
         )
         # Accepted records waiting for the spool (spool mode), with their waiters.
-        self._pending: list[tuple[AuditItem, asyncio.Future[bool] | None]] = []
+        # Two lists, not one of pairs: a pair a record would be one more object a
+        # record for the garbage collector to track and traverse while it waits.
+        self._pending: list[AuditItem] = []
+        self._waiters: list[asyncio.Future[bool] | None] = []
         self._runs: deque[_Run] = deque()
         self._cached = 0  # unwritten records held in memory
         self._accepted = 0
@@ -168,7 +171,8 @@ class AuditWriter:
         if len(self._pending) >= self.max_queue:
             self._drop("queue_full", 1)
             return False
-        self._pending.append((item, done))
+        self._pending.append(item)
+        self._waiters.append(done)
         self._accepted += 1
         self._journal_wake.set()
         return True
@@ -305,11 +309,11 @@ class AuditWriter:
                 continue
             # Bounded groups: a large burst is appended in pieces, so database writes
             # of the first pieces overlap with encoding the next.
-            group = self._pending[: self.batch_size]
-            del self._pending[: self.batch_size]
+            items = self._pending[: self.batch_size]
+            waiters = self._waiters[: self.batch_size]
+            del self._pending[: self.batch_size], self._waiters[: self.batch_size]
             if self._pending:
                 self._journal_wake.set()
-            items = [item for item, _ in group]
             self._journal_idle.clear()
             segment: Segment | None = None
             prepared: list[TurnRow | None] | None = None
@@ -334,7 +338,7 @@ class AuditWriter:
                 if not self._hold_in_memory(items, "spool_full"):
                     self._lost += len(items)
                     self._progress.set()
-            for _, done in group:
+            for done in waiters:
                 if done is not None and not done.done():
                     done.set_result(durable)
             self._wake.set()
