@@ -140,7 +140,9 @@ class PostgresStore:
                     self._pool = await asyncio.wait_for(
                         asyncpg.create_pool(
                             self.dsn,
-                            min_size=1,
+                            # A connection for each write lane, kept open: a batch's
+                            # lanes do not wait for connections to be made.
+                            min_size=self.write_lanes,
                             max_size=self.max_connections,
                             timeout=self.connect_timeout_s,
                             command_timeout=self.command_timeout_s,
