@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import zlib
 from collections.abc import Sequence
 from datetime import datetime
@@ -26,6 +25,7 @@ from agent_service.store.base import (
 )
 from agent_service.store.deadletter import DEAD_LETTER_COLUMNS, DeadLetter, dead_letter_row
 from agent_service.store.escaping import escape
+from agent_service.store.jsontext import dumps_text
 from agent_service.store.migrate import migrate_postgres
 from agent_service.store.partitions import (
     Month,
@@ -260,7 +260,7 @@ class PostgresStore:
             [d.messages for _, d in deltas],
             [d.first_at for _, d in deltas],
             [d.last_at for _, d in deltas],
-            [json.dumps(d.agents) for _, d in deltas],
+            [dumps_text(d.agents) for _, d in deltas],
         )
         await connection.copy_records_to_table(
             "conversation_log", columns=TURN_COLUMNS, records=turns
