@@ -34,7 +34,7 @@ from agent_service.store.partitions import (
     is_missing_partition,
 )
 
-__all__ = ["TURN_COLUMNS", "PostgresStore"]
+__all__ = ["TURN_COLUMNS", "EarlierWriteFailed", "PostgresStore"]
 
 # The message ids of a batch that are already in the log (a replay, or a retried batch
 # whose commit did happen): those rows are skipped and not counted.
@@ -108,6 +108,32 @@ _DOWN = (
 )
 
 
+class EarlierWriteFailed(Exception):
+    """A write that overlapped an earlier one, which failed: none of the rows of a lane
+    the earlier write had not finished were written (a session's rows stay in order);
+    write it again once the earlier one is in."""
+
+
+class _Part:
+    """One lane's share of a write, which a later overlapping write on that lane waits
+    for (``ok``: committed)."""
+
+    def __init__(self) -> None:
+        self.finished = asyncio.Event()
+        self.ok = False
+
+    def finish(self, ok: bool) -> None:
+        self.ok = ok
+        self.finished.set()
+
+
+async def _after(earlier: Sequence[_Part]) -> None:
+    for part in earlier:
+        await part.finished.wait()
+        if not part.ok:
+            raise EarlierWriteFailed("an earlier overlapping audit write failed")
+
+
 class PostgresStore:
     def __init__(
         self,
@@ -129,6 +155,8 @@ class PostgresStore:
         self._lock = asyncio.Lock()
         self._migrated = False
         self._look_up = False  # look up existing message ids before writing (replaying)
+        # Each lane's latest part: a write started while an earlier one runs follows it.
+        self._tails: list[_Part | None] = [None] * write_lanes
 
     async def open(self) -> Any:
         """The pool, created on first use; StoreUnavailable when it cannot connect."""
@@ -178,29 +206,72 @@ class PostgresStore:
         ``_write_turns``), so when one lane fails and the batch is retried, the rows a
         committed lane wrote are skipped and not counted again. A session's turns stay
         in one lane, in order (no two lanes update the same session row). Feedback is
-        written after every lane has committed, so it always finds its turns."""
+        written after every lane has committed, so it always finds its turns.
+
+        Calls may overlap (the writer starts a batch while the one before it is being
+        written): a session always hashes to the same lane, and a lane's share of a
+        call starts once the earlier call's share of that lane has committed, so the
+        lanes run on independently of each other and a session's rows still go in in
+        call order. When the earlier share fails, the later one writes nothing and
+        fails with EarlierWriteFailed (the caller writes both again, in order). A
+        batch small enough for one transaction follows every lane, and feedback
+        follows every earlier call's turns."""
         turns, feedback = _turn_rows(items, rows)
         if not turns and not feedback:
             return
-        if not self._migrated:
-            await self.migrate()
-        pool = await self.open()
-        if turns:
-            lanes = _lanes(turns, self.write_lanes)
+        # Before the first await: a call made while this one runs follows its parts.
+        lanes = _lanes(turns, self.write_lanes) if turns else []
+        running = [tail for tail in self._tails if tail is not None and not tail.finished.is_set()]
+        parts = [_Part() for _ in lanes]
+        if len(lanes) == 1:
+            waits = [running]
+            self._tails = [parts[0]] * self.write_lanes
+        else:
+            waits = []
+            for index, (lane, part) in enumerate(zip(lanes, parts, strict=True)):
+                tail = self._tails[index]
+                waits.append([tail] if tail in running else [])
+                if lane:
+                    self._tails[index] = part
+        try:
+            if not self._migrated:
+                await self.migrate()
+            pool = await self.open()
             results = await asyncio.gather(
-                *(self._write_lane(pool, lane) for lane in lanes), return_exceptions=True
+                *(
+                    self._write_part(pool, lane, earlier, part)
+                    for lane, earlier, part in zip(lanes, waits, parts, strict=True)
+                    if lane
+                ),
+                return_exceptions=True,
             )
             # Every lane has finished (committed or rolled back) before anything is
             # raised: a retry never overlaps a lane still running.
             for result in results:
                 if isinstance(result, BaseException):
                     raise result
-        if feedback:
-            async with self._acquire(pool) as connection, connection.transaction():
-                await connection.executemany(
-                    _FEEDBACK,
-                    [(f.message_id, f.rating, f.comment, utc(f.at)) for f in feedback],
-                )
+            if feedback:
+                await _after(running)
+                async with self._acquire(pool) as connection, connection.transaction():
+                    await connection.executemany(
+                        _FEEDBACK,
+                        [(f.message_id, f.rating, f.comment, utc(f.at)) for f in feedback],
+                    )
+        finally:
+            for part in parts:
+                if not part.finished.is_set():
+                    part.finish(False)
+
+    async def _write_part(
+        self, pool: Any, turns: list[TurnRow], earlier: Sequence[_Part], part: _Part
+    ) -> None:
+        try:
+            await _after(earlier)
+            await self._write_lane(pool, turns)
+        except BaseException:
+            part.finish(False)
+            raise
+        part.finish(True)
 
     async def _write_lane(self, pool: Any, turns: list[TurnRow]) -> None:
         """A lane whose rows include a month without its partition (the maintenance
@@ -366,11 +437,12 @@ _MIN_TURNS_PER_LANE = 250
 
 
 def _lanes(turns: list[TurnRow], lanes: int) -> list[list[TurnRow]]:
-    """The turns split by session (a stable hash), submission order kept in each lane."""
-    count = min(lanes, len(turns) // _MIN_TURNS_PER_LANE) or 1
-    if count == 1:
+    """The turns split by session (a stable hash, so a session is always in the same
+    lane) into ``lanes`` lanes, some perhaps empty, submission order kept in each; or
+    all in one when there are too few for every lane."""
+    if len(turns) < lanes * _MIN_TURNS_PER_LANE:
         return [turns]
-    split: list[list[TurnRow]] = [[] for _ in range(count)]
+    split: list[list[TurnRow]] = [[] for _ in range(lanes)]
     for row in turns:
-        split[zlib.crc32(row[1].encode()) % count].append(row)
-    return [lane for lane in split if lane]
+        split[zlib.crc32(row[1].encode()) % lanes].append(row)
+    return split

@@ -67,10 +67,25 @@ class _Run:
     rows: int
     written: int = 0
     prepared: list[TurnRow | None] | None = None
+    sent: int = 0  # handed to the store (``written`` and the batch being written)
 
     @property
     def left(self) -> int:
         return self.rows - self.written
+
+    @property
+    def unsent(self) -> int:
+        return self.rows - max(self.sent, self.written)
+
+
+@dataclass(eq=False)
+class _Flight:
+    """A batch being written, by one attempt (``attempt``: the seconds it took)."""
+
+    run: _Run
+    batch: list[AuditItem]
+    prepared: list[TurnRow | None] | None
+    attempt: asyncio.Task[float]
 
 
 # A backlog goes to the database in batches of this many records: each batch pays a
@@ -136,6 +151,9 @@ class AuditWriter:
         self._flushing = 0
         self._task: asyncio.Task[None] | None = None
         self._journal: asyncio.Task[None] | None = None
+        # The batch started while the one before it is still being written (only for
+        # a store that keeps overlapping writes in order: WritesRows).
+        self._ahead: _Flight | None = None
 
     # -- the request path -------------------------------------------------------------
 
@@ -414,43 +432,107 @@ class AuditWriter:
     # -- the database task ------------------------------------------------------------
 
     async def _run(self) -> None:
+        try:
+            await self._write_runs()
+        finally:
+            ahead, self._ahead = self._ahead, None
+            if ahead is not None:  # stopped: its records stay where they are
+                ahead.attempt.cancel()
+                with contextlib.suppress(BaseException):
+                    await ahead.attempt
+
+    async def _write_runs(self) -> None:
+        """Batch after batch, in order. With a store that keeps overlapping writes in
+        order, the next batch starts while the one before it is still being written
+        (the database's lanes then never wait for each other, nor for the writer
+        between batches); the earlier one is accounted for first, and when it fails
+        both are written again one at a time."""
         while True:
             run = await self._next_run()
             if run.items is None:
+                await self._settle_ahead()
                 try:
                     await self._load(run)
                 except OSError:
                     log.exception("reading the audit spool failed; retrying")
                     await asyncio.sleep(self.retry_max_s)
                 continue
-            if run.left < self.batch_size and self._flushing == 0 and len(self._runs) == 1:
+            if run.unsent < self.batch_size and self._flushing == 0 and len(self._runs) == 1:
+                await self._settle_ahead()
                 # Wait a little for a fuller batch (unless someone is waiting).
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.flush_interval_s):
-                        while run.left < self.batch_size and self._flushing == 0:
+                        while run.unsent < self.batch_size and self._flushing == 0:
                             await self._wake.wait()
                             self._wake.clear()
-                if run.items is None:
+                if run.items is None or run.unsent == 0:
                     continue
-            end = run.written + self.batch_size
-            batch = run.items[run.written : end]
-            prepared = run.prepared[run.written : end] if run.prepared is not None else None
-            await self._write(batch, prepared)
-            run.written += len(batch)
-            if run.items is not None:  # else evicted meanwhile, and uncounted then
-                self._cached -= len(batch)
-            self._finish_runs()
+            start = max(run.sent, run.written)
+            end = start + self.batch_size
+            batch = run.items[start:end]
+            prepared = run.prepared[start:end] if run.prepared is not None else None
+            run.sent = start + len(batch)
+            flight = _Flight(
+                run, batch, prepared, asyncio.create_task(self._attempt(batch, prepared))
+            )
+            earlier, self._ahead = self._ahead, flight
+            if earlier is not None:
+                await self._settle(earlier)
+            if self._ahead is flight and not isinstance(self.store, WritesRows):
+                await self._settle_ahead()  # this store writes one batch at a time
 
     async def _next_run(self) -> _Run:
-        """The oldest run with records to write, waiting for one if there is none."""
+        """The oldest run with records not yet handed to the store, waiting for one if
+        there is none (the batch being written is accounted for meanwhile)."""
         while True:
             self._finish_runs()
             for run in self._runs:
-                if run.left > 0:
+                if run.unsent > 0:
                     return run
+            if self._ahead is not None:
+                await self._settle_ahead()
+                continue
             self._wake.clear()
             await self._wake.wait()
+
+    async def _settle_ahead(self) -> None:
+        flight, self._ahead = self._ahead, None
+        if flight is not None:
+            await self._settle(flight)
+
+    async def _settle(self, flight: _Flight) -> None:
+        """Wait for ``flight``'s attempt and account for its batch. When it failed, the
+        batch started after it (``self._ahead``), which may have been written in part,
+        is let finish, and both are written again one at a time (retried, or halved
+        when refused): a store write is idempotent, and nothing else runs meanwhile."""
+        try:
+            seconds = await flight.attempt
+        except Exception as error:
+            later, self._ahead = self._ahead, None
+            if later is not None:
+                await asyncio.wait([later.attempt])
+                if not later.attempt.cancelled():
+                    later.attempt.exception()  # retrieved: it is written again below
+            self._attempt_failed(error)
+            if is_permanent(error):
+                await self._refused(flight.batch, flight.prepared, error)
+            else:
+                await self._write(flight.batch, flight.prepared)
+            self._account(flight)
+            if later is not None:
+                await self._write(later.batch, later.prepared)
+                self._account(later)
+            return
+        self._batch_written(len(flight.batch), seconds)
+        self._account(flight)
+
+    def _account(self, flight: _Flight) -> None:
+        run = flight.run
+        run.written += len(flight.batch)
+        if run.items is not None:  # else evicted meanwhile, and uncounted then
+            self._cached -= len(flight.batch)
+        self._finish_runs()
 
     def _finish_runs(self) -> None:
         """Forget written runs from the front, deleting their spool segments. The
@@ -493,18 +575,10 @@ class AuditWriter:
         set aside."""
         delay = self.retry_initial_s
         while True:
-            started = time.perf_counter()
             try:
-                if prepared is not None and isinstance(self.store, WritesRows):
-                    await self.store.write_rows(batch, prepared)
-                else:
-                    await self.store.write(batch)
+                seconds = await self._attempt(batch, prepared)
             except Exception as error:
-                self._failures += 1
-                self._last_error = f"{type(error).__name__}: {error}"
-                if self.events is not None:
-                    with contextlib.suppress(Exception):
-                        self.events.write_failed()
+                self._attempt_failed(error)
                 if is_permanent(error):
                     await self._refused(batch, prepared, error)
                     return
@@ -518,15 +592,35 @@ class AuditWriter:
                 delay = min(delay * 2, self.retry_max_s)
                 continue
             break
-        seconds = time.perf_counter() - started
-        self._written += len(batch)
+        self._batch_written(len(batch), seconds)
+
+    async def _attempt(
+        self, batch: list[AuditItem], prepared: list[TurnRow | None] | None
+    ) -> float:
+        """One try at writing ``batch``; the seconds it took."""
+        started = time.perf_counter()
+        if isinstance(self.store, WritesRows):
+            await self.store.write_rows(batch, prepared)
+        else:
+            await self.store.write(batch)
+        return time.perf_counter() - started
+
+    def _attempt_failed(self, error: BaseException) -> None:
+        self._failures += 1
+        self._last_error = f"{type(error).__name__}: {error}"
+        if self.events is not None:
+            with contextlib.suppress(Exception):
+                self.events.write_failed()
+
+    def _batch_written(self, rows: int, seconds: float) -> None:
+        self._written += rows
         self._last_error = None
         self._progress.set()
         hooks = [self.on_batch_written, self.events.batch_written if self.events else None]
         for hook in hooks:
             if hook is not None:
                 try:
-                    hook(len(batch), seconds)
+                    hook(rows, seconds)
                 except Exception:
                     log.exception("reporting a written audit batch failed")
 
