@@ -180,6 +180,40 @@ async def test_a_too_long_value_is_refused_on_postgres_in_a_large_batch(
         await store.close()
 
 
+async def test_a_refused_row_in_overlapping_batches_is_found_and_the_rest_kept_in_order(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    """Through the spool, batches of 600 (two lanes each) are written one ahead of the
+    other; a row of the third is refused while the fourth is under way. The third is
+    halved down to the refused row, the fourth written again after it: only that row
+    is aside, every session's rows in order, counted once."""
+    store = PostgresStore(pg_dsn)
+    await store.migrate()
+    try:
+        sessions = [new_session() for _ in range(12)]
+        turns = [turn(sessions[n % 12], n) for n in range(3000)]
+        turns[1500] = replace(turns[1500], session_id="s" * 100)
+        events = Events()
+        writer = AuditWriter(
+            store,
+            batch_size=600,
+            flush_interval_s=0.01,
+            events=events,
+            spool=Spool(tmp_path / "spool"),
+        )
+        await written_through(writer, turns)
+
+        assert events.dead == [("turn", "table")]
+        for sid in sessions:
+            expected = [t.message_id for t in turns if t.session_id == sid]
+            assert await logged(store, sid) == expected
+            (session,) = await rows(store, "SELECT * FROM user_sessions WHERE session_id = $1", sid)
+            assert session["total_messages"] == len(expected)
+        assert list((tmp_path / "spool").glob("seg-*.jsonl")) == []
+    finally:
+        await store.close()
+
+
 async def test_when_the_dead_letter_table_refuses_too_the_spool_directory_keeps_it(
     pg_dsn: str, tmp_path: Path
 ) -> None:
