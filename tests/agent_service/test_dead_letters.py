@@ -15,10 +15,16 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from agent_service.domain import FeedbackRecord
+from agent_service.domain import FeedbackRecord, ToolCall, TurnRecord
 from agent_service.store import AuditItem, AuditStore, AuditWriter, PostgresStore
-from agent_service.store.deadletter import DEAD_LETTER_FILE, DeadLetter, Destination, RecordKind
-from agent_service.store.errors import is_outage, is_permanent
+from agent_service.store.deadletter import (
+    DEAD_LETTER_FILE,
+    DeadLetter,
+    Destination,
+    RecordKind,
+    dead_letter,
+)
+from agent_service.store.errors import Refusal, is_outage, is_permanent
 from agent_service.store.spool import Spool
 from tests.agent_service.test_store import (
     T0,
@@ -56,6 +62,23 @@ def bad_feedback(message_id: str) -> FeedbackRecord:
     """Refused by the CHECK on user_feedback on both backends (the API validates the
     rating; a record built in code is how such a row reaches the writer)."""
     return FeedbackRecord(message_id, "meh", None, T0)  # type: ignore[arg-type]
+
+
+def test_a_dead_letters_fingerprint_is_the_one_earlier_versions_gave_it() -> None:
+    """The hash of the record's spool line as versions before array lines wrote it (a
+    JSON object): a record refused again after an upgrade (a replay) is kept once."""
+    call = ToolCall("kb", {"q": "x"}, {"n": 1}, None, 1.25)
+    turn_ = TurnRecord(
+        "m-1", "s-1", "u-1", T0, "hi ü", "answer", "erp", (call,), 10, 5, 3, 4, 0.5, None, "trace"
+    )
+    feedback = FeedbackRecord("m-1", "negative", "bad", T0)
+    why = Refusal("CheckViolationError", "23514", "refused")
+    assert dead_letter(turn_, why, T0).fingerprint == (
+        "822c961125f1637efedb477d6c12f2f6a3824949d1b20d517e6dfd5802982c44"
+    )
+    assert dead_letter(feedback, why, T0).fingerprint == (
+        "2be522b87d24a733df7f77890c66a8e6bb9f3ca38562e2f70cd9075e6d879394"
+    )
 
 
 async def logged(store: AuditStore, sid: str) -> list[str]:
