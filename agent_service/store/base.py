@@ -76,13 +76,21 @@ class AuditStore(Protocol):
 @runtime_checkable
 class WritesRows(Protocol):
     """A store that takes the turns' rows with the records (the spool encodes each
-    record once, its line and its row in one pass), instead of encoding them again."""
+    record once, its line and its row in one pass), instead of encoding them again,
+    and keeps overlapping writes in order."""
 
     async def write_rows(
-        self, items: Sequence[AuditItem], rows: Sequence[TurnRow | None] | None
+        self,
+        items: Sequence[AuditItem],
+        rows: Sequence[TurnRow | None] | None,
+        *,
+        overlapping: bool = False,
     ) -> None:
         """``write(items)``; ``rows[i]`` is ``turn_row(stored_turn(items[i]), utc)``
-        for a turn and None for feedback; ``rows`` None: like ``write``."""
+        for a turn and None for feedback; ``rows`` None: like ``write``. Calls with
+        ``overlapping`` may run at once and still write each session's rows in call
+        order; one whose earlier overlapping call failed writes nothing that call did
+        not and raises (the caller then writes both again, one at a time)."""
 
 
 def split_items(

@@ -118,13 +118,21 @@ class _Part:
     """One lane's share of a write, which a later overlapping write on that lane waits
     for (``ok``: committed)."""
 
-    def __init__(self) -> None:
+    def __init__(self, overlapping: bool) -> None:
+        self.overlapping = overlapping
         self.finished = asyncio.Event()
         self.ok = False
 
     def finish(self, ok: bool) -> None:
         self.ok = ok
         self.finished.set()
+
+    @property
+    def holds_back(self) -> bool:
+        """Whether a later overlapping write on the lane must follow it: it is still
+        being written, or it failed as part of an overlapping write (whose caller may
+        not have dealt with that yet: a share can fail before the next write starts)."""
+        return not self.finished.is_set() or (self.overlapping and not self.ok)
 
 
 async def _after(earlier: Sequence[_Part]) -> None:
@@ -194,7 +202,11 @@ class PostgresStore:
         await self.write_rows(items, None)
 
     async def write_rows(
-        self, items: Sequence[AuditItem], rows: Sequence[TurnRow | None] | None
+        self,
+        items: Sequence[AuditItem],
+        rows: Sequence[TurnRow | None] | None,
+        *,
+        overlapping: bool = False,
     ) -> None:
         """``write``, for a caller that holds each record's row already (``rows``, in
         the order of ``items``: ``codec.encode_with_row``'s, None for feedback), so the
@@ -208,21 +220,27 @@ class PostgresStore:
         in one lane, in order (no two lanes update the same session row). Feedback is
         written after every lane has committed, so it always finds its turns.
 
-        Calls may overlap (the writer starts a batch while the one before it is being
-        written): a session always hashes to the same lane, and a lane's share of a
-        call starts once the earlier call's share of that lane has committed, so the
-        lanes run on independently of each other and a session's rows still go in in
-        call order. When the earlier share fails, the later one writes nothing and
-        fails with EarlierWriteFailed (the caller writes both again, in order). A
-        batch small enough for one transaction follows every lane, and feedback
-        follows every earlier call's turns."""
+        ``overlapping`` calls may overlap (the writer starts a batch while the one
+        before it is being written, or before it has heard of its failure): a session
+        always hashes to the same lane, and a lane's share of such a call starts once
+        the earlier overlapping call's share of that lane has committed, so the lanes
+        run on independently of each other and a session's rows still go in in call
+        order. When that earlier share failed, the later one writes nothing and fails
+        with EarlierWriteFailed (the caller writes both again, in order). A batch small
+        enough for one transaction follows every lane, and feedback follows every
+        earlier call's turns. A call that is not ``overlapping`` says that the caller
+        has waited for every earlier call and dealt with its failure."""
         turns, feedback = _turn_rows(items, rows)
         if not turns and not feedback:
             return
         # Before the first await: a call made while this one runs follows its parts.
         lanes = _lanes(turns, self.write_lanes) if turns else []
-        running = [tail for tail in self._tails if tail is not None and not tail.finished.is_set()]
-        parts = [_Part() for _ in lanes]
+        if overlapping:
+            running = [tail for tail in self._tails if tail is not None and tail.holds_back]
+        else:
+            running = []
+            self._tails = [None] * self.write_lanes
+        parts = [_Part(overlapping) for _ in lanes]
         if len(lanes) == 1:
             waits = [running]
             self._tails = [parts[0]] * self.write_lanes

@@ -169,10 +169,14 @@ class CountingRows(PostgresStore):
     handed: int = 0
 
     async def write_rows(
-        self, items: Sequence[AuditItem], rows: Sequence[TurnRow | None] | None
+        self,
+        items: Sequence[AuditItem],
+        rows: Sequence[TurnRow | None] | None,
+        *,
+        overlapping: bool = False,
     ) -> None:
         self.handed += sum(row is not None for row in rows or ())
-        await super().write_rows(items, rows)
+        await super().write_rows(items, rows, overlapping=overlapping)
 
 
 async def test_through_the_spool_postgres_is_handed_the_rows_encoded_with_the_lines(

@@ -669,9 +669,10 @@ class LosesALane(PostgresStore):
     """The PostgreSQL store whose connection drops (a transient failure) while it
     writes the ``fail_at``-th lane share (counting from 1), once."""
 
-    def __init__(self, dsn: str, fail_at: int) -> None:
+    def __init__(self, dsn: str, fail_at: int, delay_s: float = 0.05) -> None:
         super().__init__(dsn)
         self.fail_at = fail_at
+        self.delay_s = delay_s
         self.lanes_started = 0
         self.failed_sessions: set[str] = set()
 
@@ -679,7 +680,7 @@ class LosesALane(PostgresStore):
         self.lanes_started += 1
         if self.lanes_started == self.fail_at:
             self.failed_sessions = {row[1] for row in turns}
-            await asyncio.sleep(0.05)  # the next write is under way by then
+            await asyncio.sleep(self.delay_s)  # the next write is under way by then
             raise ConnectionResetError("connection lost")
         await super()._write_lane(pool, turns)
 
@@ -699,7 +700,9 @@ async def test_overlapping_writes_keep_each_sessions_order_and_a_failed_lane_hol
         both = conversations(sessions, 40)
         first, second = both[:600], both[600:]
         results = await asyncio.gather(
-            store.write(first), store.write(second), return_exceptions=True
+            store.write_rows(first, None, overlapping=True),
+            store.write_rows(second, None, overlapping=True),
+            return_exceptions=True,
         )
         assert isinstance(results[0], ConnectionResetError)
         assert isinstance(results[1], EarlierWriteFailed)
@@ -724,14 +727,49 @@ async def test_overlapping_writes_keep_each_sessions_order_and_a_failed_lane_hol
         await store.close()
 
 
+async def test_an_overlapping_write_after_an_unhandled_failure_is_held_back_too(
+    pg_dsn: str,
+) -> None:
+    """The first write's lane fails before the second (overlapping) write starts: the
+    second still writes nothing of that lane, since its caller has not dealt with the
+    failure yet; a write that is not overlapping (the caller's retry) goes ahead."""
+    store = LosesALane(pg_dsn, fail_at=1, delay_s=0)
+    await store.migrate()
+    try:
+        prefix = "unhandled-" + uuid.uuid4().hex[:8]
+        sessions = [f"{prefix}-{n:02d}" for n in range(30)]
+        both = conversations(sessions, 40)
+        first, second = both[:600], both[600:]
+        with pytest.raises(ConnectionResetError):
+            await store.write_rows(first, None, overlapping=True)
+        with pytest.raises(EarlierWriteFailed):
+            await store.write_rows(second, None, overlapping=True)
+        held_back = store.failed_sessions
+        logged = await _logged_by_session(store, sessions)
+        for sid in sessions:
+            expected = (
+                [] if sid in held_back else [t.message_id for t in both if t.session_id == sid]
+            )
+            assert logged[sid] == expected
+        await store.write(first)
+        await store.write(second)
+        logged = await _logged_by_session(store, sessions)
+        for sid in sessions:
+            assert logged[sid] == [t.message_id for t in both if t.session_id == sid]
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("delay_s", [0, 0.05], ids=["fails-at-once", "fails-later"])
 @pytest.mark.parametrize("fail_at", [1, 4, 5])
 async def test_the_writer_retries_an_outage_in_its_overlapping_batches_in_order(
-    pg_dsn: str, fail_at: int
+    pg_dsn: str, fail_at: int, delay_s: float
 ) -> None:
     """Batches of 600 (two lanes each) written one ahead of the other; a lane share
-    lost at the start, in the middle, at a batch's second lane: nothing lost, nothing
-    twice, each session in order, counted once."""
-    store = LosesALane(pg_dsn, fail_at=fail_at)
+    lost at the start, in the middle, at a batch's second lane, before or after the
+    next batch started: nothing lost, nothing twice, each session in order, counted
+    once."""
+    store = LosesALane(pg_dsn, fail_at=fail_at, delay_s=delay_s)
     await store.migrate()
     try:
         prefix = "ahead-" + uuid.uuid4().hex[:8]
