@@ -201,6 +201,49 @@ async def test_through_the_spool_postgres_is_handed_the_rows_encoded_with_the_li
         await store.close()
 
 
+class Hangs(PostgresStore):
+    """The PostgreSQL store whose writes never finish (a database that stopped
+    answering), noting the writes that were cancelled."""
+
+    started = 0
+    cancelled = 0
+
+    async def write_rows(
+        self,
+        items: Sequence[AuditItem],
+        rows: Sequence[TurnRow | None] | None,
+        *,
+        overlapping: bool = False,
+    ) -> None:
+        self.started += 1
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+
+
+async def test_stopping_cancels_every_batch_being_written_and_keeps_them_in_the_spool(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    store = Hangs(pg_dsn)
+    sid = new_session()
+    turns = [turn(sid, n) for n in range(30)]
+    spooling = AuditWriter(Unreachable(store), spool=Spool(tmp_path / "spool"))
+    await spooling.start()
+    assert await asyncio.gather(*(spooling.enqueue(item) for item in turns)) == [True] * 30
+    await spooling.stop(timeout_s=0.1)
+    writer = AuditWriter(store, batch_size=10, spool=Spool(tmp_path / "spool"))
+    await writer.start()  # replays the 30 records in batches of 10
+    async with asyncio.timeout(5):
+        while store.started < 2:  # a batch and the one started ahead of it
+            await asyncio.sleep(0.01)
+    await writer.stop(timeout_s=0.2)
+    assert store.cancelled == store.started == 2
+    assert spooled_ids(tmp_path / "spool") == [t.message_id for t in turns]
+    await store.close()
+
+
 async def test_enqueue_resolves_after_the_record_is_in_the_spool_file(
     store: AuditStore, tmp_path: Path
 ) -> None:
