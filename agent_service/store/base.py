@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from agent_service.domain import AlertRecord, FeedbackRecord, TurnRecord
 from agent_service.store.escaping import dumps_stored, escape, needs_escape
@@ -19,6 +19,8 @@ __all__ = [
     "AuditStore",
     "SessionDelta",
     "StoreUnavailable",
+    "TurnRow",
+    "WritesRows",
     "alert_row",
     "merge_counts",
     "split_items",
@@ -30,6 +32,9 @@ __all__ = [
 ]
 
 AuditItem = TurnRecord | FeedbackRecord
+# A turn as the conversation_log columns (``turn_row``, in TURN_COLUMNS order): its text
+# as stored, its time an aware UTC datetime.
+TurnRow = tuple[Any, ...]
 
 
 class StoreUnavailable(Exception):
@@ -66,6 +71,26 @@ class AuditStore(Protocol):
         """Raise StoreUnavailable when the database is down."""
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class WritesRows(Protocol):
+    """A store that takes the turns' rows with the records (the spool encodes each
+    record once, its line and its row in one pass), instead of encoding them again,
+    and keeps overlapping writes in order."""
+
+    async def write_rows(
+        self,
+        items: Sequence[AuditItem],
+        rows: Sequence[TurnRow | None] | None,
+        *,
+        overlapping: bool = False,
+    ) -> None:
+        """``write(items)``; ``rows[i]`` is ``turn_row(stored_turn(items[i]), utc)``
+        for a turn and None for feedback; ``rows`` None: like ``write``. Calls with
+        ``overlapping`` may run at once and still write each session's rows in call
+        order; one whose earlier overlapping call failed writes nothing that call did
+        not and raises (the caller then writes both again, one at a time)."""
 
 
 def split_items(
@@ -174,6 +199,8 @@ ALERT_COLUMNS = (
 
 def utc(moment: datetime) -> datetime:
     """An aware UTC datetime (naive values are taken as UTC)."""
+    if moment.tzinfo is UTC:
+        return moment
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
@@ -202,6 +229,25 @@ class SessionDelta:
             delta.last_at = max(delta.last_at, at)
             delta.messages += 1
             delta.agents[turn.agent_type] = delta.agents.get(turn.agent_type, 0) + 1
+        return deltas
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[TurnRow]) -> dict[str, SessionDelta]:
+        """``aggregate`` of the turns whose rows (``turn_row(turn, utc)``) these are."""
+        deltas: dict[str, SessionDelta] = {}
+        for row in rows:
+            session_id, user_id, at, agent = row[1], row[2], row[3], row[6]
+            delta = deltas.get(session_id)
+            if delta is None:
+                deltas[session_id] = cls(user_id, at, at, 1, {agent: 1})
+                continue
+            if at < delta.first_at:
+                delta.first_at = at
+            elif at > delta.last_at:
+                delta.last_at = at
+            delta.messages += 1
+            agents = delta.agents
+            agents[agent] = agents.get(agent, 0) + 1
         return deltas
 
 

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from agent_service.domain import TurnRecord
 from agent_service.store.base import AuditItem, AuditStore
-from agent_service.store.codec import as_json, encode
+from agent_service.store.codec import as_json
 from agent_service.store.errors import Refusal, is_outage, refusal
 from agent_service.store.escaping import dumps_stored, escape
 from agent_service.store.jsontext import dumps_bytes
@@ -92,8 +92,11 @@ def dead_letter_row(letter: DeadLetter, timestamp: Callable[[datetime], Any]) ->
 
 def dead_letter(item: AuditItem, refusal: Refusal, at: datetime) -> DeadLetter:
     kind: RecordKind = "turn" if isinstance(item, TurnRecord) else "feedback"
-    fingerprint = hashlib.sha256(encode(item)).hexdigest()
-    return DeadLetter(at, kind, item.message_id, as_json(item), refusal, fingerprint)
+    record = as_json(item)
+    # The hash of the record's JSON object (the spool's line format before lines were
+    # arrays), so a record set aside by an earlier version is still recognised.
+    fingerprint = hashlib.sha256(dumps_bytes(record) + b"\n").hexdigest()
+    return DeadLetter(at, kind, item.message_id, record, refusal, fingerprint)
 
 
 def append_to_file(directory: Path, letters: list[DeadLetter]) -> Path:

@@ -37,6 +37,7 @@ __all__ = [
     "escape_args",
     "escape_value",
     "needs_escape",
+    "stored_json_text",
     "unescape",
     "unescape_json",
     "unescape_row",
@@ -118,7 +119,12 @@ def escape_value(value: Any) -> Any:
 def dumps_stored(value: Any) -> str:
     """JSON text of ``value`` for a JSON column, its strings escaped. Most values hold
     nothing to escape: they are encoded once, and walked only when the text says so."""
-    text = dumps_text(value)
+    return stored_json_text(value, dumps_text(value))
+
+
+def stored_json_text(value: Any, text: str) -> str:
+    """``dumps_stored(value)`` for a caller that holds ``dumps_text(value)`` already
+    (``text``): that text itself when nothing in it needs escaping."""
     # orjson writes only control characters as \u escapes; the standard library's
     # ASCII fallback writes every non-ASCII character so. Without one, and without a
     # raw U+2400, there is nothing to escape.

@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from agent_service.domain import AlertRecord, TurnRecord
+from agent_service.domain import AlertRecord, FeedbackRecord
 from agent_service.store.base import (
     ALERT_COLUMNS,
     AuditItem,
     SessionDelta,
     StoreUnavailable,
+    TurnRow,
     alert_row,
     split_items,
+    stored_feedback,
     turn_row,
     utc,
 )
 from agent_service.store.deadletter import DEAD_LETTER_COLUMNS, DeadLetter, dead_letter_row
 from agent_service.store.escaping import escape
+from agent_service.store.jsontext import dumps_text
 from agent_service.store.migrate import migrate_postgres
 from agent_service.store.partitions import (
     Month,
@@ -32,7 +34,7 @@ from agent_service.store.partitions import (
     is_missing_partition,
 )
 
-__all__ = ["TURN_COLUMNS", "PostgresStore"]
+__all__ = ["TURN_COLUMNS", "EarlierWriteFailed", "PostgresStore"]
 
 # The message ids of a batch that are already in the log (a replay, or a retried batch
 # whose commit did happen): those rows are skipped and not counted.
@@ -106,6 +108,40 @@ _DOWN = (
 )
 
 
+class EarlierWriteFailed(Exception):
+    """A write that overlapped an earlier one, which failed: none of the rows of a lane
+    the earlier write had not finished were written (a session's rows stay in order);
+    write it again once the earlier one is in."""
+
+
+class _Part:
+    """One lane's share of a write, which a later overlapping write on that lane waits
+    for (``ok``: committed)."""
+
+    def __init__(self, overlapping: bool) -> None:
+        self.overlapping = overlapping
+        self.finished = asyncio.Event()
+        self.ok = False
+
+    def finish(self, ok: bool) -> None:
+        self.ok = ok
+        self.finished.set()
+
+    @property
+    def holds_back(self) -> bool:
+        """Whether a later overlapping write on the lane must follow it: it is still
+        being written, or it failed as part of an overlapping write (whose caller may
+        not have dealt with that yet: a share can fail before the next write starts)."""
+        return not self.finished.is_set() or (self.overlapping and not self.ok)
+
+
+async def _after(earlier: Sequence[_Part]) -> None:
+    for part in earlier:
+        await part.finished.wait()
+        if not part.ok:
+            raise EarlierWriteFailed("an earlier overlapping audit write failed")
+
+
 class PostgresStore:
     def __init__(
         self,
@@ -127,6 +163,8 @@ class PostgresStore:
         self._lock = asyncio.Lock()
         self._migrated = False
         self._look_up = False  # look up existing message ids before writing (replaying)
+        # Each lane's latest part: a write started while an earlier one runs follows it.
+        self._tails: list[_Part | None] = [None] * write_lanes
 
     async def open(self) -> Any:
         """The pool, created on first use; StoreUnavailable when it cannot connect."""
@@ -138,7 +176,9 @@ class PostgresStore:
                     self._pool = await asyncio.wait_for(
                         asyncpg.create_pool(
                             self.dsn,
-                            min_size=1,
+                            # A connection for each write lane, kept open: a batch's
+                            # lanes do not wait for connections to be made.
+                            min_size=self.write_lanes,
                             max_size=self.max_connections,
                             timeout=self.connect_timeout_s,
                             command_timeout=self.command_timeout_s,
@@ -159,37 +199,99 @@ class PostgresStore:
         self._migrated = True
 
     async def write(self, items: Sequence[AuditItem]) -> None:
-        """Turns, then feedback. A large batch's turns are split by session into lanes
+        await self.write_rows(items, None)
+
+    async def write_rows(
+        self,
+        items: Sequence[AuditItem],
+        rows: Sequence[TurnRow | None] | None,
+        *,
+        overlapping: bool = False,
+    ) -> None:
+        """``write``, for a caller that holds each record's row already (``rows``, in
+        the order of ``items``: ``codec.encode_with_row``'s, None for feedback), so the
+        turns are not encoded again.
+
+        Turns, then feedback. A large batch's turns are split by session into lanes
         written concurrently on their own connections, each lane one transaction: the
         server inserts on several cores. Every lane is idempotent on its own (see
         ``_write_turns``), so when one lane fails and the batch is retried, the rows a
         committed lane wrote are skipped and not counted again. A session's turns stay
         in one lane, in order (no two lanes update the same session row). Feedback is
-        written after every lane has committed, so it always finds its turns."""
-        turns, feedback = split_items(items)
+        written after every lane has committed, so it always finds its turns.
+
+        ``overlapping`` calls may overlap (the writer starts a batch while the one
+        before it is being written, or before it has heard of its failure): a session
+        always hashes to the same lane, and a lane's share of such a call starts once
+        the earlier overlapping call's share of that lane has committed, so the lanes
+        run on independently of each other and a session's rows still go in in call
+        order. When that earlier share failed, the later one writes nothing and fails
+        with EarlierWriteFailed (the caller writes both again, in order). A batch small
+        enough for one transaction follows every lane, and feedback follows every
+        earlier call's turns. A call that is not ``overlapping`` says that the caller
+        has waited for every earlier call and dealt with its failure."""
+        turns, feedback = _turn_rows(items, rows)
         if not turns and not feedback:
             return
-        if not self._migrated:
-            await self.migrate()
-        pool = await self.open()
-        if turns:
-            lanes = _lanes(turns, self.write_lanes)
+        # Before the first await: a call made while this one runs follows its parts.
+        lanes = _lanes(turns, self.write_lanes) if turns else []
+        if overlapping:
+            running = [tail for tail in self._tails if tail is not None and tail.holds_back]
+        else:
+            running = []
+            self._tails = [None] * self.write_lanes
+        parts = [_Part(overlapping) for _ in lanes]
+        if len(lanes) == 1:
+            waits = [running]
+            self._tails = [parts[0]] * self.write_lanes
+        else:
+            waits = []
+            for index, (lane, part) in enumerate(zip(lanes, parts, strict=True)):
+                tail = self._tails[index]
+                waits.append([tail] if tail in running else [])
+                if lane:
+                    self._tails[index] = part
+        try:
+            if not self._migrated:
+                await self.migrate()
+            pool = await self.open()
             results = await asyncio.gather(
-                *(self._write_lane(pool, lane) for lane in lanes), return_exceptions=True
+                *(
+                    self._write_part(pool, lane, earlier, part)
+                    for lane, earlier, part in zip(lanes, waits, parts, strict=True)
+                    if lane
+                ),
+                return_exceptions=True,
             )
             # Every lane has finished (committed or rolled back) before anything is
             # raised: a retry never overlaps a lane still running.
             for result in results:
                 if isinstance(result, BaseException):
                     raise result
-        if feedback:
-            async with self._acquire(pool) as connection, connection.transaction():
-                await connection.executemany(
-                    _FEEDBACK,
-                    [(f.message_id, f.rating, f.comment, utc(f.at)) for f in feedback],
-                )
+            if feedback:
+                await _after(running)
+                async with self._acquire(pool) as connection, connection.transaction():
+                    await connection.executemany(
+                        _FEEDBACK,
+                        [(f.message_id, f.rating, f.comment, utc(f.at)) for f in feedback],
+                    )
+        finally:
+            for part in parts:
+                if not part.finished.is_set():
+                    part.finish(False)
 
-    async def _write_lane(self, pool: Any, turns: list[TurnRecord]) -> None:
+    async def _write_part(
+        self, pool: Any, turns: list[TurnRow], earlier: Sequence[_Part], part: _Part
+    ) -> None:
+        try:
+            await _after(earlier)
+            await self._write_lane(pool, turns)
+        except BaseException:
+            part.finish(False)
+            raise
+        part.finish(True)
+
+    async def _write_lane(self, pool: Any, turns: list[TurnRow]) -> None:
         """A lane whose rows include a month without its partition (the maintenance
         creates them ahead, but the service may have been down at a month's turn, or a
         spool replays rows older than every partition) creates the missing partitions
@@ -199,12 +301,12 @@ class PostgresStore:
         except asyncpg.CheckViolationError as error:
             if not is_missing_partition(error):
                 raise
-            months = {Month.of(t.timestamp) for t in turns}
+            months = {Month.of(row[3]) for row in turns}
             async with self._acquire(pool) as connection:
                 await create_partitions(connection, months)
             await self._write_lane_once(pool, turns)
 
-    async def _write_lane_once(self, pool: Any, turns: list[TurnRecord]) -> None:
+    async def _write_lane_once(self, pool: Any, turns: list[TurnRow]) -> None:
         """Optimistically, rows are taken as new (the common case: no look-up). When
         one is not (a replay after a crash, a retried batch whose commit did happen),
         the unique index on message_id refuses the COPY, the transaction rolls back
@@ -222,7 +324,7 @@ class PostgresStore:
         if not found:
             self._look_up = False
 
-    async def _write_turns(self, connection: Any, turns: list[TurnRecord], look_up: bool) -> int:
+    async def _write_turns(self, connection: Any, turns: list[TurnRow], look_up: bool) -> int:
         """Count the new rows into their sessions, COPY them in; with ``look_up``, skip
         the rows already logged first. Return how many were skipped. All in the
         caller's transaction: if any step fails nothing is counted or inserted. A row
@@ -232,14 +334,14 @@ class PostgresStore:
         nor counted twice."""
         found = 0
         if look_up:
-            existing = await connection.fetch(_EXISTING, [t.message_id for t in turns])
+            existing = await connection.fetch(_EXISTING, [row[0] for row in turns])
             if existing:
                 found = len(existing)
                 logged = {row["message_id"] for row in existing}
-                turns = [t for t in turns if t.message_id not in logged]
+                turns = [row for row in turns if row[0] not in logged]
                 if not turns:
                     return found
-        deltas = sorted(SessionDelta.aggregate(turns).items())
+        deltas = sorted(SessionDelta.of_rows(turns).items())
         await connection.execute(
             _UPSERT_SESSIONS,
             [session_id for session_id, _ in deltas],
@@ -247,12 +349,10 @@ class PostgresStore:
             [d.messages for _, d in deltas],
             [d.first_at for _, d in deltas],
             [d.last_at for _, d in deltas],
-            [json.dumps(d.agents) for _, d in deltas],
+            [dumps_text(d.agents) for _, d in deltas],
         )
-        # A generator, not a list: asyncpg sends COPY data in chunks as it encodes, so
-        # the server works on the first rows while the rest are still being prepared.
         await connection.copy_records_to_table(
-            "conversation_log", columns=TURN_COLUMNS, records=_copy_rows(turns)
+            "conversation_log", columns=TURN_COLUMNS, records=turns
         )
         return found
 
@@ -329,9 +429,24 @@ class PostgresStore:
                 pool.terminate()
 
 
-def _copy_rows(turns: list[TurnRecord]) -> Iterator[tuple[Any, ...]]:
-    for t in turns:
-        yield turn_row(t, utc)
+def _turn_rows(
+    items: Sequence[AuditItem], rows: Sequence[TurnRow | None] | None
+) -> tuple[list[TurnRow], list[FeedbackRecord]]:
+    """``split_items`` with the turns as their rows (the first of each message id)."""
+    if rows is None:
+        turns, feedback = split_items(items)
+        return [turn_row(t, utc) for t in turns], feedback
+    found: list[TurnRow] = []
+    seen: set[str] = set()
+    feedback = []
+    for item, row in zip(items, rows, strict=True):
+        if row is None:
+            assert isinstance(item, FeedbackRecord)
+            feedback.append(stored_feedback(item))
+        elif row[0] not in seen:
+            seen.add(row[0])
+            found.append(row)
+    return found, feedback
 
 
 # Below this many turns a batch goes in one transaction: a second lane's extra commit
@@ -339,12 +454,13 @@ def _copy_rows(turns: list[TurnRecord]) -> Iterator[tuple[Any, ...]]:
 _MIN_TURNS_PER_LANE = 250
 
 
-def _lanes(turns: list[TurnRecord], lanes: int) -> list[list[TurnRecord]]:
-    """The turns split by session (a stable hash), submission order kept in each lane."""
-    count = min(lanes, len(turns) // _MIN_TURNS_PER_LANE) or 1
-    if count == 1:
+def _lanes(turns: list[TurnRow], lanes: int) -> list[list[TurnRow]]:
+    """The turns split by session (a stable hash, so a session is always in the same
+    lane) into ``lanes`` lanes, some perhaps empty, submission order kept in each; or
+    all in one when there are too few for every lane."""
+    if len(turns) < lanes * _MIN_TURNS_PER_LANE:
         return [turns]
-    split: list[list[TurnRecord]] = [[] for _ in range(count)]
-    for turn in turns:
-        split[zlib.crc32(turn.session_id.encode()) % count].append(turn)
-    return [lane for lane in split if lane]
+    split: list[list[TurnRow]] = [[] for _ in range(lanes)]
+    for row in turns:
+        split[zlib.crc32(row[1].encode()) % lanes].append(row)
+    return split

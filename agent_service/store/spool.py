@@ -1,5 +1,5 @@
 """The audit spool: a local, append-only journal of audit records in numbered segment
-files (``seg-000000000001.jsonl``, one JSON record a line).
+files (``seg-000000000001.jsonl``, one JSON record a line: agent_service.store.codec).
 
 The writer appends every record here (one write and one fsync per group of records)
 before it acknowledges it, and deletes a segment once every record in it is in the
@@ -108,10 +108,13 @@ class Spool:
 
     # -- the writer's operations --------------------------------------------------------
 
-    def append(self, items: Sequence[AuditItem]) -> Segment:
+    def append(self, items: Sequence[AuditItem], data: bytes | None = None) -> Segment:
         """Write the records at the end of the current segment and fsync them; return
-        that segment. SpoolFull (nothing written) when the bound would be exceeded."""
-        data = b"".join(encode(item) for item in items)
+        that segment. ``data`` is their lines when the caller has encoded them already
+        (``codec.encode_with_rows``). SpoolFull (nothing written) when the bound would
+        be exceeded."""
+        if data is None:
+            data = b"".join(encode(item) for item in items)
         if self._size + len(data) > self.max_bytes:
             raise SpoolFull(
                 f"audit spool {self.directory} is full ({self._size} of {self.max_bytes} "

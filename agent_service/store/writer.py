@@ -10,6 +10,13 @@ memory while the backlog fits in ``max_queue`` records, and reads back from the 
 when it does not (a long outage) or after a restart. Without a spool, records wait in
 memory only (at most ``max_queue``) and are lost if the process dies.
 
+Each record is encoded once, on its way into the spool: its spool line and its row
+for the database together (agent_service.store.codec); a store that takes rows
+(``WritesRows``: PostgreSQL) is handed them and does not encode the record again.
+With such a store, which also keeps overlapping writes in order, the next batch is
+started while the one before it is still being written, so the database never waits
+for the writer between batches.
+
 A batch the database refuses for good (agent_service.store.errors: a data error, not
 an outage) is written again in halves, down to the refused records, which are set
 aside in the dead-letter store (agent_service.store.deadletter) with the reason; the
@@ -28,7 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from agent_service.store.base import AuditItem, AuditStore
+from agent_service.store.base import AuditItem, AuditStore, TurnRow, WritesRows
+from agent_service.store.codec import encode_with_rows
 from agent_service.store.deadletter import DeadLetters, Destination, RecordKind
 from agent_service.store.errors import is_permanent
 from agent_service.store.spool import Segment, Spool, SpoolFull
@@ -57,23 +65,45 @@ class WriterEvents(Protocol):
 class _Run:
     """Records in submission order that are stored alike: in one spool segment
     (``segment``), or only in memory (``segment`` None). ``items`` is None while they
-    are only on disk."""
+    are only on disk. ``prepared``, when not None, holds each item's row as encoded
+    with its spool line (``codec.encode_with_row``), so the store does not encode it
+    again."""
 
     segment: Segment | None
     items: list[AuditItem] | None
     rows: int
     written: int = 0
+    prepared: list[TurnRow | None] | None = None
+    sent: int = 0  # handed to the store (``written`` and the batch being written)
 
     @property
     def left(self) -> int:
         return self.rows - self.written
 
+    @property
+    def unsent(self) -> int:
+        return self.rows - max(self.sent, self.written)
+
+
+@dataclass(eq=False)
+class _Flight:
+    """A batch being written, by one attempt (``attempt``: the seconds it took)."""
+
+    run: _Run
+    batch: list[AuditItem]
+    prepared: list[TurnRow | None] | None
+    attempt: asyncio.Task[float]
+
 
 # A backlog goes to the database in batches of this many records: each batch pays a
-# fixed cost (its sessions' upsert, a commit and its fsync, the wait for the slower
-# lane), which 5,000 spreads thinner than 2,000 did (bench/ingest.py: 10-25 % more rows
-# a second through the spool); beyond that it made no difference.
-DEFAULT_BATCH_SIZE = 5000
+# fixed cost (its sessions' upsert, a commit and its fsync), which larger batches
+# spread thinner; one row a session gains most (a session is counted once a batch, not
+# once a row). With overlapping batches (bench/ingest.py, 5 alternating rounds,
+# 2026-12-01) 10,000 instead of 5,000 gave one row a session +12 % and 50
+# conversations -7 %: the worse case gains more than the better one loses.
+DEFAULT_BATCH_SIZE = 10_000
+# Records encoded for the spool between two turns of the event loop (~0.5 ms of work).
+_ENCODE_SLICE = 256
 
 
 class AuditWriter:
@@ -108,7 +138,10 @@ class AuditWriter:
             retry_max_s=retry_max_s,
         )
         # Accepted records waiting for the spool (spool mode), with their waiters.
-        self._pending: list[tuple[AuditItem, asyncio.Future[bool] | None]] = []
+        # Two lists, not one of pairs: a pair a record would be one more object a
+        # record for the garbage collector to track and traverse while it waits.
+        self._pending: list[AuditItem] = []
+        self._waiters: list[asyncio.Future[bool] | None] = []
         self._runs: deque[_Run] = deque()
         self._cached = 0  # unwritten records held in memory
         self._accepted = 0
@@ -127,6 +160,9 @@ class AuditWriter:
         self._flushing = 0
         self._task: asyncio.Task[None] | None = None
         self._journal: asyncio.Task[None] | None = None
+        # The batch started while the one before it is still being written (only for
+        # a store that keeps overlapping writes in order: WritesRows).
+        self._ahead: _Flight | None = None
 
     # -- the request path -------------------------------------------------------------
 
@@ -164,7 +200,8 @@ class AuditWriter:
         if len(self._pending) >= self.max_queue:
             self._drop("queue_full", 1)
             return False
-        self._pending.append((item, done))
+        self._pending.append(item)
+        self._waiters.append(done)
         self._accepted += 1
         self._journal_wake.set()
         return True
@@ -301,15 +338,19 @@ class AuditWriter:
                 continue
             # Bounded groups: a large burst is appended in pieces, so database writes
             # of the first pieces overlap with encoding the next.
-            group = self._pending[: self.batch_size]
-            del self._pending[: self.batch_size]
+            items = self._pending[: self.batch_size]
+            waiters = self._waiters[: self.batch_size]
+            del self._pending[: self.batch_size], self._waiters[: self.batch_size]
             if self._pending:
                 self._journal_wake.set()
-            items = [item for item, _ in group]
             self._journal_idle.clear()
             segment: Segment | None = None
+            prepared: list[TurnRow | None] | None = None
             try:
-                segment = await asyncio.to_thread(self.spool.append, items)
+                data, prepared = await self._encode(items)
+                segment = await asyncio.to_thread(self.spool.append, items, data)
+                if not isinstance(self.store, WritesRows):
+                    prepared = None  # the store encodes its rows itself
             except SpoolFull as error:
                 if not self._spool_full_logged:
                     log.error("%s; keeping records in memory, then dropping them", error)
@@ -320,7 +361,7 @@ class AuditWriter:
                 self._journal_idle.set()
             if segment is not None:
                 self._spool_full_logged = False
-                self._add_to_segment_run(segment, items)
+                self._add_to_segment_run(segment, items, prepared)
                 durable = True
             else:
                 durable = False
@@ -329,25 +370,46 @@ class AuditWriter:
                 if not self._hold_in_memory(items, "spool_full"):
                     self._lost += len(items)
                     self._progress.set()
-            for _, done in group:
+            for done in waiters:
                 if done is not None and not done.done():
                     done.set_result(durable)
             self._wake.set()
 
-    def _add_to_segment_run(self, segment: Segment, items: list[AuditItem]) -> None:
+    async def _encode(self, items: list[AuditItem]) -> tuple[bytes, list[TurnRow | None]]:
+        """The records' spool lines, joined, and their rows (``codec.encode_with_rows``),
+        encoded here on the event loop a slice at a time, not in the spool's thread: a
+        thread encoding holds the interpreter lock for milliseconds at a time, and the
+        loop, which feeds the database connections, then waits for it each time it
+        wakes (bench/ingest.py: 8-24 % more rows a second this way)."""
+        lines: list[bytes] = []
+        rows: list[TurnRow | None] = []
+        for start in range(0, len(items), _ENCODE_SLICE):
+            data, part = encode_with_rows(items[start : start + _ENCODE_SLICE])
+            lines.append(data)
+            rows += part
+            await asyncio.sleep(0)  # let the loop run between slices
+        return b"".join(lines), rows
+
+    def _add_to_segment_run(
+        self, segment: Segment, items: list[AuditItem], prepared: list[TurnRow | None] | None
+    ) -> None:
         last = self._runs[-1] if self._runs else None
         if last is None or last.segment is not segment:
-            last = _Run(segment, [], 0)
+            last = _Run(segment, [], 0, prepared=[] if prepared is not None else None)
             self._runs.append(last)
         last.rows += len(items)
         if last.items is not None and self._cached + len(items) <= self.max_queue:
             last.items.extend(items)
+            if last.prepared is not None and prepared is not None:
+                last.prepared.extend(prepared)
+            else:
+                last.prepared = None  # the store encodes this run's rows itself
             self._cached += len(items)
         elif last.items is not None:
             # A long outage: the backlog no longer fits in memory. These records are
             # read back from the spool when their turn comes.
             self._cached -= len(last.items) - last.written
-            last.items = None
+            last.items = last.prepared = None
 
     def _hold_in_memory(self, items: list[AuditItem], reason: DropReason) -> bool:
         if self._cached + len(items) > self.max_queue:
@@ -379,41 +441,110 @@ class AuditWriter:
     # -- the database task ------------------------------------------------------------
 
     async def _run(self) -> None:
+        try:
+            await self._write_runs()
+        finally:
+            ahead, self._ahead = self._ahead, None
+            if ahead is not None:  # stopped: its records stay where they are
+                ahead.attempt.cancel()
+                with contextlib.suppress(BaseException):
+                    await ahead.attempt
+
+    async def _write_runs(self) -> None:
+        """Batch after batch, in order. With a store that keeps overlapping writes in
+        order, the next batch starts while the one before it is still being written
+        (the database's lanes then never wait for each other, nor for the writer
+        between batches); the earlier one is accounted for first, and when it fails
+        both are written again one at a time."""
         while True:
             run = await self._next_run()
             if run.items is None:
+                await self._settle_ahead()
                 try:
                     await self._load(run)
                 except OSError:
                     log.exception("reading the audit spool failed; retrying")
                     await asyncio.sleep(self.retry_max_s)
                 continue
-            if run.left < self.batch_size and self._flushing == 0 and len(self._runs) == 1:
+            if run.unsent < self.batch_size and self._flushing == 0 and len(self._runs) == 1:
+                await self._settle_ahead()
                 # Wait a little for a fuller batch (unless someone is waiting).
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.flush_interval_s):
-                        while run.left < self.batch_size and self._flushing == 0:
+                        while run.unsent < self.batch_size and self._flushing == 0:
                             await self._wake.wait()
                             self._wake.clear()
-                if run.items is None:
+                if run.items is None or run.unsent == 0:
                     continue
-            batch = run.items[run.written : run.written + self.batch_size]
-            await self._write(batch)
-            run.written += len(batch)
-            if run.items is not None:  # else evicted meanwhile, and uncounted then
-                self._cached -= len(batch)
-            self._finish_runs()
+            start = max(run.sent, run.written)
+            end = start + self.batch_size
+            batch = run.items[start:end]
+            prepared = run.prepared[start:end] if run.prepared is not None else None
+            run.sent = start + len(batch)
+            flight = _Flight(
+                run,
+                batch,
+                prepared,
+                asyncio.create_task(self._attempt(batch, prepared, overlapping=True)),
+            )
+            earlier, self._ahead = self._ahead, flight
+            if earlier is not None:
+                await self._settle(earlier)
+            if self._ahead is flight and not isinstance(self.store, WritesRows):
+                await self._settle_ahead()  # this store writes one batch at a time
 
     async def _next_run(self) -> _Run:
-        """The oldest run with records to write, waiting for one if there is none."""
+        """The oldest run with records not yet handed to the store, waiting for one if
+        there is none (the batch being written is accounted for meanwhile)."""
         while True:
             self._finish_runs()
             for run in self._runs:
-                if run.left > 0:
+                if run.unsent > 0:
                     return run
+            if self._ahead is not None:
+                await self._settle_ahead()
+                continue
             self._wake.clear()
             await self._wake.wait()
+
+    async def _settle_ahead(self) -> None:
+        flight, self._ahead = self._ahead, None
+        if flight is not None:
+            await self._settle(flight)
+
+    async def _settle(self, flight: _Flight) -> None:
+        """Wait for ``flight``'s attempt and account for its batch. When it failed, the
+        batch started after it (``self._ahead``), which may have been written in part,
+        is let finish, and both are written again one at a time (retried, or halved
+        when refused): a store write is idempotent, and nothing else runs meanwhile."""
+        try:
+            seconds = await flight.attempt
+        except Exception as error:
+            later, self._ahead = self._ahead, None
+            if later is not None:
+                await asyncio.wait([later.attempt])
+                if not later.attempt.cancelled():
+                    later.attempt.exception()  # retrieved: it is written again below
+            self._attempt_failed(error)
+            if is_permanent(error):
+                await self._refused(flight.batch, flight.prepared, error)
+            else:
+                await self._write(flight.batch, flight.prepared)
+            self._account(flight)
+            if later is not None:
+                await self._write(later.batch, later.prepared)
+                self._account(later)
+            return
+        self._batch_written(len(flight.batch), seconds)
+        self._account(flight)
+
+    def _account(self, flight: _Flight) -> None:
+        run = flight.run
+        run.written += len(flight.batch)
+        if run.items is not None:  # else evicted meanwhile, and uncounted then
+            self._cached -= len(flight.batch)
+        self._finish_runs()
 
     def _finish_runs(self) -> None:
         """Forget written runs from the front, deleting their spool segments. The
@@ -444,25 +575,24 @@ class AuditWriter:
             self._lose("unreadable", unreadable)
         run.rows = len(items)
         run.items = items
+        run.prepared = None
         self._cached += run.left
 
-    async def _write(self, batch: list[AuditItem]) -> None:
-        """Write one batch, retrying until it succeeds (order is kept: nothing else is
-        written meanwhile). A batch refused for good is written in halves, in order,
-        until the refused records are found and set aside."""
+    async def _write(
+        self, batch: list[AuditItem], prepared: list[TurnRow | None] | None = None
+    ) -> None:
+        """Write one batch (with its rows, when ``prepared``), retrying until it
+        succeeds (order is kept: nothing else is written meanwhile). A batch refused for
+        good is written in halves, in order, until the refused records are found and
+        set aside."""
         delay = self.retry_initial_s
         while True:
-            started = time.perf_counter()
             try:
-                await self.store.write(batch)
+                seconds = await self._attempt(batch, prepared)
             except Exception as error:
-                self._failures += 1
-                self._last_error = f"{type(error).__name__}: {error}"
-                if self.events is not None:
-                    with contextlib.suppress(Exception):
-                        self.events.write_failed()
+                self._attempt_failed(error)
                 if is_permanent(error):
-                    await self._refused(batch, error)
+                    await self._refused(batch, prepared, error)
                     return
                 log.error(
                     "audit write of %d records failed (retry in %.1fs): %s",
@@ -474,19 +604,50 @@ class AuditWriter:
                 delay = min(delay * 2, self.retry_max_s)
                 continue
             break
-        seconds = time.perf_counter() - started
-        self._written += len(batch)
+        self._batch_written(len(batch), seconds)
+
+    async def _attempt(
+        self,
+        batch: list[AuditItem],
+        prepared: list[TurnRow | None] | None,
+        *,
+        overlapping: bool = False,
+    ) -> float:
+        """One try at writing ``batch``; the seconds it took. ``overlapping``: it may
+        run beside the batch before it (only the batches ``_write_runs`` starts; a
+        retry, a half or a batch written again runs alone)."""
+        started = time.perf_counter()
+        if isinstance(self.store, WritesRows):
+            await self.store.write_rows(batch, prepared, overlapping=overlapping)
+        else:
+            await self.store.write(batch)
+        return time.perf_counter() - started
+
+    def _attempt_failed(self, error: BaseException) -> None:
+        self._failures += 1
+        self._last_error = f"{type(error).__name__}: {error}"
+        if self.events is not None:
+            with contextlib.suppress(Exception):
+                self.events.write_failed()
+
+    def _batch_written(self, rows: int, seconds: float) -> None:
+        self._written += rows
         self._last_error = None
         self._progress.set()
         hooks = [self.on_batch_written, self.events.batch_written if self.events else None]
         for hook in hooks:
             if hook is not None:
                 try:
-                    hook(len(batch), seconds)
+                    hook(rows, seconds)
                 except Exception:
                     log.exception("reporting a written audit batch failed")
 
-    async def _refused(self, batch: list[AuditItem], error: BaseException) -> None:
+    async def _refused(
+        self,
+        batch: list[AuditItem],
+        prepared: list[TurnRow | None] | None,
+        error: BaseException,
+    ) -> None:
         """The database refused ``batch`` for a reason retrying cannot fix. Each half
         is written on its own (a store write is idempotent: rows already in are
         skipped), so only the refused records end up aside."""
@@ -499,8 +660,9 @@ class AuditWriter:
                 error,
             )
             middle = len(batch) // 2
-            await self._write(batch[:middle])
-            await self._write(batch[middle:])
+            halves = (None, None) if prepared is None else (prepared[:middle], prepared[middle:])
+            await self._write(batch[:middle], halves[0])
+            await self._write(batch[middle:], halves[1])
             return
         (item,) = batch
         letter, destination = await self.dead_letters.keep(item, error)

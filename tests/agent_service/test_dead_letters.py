@@ -15,10 +15,16 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from agent_service.domain import FeedbackRecord
+from agent_service.domain import FeedbackRecord, ToolCall, TurnRecord
 from agent_service.store import AuditItem, AuditStore, AuditWriter, PostgresStore
-from agent_service.store.deadletter import DEAD_LETTER_FILE, DeadLetter, Destination, RecordKind
-from agent_service.store.errors import is_outage, is_permanent
+from agent_service.store.deadletter import (
+    DEAD_LETTER_FILE,
+    DeadLetter,
+    Destination,
+    RecordKind,
+    dead_letter,
+)
+from agent_service.store.errors import Refusal, is_outage, is_permanent
 from agent_service.store.spool import Spool
 from tests.agent_service.test_store import (
     T0,
@@ -56,6 +62,23 @@ def bad_feedback(message_id: str) -> FeedbackRecord:
     """Refused by the CHECK on user_feedback on both backends (the API validates the
     rating; a record built in code is how such a row reaches the writer)."""
     return FeedbackRecord(message_id, "meh", None, T0)  # type: ignore[arg-type]
+
+
+def test_a_dead_letters_fingerprint_is_the_one_earlier_versions_gave_it() -> None:
+    """The hash of the record's spool line as versions before array lines wrote it (a
+    JSON object): a record refused again after an upgrade (a replay) is kept once."""
+    call = ToolCall("kb", {"q": "x"}, {"n": 1}, None, 1.25)
+    turn_ = TurnRecord(
+        "m-1", "s-1", "u-1", T0, "hi ü", "answer", "erp", (call,), 10, 5, 3, 4, 0.5, None, "trace"
+    )
+    feedback = FeedbackRecord("m-1", "negative", "bad", T0)
+    why = Refusal("CheckViolationError", "23514", "refused")
+    assert dead_letter(turn_, why, T0).fingerprint == (
+        "822c961125f1637efedb477d6c12f2f6a3824949d1b20d517e6dfd5802982c44"
+    )
+    assert dead_letter(feedback, why, T0).fingerprint == (
+        "2be522b87d24a733df7f77890c66a8e6bb9f3ca38562e2f70cd9075e6d879394"
+    )
 
 
 async def logged(store: AuditStore, sid: str) -> list[str]:
@@ -140,10 +163,14 @@ async def test_a_refused_record_in_the_spool_does_not_block_the_replay(
     assert len(letters) == 1
 
 
-async def test_a_too_long_value_is_refused_on_postgres_in_a_large_batch(pg_dsn: str) -> None:
+@pytest.mark.parametrize("spooled", [False, True], ids=["memory", "spool"])
+async def test_a_too_long_value_is_refused_on_postgres_in_a_large_batch(
+    pg_dsn: str, tmp_path: Path, spooled: bool
+) -> None:
     """A batch of 600 turns goes in two COPY lanes; one turn's session id is too long
     for VARCHAR(64) (SQLSTATE 22001). Only it is set aside; the 599 others are in,
-    each session's turns in order, counted once."""
+    each session's turns in order, counted once. Through the spool the halves are
+    written from the rows encoded with the spool lines."""
     store = PostgresStore(pg_dsn)
     await store.migrate()
     try:
@@ -151,7 +178,10 @@ async def test_a_too_long_value_is_refused_on_postgres_in_a_large_batch(pg_dsn: 
         turns = [turn(sessions[n % 6], n) for n in range(600)]
         turns[321] = replace(turns[321], session_id="s" * 100)
         events = Events()
-        writer = AuditWriter(store, batch_size=1000, flush_interval_s=0.01, events=events)
+        spool = Spool(tmp_path / "spool") if spooled else None
+        writer = AuditWriter(
+            store, batch_size=1000, flush_interval_s=0.01, events=events, spool=spool
+        )
         await written_through(writer, turns)
 
         assert events.dead == [("turn", "table")]
@@ -169,6 +199,40 @@ async def test_a_too_long_value_is_refused_on_postgres_in_a_large_batch(pg_dsn: 
         assert (letter["kind"], letter["sqlstate"]) == ("turn", "22001")
         assert letter["error_class"] == "StringDataRightTruncationError"
         assert json.loads(letter["record"])["session_id"] == "s" * 100
+    finally:
+        await store.close()
+
+
+async def test_a_refused_row_in_overlapping_batches_is_found_and_the_rest_kept_in_order(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    """Through the spool, batches of 600 (two lanes each) are written one ahead of the
+    other; a row of the third is refused while the fourth is under way. The third is
+    halved down to the refused row, the fourth written again after it: only that row
+    is aside, every session's rows in order, counted once."""
+    store = PostgresStore(pg_dsn)
+    await store.migrate()
+    try:
+        sessions = [new_session() for _ in range(12)]
+        turns = [turn(sessions[n % 12], n) for n in range(3000)]
+        turns[1500] = replace(turns[1500], session_id="s" * 100)
+        events = Events()
+        writer = AuditWriter(
+            store,
+            batch_size=600,
+            flush_interval_s=0.01,
+            events=events,
+            spool=Spool(tmp_path / "spool"),
+        )
+        await written_through(writer, turns)
+
+        assert events.dead == [("turn", "table")]
+        for sid in sessions:
+            expected = [t.message_id for t in turns if t.session_id == sid]
+            assert await logged(store, sid) == expected
+            (session,) = await rows(store, "SELECT * FROM user_sessions WHERE session_id = $1", sid)
+            assert session["total_messages"] == len(expected)
+        assert list((tmp_path / "spool").glob("seg-*.jsonl")) == []
     finally:
         await store.close()
 

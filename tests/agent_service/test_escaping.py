@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from agent_service.domain import FeedbackRecord, ToolCall
 from agent_service.store import AuditStore
-from agent_service.store.codec import decode, encode
+from agent_service.store.base import stored_turn, turn_row, utc
+from agent_service.store.codec import decode, encode, encode_with_row
 from agent_service.store.escaping import (
     ESCAPE,
     JSON_COLUMNS,
@@ -98,6 +99,8 @@ def test_a_spool_line_keeps_any_text(text: str) -> None:
     record = turn("s", 0, tool_calls=(call,))
     record = type(record)(**{**record.__dict__, "user_message": text, "agent_response": text})
     assert decode(encode(record)) == record
+    # The row encoded with the line is the one the store would have built itself.
+    assert encode_with_row(record)[1] == turn_row(stored_turn(record), utc)
     feedback = FeedbackRecord("m", "negative", text, T0)
     assert decode(encode(feedback)) == feedback
 

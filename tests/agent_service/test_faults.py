@@ -199,9 +199,9 @@ def test_sigkill_loses_no_turn_whose_answer_was_sent(tmp_path: Path) -> None:
 class SlowSpool(Spool):
     """A real spool on a slow disk: each append takes 0.3 s longer."""
 
-    def append(self, items: Sequence[AuditItem]) -> Segment:
+    def append(self, items: Sequence[AuditItem], data: bytes | None = None) -> Segment:
         time.sleep(0.3)
-        return super().append(items)
+        return super().append(items, data)
 
 
 def test_the_answer_is_sent_only_after_its_audit_row_is_in_the_spool(tmp_path: Path) -> None:

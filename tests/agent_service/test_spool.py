@@ -6,15 +6,26 @@ says so when full. Real PostgreSQL on 127.0.0.1 and SQLite (the ``store`` fixtur
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from agent_service.domain import FeedbackRecord, ToolCall
 from agent_service.store import AuditItem, AuditStore, AuditWriter, SqliteStore, StoreUnavailable
-from agent_service.store.codec import SpoolFormatError, decode, encode
+from agent_service.store.base import TurnRow, stored_turn, turn_row, utc
+from agent_service.store.codec import (
+    SpoolFormatError,
+    as_json,
+    decode,
+    encode,
+    encode_with_row,
+    encode_with_rows,
+)
+from agent_service.store.jsontext import dumps_bytes
+from agent_service.store.postgres import PostgresStore
 from agent_service.store.spool import Spool, SpoolFull, SpoolLocked
 from agent_service.store.writer import DropReason
 from tests.agent_service.test_store import T0, new_session, pg_dsn, rows, store, turn
@@ -66,7 +77,7 @@ def spooled_ids(directory: Path) -> list[str]:
     """Message ids in the spool's segment files, read straight from disk."""
     found = []
     for path in sorted(directory.glob("seg-*.jsonl")):
-        found += [json.loads(line)["message_id"] for line in path.read_bytes().splitlines()]
+        found += [decode(line).message_id for line in path.read_bytes().splitlines()]
     return found
 
 
@@ -80,6 +91,157 @@ def test_codec_round_trip_and_bad_lines() -> None:
     for bad in (b"{not json", b'{"kind": "turn"}', b'{"kind": "other"}', b"[]"):
         with pytest.raises(SpoolFormatError):
             decode(bad)
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        T0,
+        datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC),  # no microseconds
+        datetime(2026, 5, 6, 7, 8, 9, 10, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2026, 5, 6, 7, 8, 9, tzinfo=timezone(timedelta(seconds=30))),  # not minutes
+        datetime(2026, 5, 6, 7, 8, 9),  # naive
+    ],
+    ids=["utc", "utc-whole-second", "+05:30", "+00:00:30", "naive"],
+)
+def test_a_line_keeps_the_time_and_the_row_is_the_stores(at: datetime) -> None:
+    call = ToolCall("lookup_invoice", {"id": "INV-1", "when": T0}, {"total": 2**70}, None, 1.25)
+    record = replace(turn(new_session(), 3, tool_calls=(call,)), timestamp=at)
+    line, row = encode_with_row(record)
+    back = decode(line)
+    # Tool results are JSON: a datetime in them comes back as its str (default=str).
+    as_json_call = replace(call, arguments={"id": "INV-1", "when": str(T0)})
+    assert back == replace(record, tool_calls=(as_json_call,))
+    assert back.timestamp.utcoffset() == at.utcoffset()
+    assert row == turn_row(stored_turn(record), utc)
+    feedback = FeedbackRecord(record.message_id, "positive", None, at)
+    assert decode(encode(feedback)) == feedback
+    assert encode_with_row(feedback) == (encode(feedback), None)
+    data, both = encode_with_rows([record, feedback])
+    assert data == line + encode(feedback) and both == [row, None]
+
+
+def test_a_line_of_the_earlier_format_is_read() -> None:
+    """Segments written before lines were arrays: one JSON object a record."""
+    call = ToolCall("lookup_invoice", {"id": "INV-1"}, {"total": 3}, None, 1.25)
+    record = turn(new_session(), 3, tool_calls=(call,), error="boom")
+    feedback = FeedbackRecord(record.message_id, "negative", "wrong", T0)
+    for item in (record, feedback):
+        assert decode(dumps_bytes(as_json(item))) == item
+
+
+def earlier_format_segment(directory: Path, items: Sequence[AuditItem]) -> None:
+    """A segment as the earlier version wrote it (one JSON object a line)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = b"".join(dumps_bytes(as_json(item)) + b"\n" for item in items)
+    (directory / "seg-000000000007.jsonl").write_bytes(lines)
+
+
+async def test_a_segment_of_the_earlier_format_is_replayed(
+    store: AuditStore, tmp_path: Path
+) -> None:
+    sid = new_session()
+    turns = [turn(sid, n) for n in range(12)]
+    earlier_format_segment(
+        tmp_path / "spool", [*turns, FeedbackRecord(turns[4].message_id, "positive", None, T0)]
+    )
+    writer = AuditWriter(store, spool=Spool(tmp_path / "spool"), flush_interval_s=0.01)
+    await writer.start()
+    later = turn(sid, 12)
+    assert await writer.record(later)  # new records go after the replayed ones
+    await writer.flush(timeout_s=10)
+    await writer.stop()
+    logged = await rows(
+        store,
+        "SELECT message_id, user_feedback FROM conversation_log WHERE session_id = $1 ORDER BY id",
+        sid,
+    )
+    assert [r["message_id"] for r in logged] == [t.message_id for t in [*turns, later]]
+    assert [r["user_feedback"] for r in logged].count("positive") == 1
+    (session,) = await rows(store, "SELECT * FROM user_sessions WHERE session_id = $1", sid)
+    assert session["total_messages"] == 13
+    assert spooled_ids(tmp_path / "spool") == []
+
+
+class CountingRows(PostgresStore):
+    """The PostgreSQL store, counting the rows it was handed ready-made."""
+
+    handed: int = 0
+
+    async def write_rows(
+        self,
+        items: Sequence[AuditItem],
+        rows: Sequence[TurnRow | None] | None,
+        *,
+        overlapping: bool = False,
+    ) -> None:
+        self.handed += sum(row is not None for row in rows or ())
+        await super().write_rows(items, rows, overlapping=overlapping)
+
+
+async def test_through_the_spool_postgres_is_handed_the_rows_encoded_with_the_lines(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    store = CountingRows(pg_dsn)
+    try:
+        sid = new_session()
+        turns = [turn(sid, n) for n in range(300)]
+        writer = AuditWriter(store, spool=Spool(tmp_path / "spool"), flush_interval_s=0.01)
+        await writer.start()
+        for item in turns:
+            assert writer.submit(item)
+        await writer.flush(timeout_s=20)
+        await writer.stop()
+        assert store.handed == 300
+        logged = await rows(
+            store, "SELECT message_id FROM conversation_log WHERE session_id = $1 ORDER BY id", sid
+        )
+        assert [r["message_id"] for r in logged] == [t.message_id for t in turns]
+    finally:
+        await store.close()
+
+
+class Hangs(PostgresStore):
+    """The PostgreSQL store whose writes never finish (a database that stopped
+    answering), noting the writes that were cancelled."""
+
+    started = 0
+    cancelled = 0
+
+    async def write_rows(
+        self,
+        items: Sequence[AuditItem],
+        rows: Sequence[TurnRow | None] | None,
+        *,
+        overlapping: bool = False,
+    ) -> None:
+        self.started += 1
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+
+
+async def test_stopping_cancels_every_batch_being_written_and_keeps_them_in_the_spool(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    store = Hangs(pg_dsn)
+    sid = new_session()
+    turns = [turn(sid, n) for n in range(30)]
+    spooling = AuditWriter(Unreachable(store), spool=Spool(tmp_path / "spool"))
+    await spooling.start()
+    assert await asyncio.gather(*(spooling.enqueue(item) for item in turns)) == [True] * 30
+    await spooling.stop(timeout_s=0.1)
+    writer = AuditWriter(store, batch_size=10, spool=Spool(tmp_path / "spool"))
+    await writer.start()  # replays the 30 records in batches of 10
+    async with asyncio.timeout(5):
+        while store.started < 2:  # a batch and the one started ahead of it
+            await asyncio.sleep(0.01)
+    await writer.stop(timeout_s=0.2)
+    assert store.cancelled == store.started == 2
+    assert spooled_ids(tmp_path / "spool") == [t.message_id for t in turns]
+    await store.close()
 
 
 async def test_enqueue_resolves_after_the_record_is_in_the_spool_file(

@@ -28,6 +28,8 @@ from agent_service.store import (
     StoreUnavailable,
     open_store,
 )
+from agent_service.store.base import turn_row, utc
+from agent_service.store.postgres import EarlierWriteFailed
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
@@ -663,18 +665,145 @@ async def test_the_writer_keeps_order_and_feedback_through_large_batches(
     assert feedback["user_feedback"] == "positive"
 
 
+class LosesALane(PostgresStore):
+    """The PostgreSQL store whose connection drops (a transient failure) while it
+    writes the ``fail_at``-th lane share (counting from 1), once."""
+
+    def __init__(self, dsn: str, fail_at: int, delay_s: float = 0.05) -> None:
+        super().__init__(dsn)
+        self.fail_at = fail_at
+        self.delay_s = delay_s
+        self.lanes_started = 0
+        self.failed_sessions: set[str] = set()
+
+    async def _write_lane(self, pool: Any, turns: list[tuple[Any, ...]]) -> None:
+        self.lanes_started += 1
+        if self.lanes_started == self.fail_at:
+            self.failed_sessions = {row[1] for row in turns}
+            await asyncio.sleep(self.delay_s)  # the next write is under way by then
+            raise ConnectionResetError("connection lost")
+        await super()._write_lane(pool, turns)
+
+
+async def test_overlapping_writes_keep_each_sessions_order_and_a_failed_lane_holds_back_the_next(
+    pg_dsn: str,
+) -> None:
+    """Two batches written at once: the second's share of a lane waits for the first's.
+    The first loses a lane: the second writes nothing of that lane's sessions
+    (EarlierWriteFailed) but the rest of both goes in; both written again, every row is
+    in once, each session's rows in order, counted once."""
+    store = LosesALane(pg_dsn, fail_at=1)
+    await store.migrate()
+    try:
+        prefix = "overlap-" + uuid.uuid4().hex[:8]
+        sessions = [f"{prefix}-{n:02d}" for n in range(30)]
+        both = conversations(sessions, 40)
+        first, second = both[:600], both[600:]
+        results = await asyncio.gather(
+            store.write_rows(first, None, overlapping=True),
+            store.write_rows(second, None, overlapping=True),
+            return_exceptions=True,
+        )
+        assert isinstance(results[0], ConnectionResetError)
+        assert isinstance(results[1], EarlierWriteFailed)
+        held_back = store.failed_sessions
+        assert held_back and set(sessions) - held_back  # one lane of two
+        logged = await _logged_by_session(store, sessions)
+        for sid in sessions:
+            expected = (
+                [] if sid in held_back else [t.message_id for t in both if t.session_id == sid]
+            )
+            assert logged[sid] == expected
+
+        await store.write(first)
+        await store.write(second)
+        logged = await _logged_by_session(store, sessions)
+        counted = await _sessions(store, sessions)
+        for sid in sessions:
+            mine = [t for t in both if t.session_id == sid]
+            assert logged[sid] == [t.message_id for t in mine]
+            assert _session_view(counted[sid]) == _expected_session(mine)
+    finally:
+        await store.close()
+
+
+async def test_an_overlapping_write_after_an_unhandled_failure_is_held_back_too(
+    pg_dsn: str,
+) -> None:
+    """The first write's lane fails before the second (overlapping) write starts: the
+    second still writes nothing of that lane, since its caller has not dealt with the
+    failure yet; a write that is not overlapping (the caller's retry) goes ahead."""
+    store = LosesALane(pg_dsn, fail_at=1, delay_s=0)
+    await store.migrate()
+    try:
+        prefix = "unhandled-" + uuid.uuid4().hex[:8]
+        sessions = [f"{prefix}-{n:02d}" for n in range(30)]
+        both = conversations(sessions, 40)
+        first, second = both[:600], both[600:]
+        with pytest.raises(ConnectionResetError):
+            await store.write_rows(first, None, overlapping=True)
+        with pytest.raises(EarlierWriteFailed):
+            await store.write_rows(second, None, overlapping=True)
+        held_back = store.failed_sessions
+        logged = await _logged_by_session(store, sessions)
+        for sid in sessions:
+            expected = (
+                [] if sid in held_back else [t.message_id for t in both if t.session_id == sid]
+            )
+            assert logged[sid] == expected
+        await store.write(first)
+        await store.write(second)
+        logged = await _logged_by_session(store, sessions)
+        for sid in sessions:
+            assert logged[sid] == [t.message_id for t in both if t.session_id == sid]
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("delay_s", [0, 0.05], ids=["fails-at-once", "fails-later"])
+@pytest.mark.parametrize("fail_at", [1, 4, 5])
+async def test_the_writer_retries_an_outage_in_its_overlapping_batches_in_order(
+    pg_dsn: str, fail_at: int, delay_s: float
+) -> None:
+    """Batches of 600 (two lanes each) written one ahead of the other; a lane share
+    lost at the start, in the middle, at a batch's second lane, before or after the
+    next batch started: nothing lost, nothing twice, each session in order, counted
+    once."""
+    store = LosesALane(pg_dsn, fail_at=fail_at, delay_s=delay_s)
+    await store.migrate()
+    try:
+        prefix = "ahead-" + uuid.uuid4().hex[:8]
+        sessions = [f"{prefix}-{n:02d}" for n in range(30)]
+        turns = conversations(sessions, 100)
+        writer = AuditWriter(store, batch_size=600, flush_interval_s=0.01, retry_initial_s=0.01)
+        await writer.start()
+        for item in turns:
+            assert writer.submit(item)
+        await writer.flush(timeout_s=30)
+        await writer.stop()
+        assert writer.failures >= 1 and writer.written == len(turns)
+        logged = await _logged_by_session(store, sessions)
+        counted = await _sessions(store, sessions)
+        for sid in sessions:
+            mine = [t for t in turns if t.session_id == sid]
+            assert logged[sid] == [t.message_id for t in mine]
+            assert _session_view(counted[sid]) == _expected_session(mine)
+    finally:
+        await store.close()
+
+
 def test_a_large_batch_is_split_by_session_into_lanes_in_order() -> None:
     """The PostgreSQL tests above write batches large enough to take two lanes."""
     from agent_service.store.postgres import _lanes
 
     sessions = [f"s-{n:02d}" for n in range(30)]
-    batch = conversations(sessions, 20)
+    batch = [turn_row(t, utc) for t in conversations(sessions, 20)]
     lanes = _lanes(batch, 2)
     assert len(lanes) == 2
     assert sorted((t for lane in lanes for t in lane), key=batch.index) == batch
     for lane in lanes:
         assert lane == sorted(lane, key=batch.index)  # submission order kept
-    first, second = ({t.session_id for t in lane} for lane in lanes)
+    first, second = ({row[1] for row in lane} for lane in lanes)  # their session ids
     assert not first & second  # a session in one lane only
     assert _lanes(batch[:300], 2) == [batch[:300]]  # small: one transaction
 
