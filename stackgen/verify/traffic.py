@@ -64,7 +64,11 @@ _ENDPOINTS = [Action("get", "/health"), Action("get", "/v1/models"), Action("get
 # Scenario baseline: no failures at all, only thumbs up.
 HEALTHY_MIX: Sequence[Action] = (*_turns(2, "positive"), *_ENDPOINTS)
 # The expression table's mix: also a failing tool call and a thumbs down, so the error
-# and negative series carry samples (kept rare: under every alert threshold).
+# and negative series carry samples. Rare among turns (under the error-ratio and
+# satisfaction thresholds), but the failing call is one of four server_status calls:
+# HighToolErrorRate, which is per tool, fires under this mix (the scale-out run, whose
+# fault scenarios follow it on the same stack, waits for an alert to resolve before
+# the scenario of that alert).
 FULL_MIX: Sequence[Action] = (
     *_turns(2, "positive"),
     *_ENDPOINTS,
