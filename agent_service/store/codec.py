@@ -34,6 +34,9 @@ __all__ = [
     "encode_with_rows",
 ]
 
+# The order a line holds a record's fields in: a format on disk, so spelt out here and
+# never derived from the table's columns (TURN_COLUMNS is the same list today; a column
+# added to the table must not shift the fields of lines already in a spool).
 _TURN_FIELDS = (
     "message_id",
     "session_id",
