@@ -48,6 +48,7 @@ from stackgen.verify.exposition_sums import (
 )
 from stackgen.verify.expressions import Expression, collect_expressions, rule_index, signal_of
 from stackgen.verify.live import DEFAULT_ADMIN_DSN, VerifyCancelled, VerifyEnvironmentError
+from stackgen.verify.prometheus_api import PrometheusAPI
 from stackgen.verify.query_client import QueryClient, QueryFailed
 from stackgen.verify.sampling import reads_windows
 from stackgen.verify.scale_config import STORE_LABELS
@@ -232,12 +233,15 @@ class _Run:
         self.sources[STORE] = QueryClient(
             live.store_url, {"dedup": "true", "partial_response": "false"}
         )
+        self.apis = {r: PrometheusAPI(live.prometheus_url(r)) for r in live.prometheus_names}
         self.traffic = [Traffic(url, FULL_MIX, workers=1) for url in live.agent_urls]
         self.flush_cycle_s = flush_cycle_s(live.alertmanager_config)
 
     def close(self) -> None:
         for client in self.sources.values():
             client.close()
+        for api in self.apis.values():
+            api.close()
 
     # -- traffic -------------------------------------------------------------------------
     def start_traffic(self) -> None:
@@ -448,8 +452,7 @@ class _Run:
             self.live.sleep(2.0)
 
     def _active(self, replica: str, alert: str) -> bool:
-        url = f"{self.live.prometheus_url(replica)}/api/v1/alerts"
-        alerts = httpx.get(url, timeout=5).json()["data"]["alerts"]
+        alerts = self.apis[replica].alerts()
         return any(a.get("labels", {}).get("alertname") == alert for a in alerts)
 
     def _wait_notified(self, alert: str, since: float, status: str, wait_s: float) -> float | None:

@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from stackgen.spec import FaultScenario, RestartService, StopProgram, StopService, TrafficMix
-from stackgen.spec.verify import FREE_PORT
-from stackgen.verify.live import free_port
-from stackgen.verify.scenarios import MIXES
+from stackgen.verify.scenarios import fault_environment, mix_of
 from stackgen.verify.traffic import HEALTHY_MIX, Action
 
 __all__ = ["Replicas", "ScaleFault", "ScaleTraffic", "workers_per_replica"]
@@ -61,17 +59,15 @@ class ScaleFault:
     live: Replicas
     traffic: Sequence[ScaleTraffic]
     _workers: list[int] = field(default_factory=list)
+    _mix: Sequence[Action] = HEALTHY_MIX
 
     def __post_init__(self) -> None:
         if isinstance(self.scenario.fault, StopProgram):
             raise ValueError(
                 f"{self.scenario.name}: the scale-out run starts no {self.scenario.fault.program!r}"
             )
-        if isinstance(self.scenario.fault, TrafficMix) and self.scenario.fault.mix not in MIXES:
-            raise ValueError(
-                f"{self.scenario.name}: traffic mix {self.scenario.fault.mix!r} is not one of "
-                f"{sorted(MIXES)}"
-            )
+        if isinstance(self.scenario.fault, TrafficMix):
+            self._mix = mix_of(self.scenario.fault)
 
     def begin(self) -> None:
         """Make the fault on every replica; it is in effect when this returns."""
@@ -82,11 +78,10 @@ class ScaleFault:
                 self.live.stop(name)
         elif isinstance(fault, TrafficMix):
             for traffic in self.traffic:
-                traffic.set_mix(MIXES[fault.mix])
+                traffic.set_mix(self._mix)
         elif isinstance(fault, RestartService):
             # One unreachable port for every replica, taken when the fault begins.
-            port = str(free_port())
-            environment = {k: v.replace(FREE_PORT, port) for k, v in fault.environment.items()}
+            environment = fault_environment(fault)
             self._workers = [traffic.workers for traffic in self.traffic]
             workers = None
             if fault.workers is not None:

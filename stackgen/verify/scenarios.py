@@ -47,7 +47,9 @@ __all__ = [
     "ScenarioResult",
     "closest_approaches",
     "criterion_of",
+    "fault_environment",
     "make_fault",
+    "mix_of",
     "run_scenario",
     "scenarios_of",
     "watch_quiet",
@@ -72,12 +74,27 @@ MIXES: Mapping[str, Sequence[Action]] = {
 }
 
 
+def mix_of(fault: TrafficMix) -> Sequence[Action]:
+    """The traffic driver's mix a TrafficMix fault names (ValueError if none)."""
+    mix = MIXES.get(fault.mix)
+    if mix is None:
+        raise ValueError(f"traffic mix {fault.mix!r} is not one of {sorted(MIXES)}")
+    return mix
+
+
+def fault_environment(fault: RestartService) -> dict[str, str]:
+    """The setting a RestartService fault applies, ``{free_port}`` replaced by one port
+    nobody listens on, taken now."""
+    port = str(free_port())
+    return {k: v.replace(FREE_PORT, port) for k, v in fault.environment.items()}
+
+
 def _restart(fault: RestartService) -> Fault:
     """Restart the service with a setting that makes the fault. The fault begins when
     the restarted service serves (the run measures from there)."""
 
     def restart(live: LiveStack, traffic: Traffic) -> None:
-        env = {k: v.replace(FREE_PORT, str(free_port())) for k, v in fault.environment.items()}
+        env = fault_environment(fault)
         # No request may be cut by the restart: a cut turn counts as an error.
         traffic.stop()
         live.restart_agent(env)
@@ -97,9 +114,7 @@ def make_fault(scenario: FaultScenario) -> Fault:
         # A program of the stack stopped (the collector, Jaeger): users must not notice.
         return lambda live, traffic: live.stop(program)
     if isinstance(fault, TrafficMix):
-        mix = MIXES.get(fault.mix)
-        if mix is None:
-            raise ValueError(f"traffic mix {fault.mix!r} is not one of {sorted(MIXES)}")
+        mix = mix_of(fault)
         return lambda live, traffic: traffic.set_mix(mix)
     return _restart(fault)
 
