@@ -89,6 +89,20 @@ def service(env: dict[str, str], cwd: Path) -> Iterator[str]:
             process.wait(timeout=5)
 
 
+def machine_cpu_seconds() -> float | None:
+    """CPU seconds every core of the machine has been busy since boot (user, nice,
+    system, interrupts; not idle, I/O wait nor time stolen by the hypervisor): the
+    benchmark process, PostgreSQL and the kernel together. None where there is no
+    /proc/stat."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def load_average() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"

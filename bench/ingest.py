@@ -11,6 +11,14 @@ characters of text) from 50 users talking at once, 10 turns a conversation (so a
 batch touches a few hundred sessions), and, as the worst case, every row from a
 different session of 2,000. After every writer round the log is counted: every row
 once (none lost, none duplicated) and every session's count right.
+
+What bounds the ratio is measured in the same run: each side's CPU a row on the whole
+machine (the benchmark process, PostgreSQL and the kernel), and the writer's own CPU a
+row without a database (a store that takes every batch at once): the spool's encoding,
+write and fsync and the batching, which the writer spends on the cores the server
+needs. A writer whose database-facing work cost exactly the floor's client CPU would
+still need its own on top of the floor's machine CPU a row, so on a machine the floor
+keeps busy it reaches at most floor / (floor + own) of the floor's rows a second.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import tempfile
 import time
 import uuid
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,14 +40,15 @@ from typing import Any
 
 import asyncpg
 
-from agent_service.domain import ToolCall, TurnRecord
+from agent_service.domain import AlertRecord, ToolCall, TurnRecord
 from agent_service.store import AuditWriter, PostgresStore
-from agent_service.store.base import SessionDelta, turn_row, utc
+from agent_service.store.base import AuditItem, SessionDelta, TurnRow, turn_row, utc
+from agent_service.store.deadletter import DeadLetter
 from agent_service.store.migrate import migrate_postgres
 from agent_service.store.partitions import Month, create_partitions
 from agent_service.store.postgres import TURN_COLUMNS
 from agent_service.store.spool import Spool
-from bench.common import load_average, scratch_database
+from bench.common import load_average, machine_cpu_seconds, scratch_database
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 # The floor's transactions: large enough that a commit's fsync does not count.
@@ -81,16 +90,33 @@ def turns(count: int, *, conversations: bool = True) -> list[TurnRecord]:
 
 @dataclass(frozen=True)
 class Timing:
-    """One side of one round: rows a second, and this process's CPU time a row (the
-    client's share: the spool's thread included; the server's is the rest of the
-    machine's)."""
+    """One side of one round: rows a second, this process's CPU time a row (the
+    client's share: the spool's thread included) and the whole machine's (None
+    without /proc/stat): the server's share is the difference."""
 
     rows_per_s: float
     client_cpu_us: float
+    machine_cpu_us: float | None
 
-    @classmethod
-    def of(cls, rows: int, seconds: float, cpu_seconds: float) -> Timing:
-        return cls(rows / seconds, cpu_seconds / rows * 1e6)
+
+class _Stopwatch:
+    """Wall time, this process's CPU time and the machine's, from its creation."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.cpu = time.process_time()
+        self.machine = machine_cpu_seconds()
+
+    def timing(self, rows: int) -> Timing:
+        seconds = time.perf_counter() - self.started
+        cpu = time.process_time() - self.cpu
+        machine_now = machine_cpu_seconds()
+        machine = (
+            None
+            if machine_now is None or self.machine is None
+            else (machine_now - self.machine) / rows * 1e6
+        )
+        return Timing(rows / seconds, cpu / rows * 1e6, machine)
 
 
 async def _writer(database_url: str, records: list[TurnRecord], spool_dir: Path | None) -> Timing:
@@ -105,16 +131,73 @@ async def _writer(database_url: str, records: list[TurnRecord], spool_dir: Path 
     writer = AuditWriter(store, max_queue=len(records), spool=spool)
     await writer.start()
     gc.collect()  # no collection owed for the set-up's garbage (the floor does the same)
-    started, cpu = time.perf_counter(), time.process_time()
+    stopwatch = _Stopwatch()
     for record in records:
         writer.submit(record)
     await writer.flush(timeout_s=600)
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    timing = stopwatch.timing(len(records))
     await writer.stop()
     await store.close()
     assert writer.written == len(records) and writer.dropped == 0
     await _verify(database_url, records)
-    return Timing.of(len(records), seconds, cpu)
+    return timing
+
+
+class _AcceptingStore:
+    """A store that takes every batch at once and keeps nothing: the writer's own work
+    (the spool's encoding, write and fsync, the batching), without a database."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+
+    async def migrate(self) -> None:
+        pass
+
+    async def write(self, items: Sequence[AuditItem]) -> None:
+        await self.write_rows(items, None)
+
+    async def write_rows(
+        self,
+        items: Sequence[AuditItem],
+        rows: Sequence[TurnRow | None] | None,
+        *,
+        overlapping: bool = False,
+    ) -> None:
+        self.rows += len(items)
+        await asyncio.sleep(0)  # a write yields to the loop once, as a real one does
+
+    async def message_exists(self, message_id: str) -> bool:
+        return False
+
+    async def dead_letter(self, letters: Sequence[DeadLetter]) -> None:
+        raise AssertionError("the accepting store refuses nothing")
+
+    async def record_alerts(self, alerts: Sequence[AlertRecord]) -> None:
+        pass
+
+    async def ping(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+
+async def _writer_alone(records: list[TurnRecord], spool_dir: Path) -> Timing:
+    """The writer through the spool into a store that takes every batch at once."""
+    store = _AcceptingStore()
+    writer = AuditWriter(
+        store, max_queue=len(records), spool=Spool(spool_dir, max_bytes=4 * 1024**3)
+    )
+    await writer.start()
+    gc.collect()
+    stopwatch = _Stopwatch()
+    for record in records:
+        writer.submit(record)
+    await writer.flush(timeout_s=600)
+    timing = stopwatch.timing(len(records))
+    await writer.stop()
+    assert store.rows == writer.written == len(records)
+    return timing
 
 
 async def _verify(database_url: str, records: list[TurnRecord]) -> None:
@@ -185,14 +268,14 @@ async def _floor(database_url: str, floor: FloorInput) -> Timing:
                     )
 
         gc.collect()
-        started, cpu = time.perf_counter(), time.process_time()
+        stopwatch = _Stopwatch()
         lanes = zip(connections, floor.lanes, strict=True)
         await asyncio.gather(*(lane(connection, rows) for connection, rows in lanes))
-        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        timing = stopwatch.timing(sum(len(rows) for rows in floor.lanes))
     finally:
         for connection in connections:
             await connection.close()
-    return Timing.of(sum(len(rows) for rows in floor.lanes), seconds, cpu)
+    return timing
 
 
 @dataclass
@@ -202,12 +285,24 @@ class Case:
     # side -> each round's timing
     rounds: dict[str, list[Timing]] = field(default_factory=dict)
     loads: list[str] = field(default_factory=list)
+    # the writer without a database, a run beside each round
+    alone: list[Timing] = field(default_factory=list)
 
     def median(self, side: str) -> float:
         return statistics.median(t.rows_per_s for t in self.rounds[side])
 
     def client_cpu_us(self, side: str) -> float:
         return statistics.median(t.client_cpu_us for t in self.rounds[side])
+
+    def machine_cpu_us(self, side: str) -> float | None:
+        values = [t.machine_cpu_us for t in self.rounds[side]]
+        known = [v for v in values if v is not None]
+        return statistics.median(known) if known and len(known) == len(values) else None
+
+
+def _alone(records: list[TurnRecord]) -> Timing:
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        return asyncio.run(_writer_alone(records, Path(tmp) / "spool"))
 
 
 def _round(run: Callable[[str, Path], Timing]) -> Timing:
@@ -247,13 +342,15 @@ def measure(rows: int = 100_000, rounds: int = 3) -> dict[str, float]:
     )
     figures: dict[str, float] = {}
     for case in cases:
-        sides = _sides(turns(rows, conversations=case.conversations), cores, case.conversations)
+        records = turns(rows, conversations=case.conversations)
+        sides = _sides(records, cores, case.conversations)
         case.rounds = {side: [] for side in sides}
         for index in range(rounds):
             order = list(sides) if index % 2 == 0 else list(reversed(sides))
             case.loads.append(load_average())
             for side in order:
                 case.rounds[side].append(_round(sides[side]))
+            case.alone.append(_alone(records))
         print(f"\n   {case.label} (load average at each round's start: {'; '.join(case.loads)})")
         floor_median = case.median("COPY floor")
         for side, values in case.rounds.items():
@@ -264,13 +361,40 @@ def measure(rows: int = 100_000, rounds: int = 3) -> dict[str, float]:
                 w.rows_per_s / f.rows_per_s
                 for w, f in zip(values, case.rounds["COPY floor"], strict=True)
             )
+            machine = case.machine_cpu_us(side)
             print(
                 f"   {side + ':':22} {case.median(side):9,.0f} rows/s median "
                 f"({runs}); {ratio:.2f} of the floor (round by round {paired:.2f}); "
-                f"client CPU {case.client_cpu_us(side):.1f} us a row"
+                f"CPU a row: client {case.client_cpu_us(side):.1f} us"
+                + (f", machine {machine:.1f} us" if machine is not None else "")
             )
             figures[f"{case.label}: {side}"] = case.median(side)
             figures[f"{case.label}: {side}, client CPU us"] = case.client_cpu_us(side)
             figures[f"{case.label}: {side} / floor"] = ratio
         print("   every writer round: 0 rows lost, 0 duplicated, every session counted right")
+        figures[f"{case.label}: writer alone, CPU us"] = _print_bound(case)
     return figures
+
+
+def _print_bound(case: Case) -> float:
+    """The writer's own CPU a row (no database), and the ratio it leaves at best."""
+    own = statistics.median(t.client_cpu_us for t in case.alone)
+    print(
+        f"   the writer alone (spool, no database): {own:.1f} us of CPU a row "
+        f"({', '.join(f'{t.client_cpu_us:.1f}' for t in case.alone)})"
+    )
+    floor = case.machine_cpu_us("COPY floor")
+    writer = case.machine_cpu_us("writer, spool")
+    if floor is not None and writer is not None:
+        client = case.client_cpu_us("writer, spool") - case.client_cpu_us("COPY floor")
+        print(
+            f"   the writer's machine CPU a row above the floor's: {writer - floor:+.1f} us: "
+            f"its client {client:+.1f} us, the server and the kernel {writer - floor - client:+.1f}"
+            f" us (counting sessions, the spool's writeback)"
+        )
+        print(
+            f"   bound: the floor's {floor:.1f} us of machine CPU a row plus the writer's "
+            f"own {own:.1f} us leave it at most {floor / (floor + own):.2f} of the floor "
+            f"while the floor keeps the machine busy"
+        )
+    return own
