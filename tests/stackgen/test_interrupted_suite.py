@@ -20,6 +20,7 @@ import pytest
 
 from stackgen.verify.live import DEFAULT_ADMIN_DSN
 from tests.conftest import REPO_ROOT
+from tests.stackgen.verify_background import PROGRESS_FILE_ENV
 
 pytestmark = pytest.mark.live
 
@@ -64,7 +65,30 @@ def _read_lines(stream: object, lines: queue.Queue[str]) -> None:
         lines.put(line)
 
 
-def test_sigterm_to_the_suite_stops_the_background_verify() -> None:
+def _printed(printed: queue.Queue[str]) -> str:
+    return "".join(printed.get_nowait() for _ in range(printed.qsize()))[-3000:]
+
+
+def _follow(path: Path, lines: queue.Queue[str], done: threading.Event) -> None:
+    """Put each line appended to ``path`` into ``lines`` until ``done`` is set."""
+    offset = 0
+    while True:
+        finished = done.wait(0.2)  # a last read after it is set
+        if path.exists():
+            with path.open("rb") as file:
+                file.seek(offset)
+                data = file.read()
+            complete = data[: data.rfind(b"\n") + 1]
+            offset += len(complete)
+            for line in complete.decode().splitlines(keepends=True):
+                lines.put(line)
+        if finished:
+            return
+
+
+def test_sigterm_to_the_suite_stops_the_background_verify(tmp_path: Path) -> None:
+    # The runs' progress as it comes (what the child prints comes only at the end).
+    progress = tmp_path / "progress.log"
     child = subprocess.Popen(
         [
             sys.executable,
@@ -82,10 +106,15 @@ def test_sigterm_to_the_suite_stops_the_background_verify() -> None:
         stdin=subprocess.DEVNULL,
         text=True,
         start_new_session=True,
+        env={**os.environ, PROGRESS_FILE_ENV: str(progress)},
     )
-    lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=_read_lines, args=(child.stdout, lines), daemon=True)
+    printed: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=_read_lines, args=(child.stdout, printed), daemon=True)
     reader.start()
+    lines: queue.Queue[str] = queue.Queue()
+    followed = threading.Event()
+    follower = threading.Thread(target=_follow, args=(progress, lines, followed), daemon=True)
+    follower.start()
     pids: dict[int, str] = {}
     databases: set[str] = set()
     output: list[str] = []
@@ -102,13 +131,17 @@ def test_sigterm_to_the_suite_stops_the_background_verify() -> None:
             try:
                 take(lines.get(timeout=1))
             except queue.Empty:
-                assert child.poll() is None, "".join(output[-30:])
+                assert child.poll() is None, _printed(printed)
         assert len(pids) >= STARTED_BEFORE_SIGNAL, "".join(output[-30:])
         child.send_signal(signal.SIGTERM)
         child.wait(timeout=EXIT_TIMEOUT_S)
         reader.join(timeout=10)
+        followed.set()
+        follower.join(timeout=10)
         while not lines.empty():
             take(lines.get_nowait())
+        # Interrupted while the runs were under way, not after they had ended.
+        assert child.returncode == pytest.ExitCode.INTERRUPTED, _printed(printed)
         left = {pid: name for pid, name in pids.items() if _alive(pid)}
         assert left == {}, "".join(output[-30:])
         assert databases, "no database was reported created"

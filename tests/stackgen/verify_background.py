@@ -11,9 +11,11 @@ them by PID in its own `finally`; the session waits for the threads before it en
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from stackgen.spec import Stack
 from stackgen.verify import VerifyOptions, VerifyReport, run_verify
@@ -23,6 +25,10 @@ from tests.conftest import REPO_ROOT
 RENAMED_SERVICE = REPO_ROOT / "tests/data/services/renamed_metric.py"
 # Bounds the wait: every wait inside a verify run is bounded, ~11 minutes worst case.
 JOIN_TIMEOUT_S = 900
+# When set, a file each progress line is also appended to as it comes: how a test that
+# runs the suite in a child process (test_interrupted_suite) follows the runs while
+# they are under way (the kept lines are printed only once both runs have ended).
+PROGRESS_FILE_ENV = "STACKGEN_TEST_VERIFY_PROGRESS"
 
 
 @dataclass
@@ -38,6 +44,12 @@ class BackgroundVerify:
     logs: list[str] = field(default_factory=list)
     # Set when the session is interrupted: every stack of both runs is closed at once.
     cancel: threading.Event = field(default_factory=threading.Event)
+    progress: Path | None = field(
+        default_factory=lambda: (
+            Path(os.environ[PROGRESS_FILE_ENV]) if os.environ.get(PROGRESS_FILE_ENV) else None
+        )
+    )
+    _progress_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
         quick = [s for s in scenarios_of(self.stack) if s.quick]
@@ -59,10 +71,16 @@ class BackgroundVerify:
     def _run(self, name: str, options: VerifyOptions) -> None:
         try:
             self.reports[name] = run_verify(
-                self.stack, options, log=lambda m: self.logs.append(f"[verify {name}] {m}")
+                self.stack, options, log=lambda m: self._log(f"[verify {name}] {m}")
             )
         except BaseException as error:  # reported by the test that reads it
             self.errors[name] = error
+
+    def _log(self, line: str) -> None:
+        self.logs.append(line)
+        if self.progress is not None:
+            with self._progress_lock, self.progress.open("a", encoding="utf-8") as file:
+                file.write(line + "\n")
 
     def join(self) -> None:
         for thread in self.threads:
