@@ -11,8 +11,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from stackgen.conventions import COUNTER_SUFFIXES, HISTOGRAM_SUFFIXES
 from stackgen.render import render_all
@@ -221,12 +222,12 @@ def _collect(stacks: _Stacks, report: VerifyReport, pool: ThreadPoolExecutor) ->
     errors = []
     if expression_job is not None:
         try:
-            expression_job.result()
+            _result(expression_job)
         except VerifyEnvironmentError as error:
             errors.append(str(error))
     for scenario, job in zip(options.scenarios, scenario_jobs, strict=True):
         try:
-            report.scenarios.append(job.result())
+            report.scenarios.append(_result(job))
         except VerifyEnvironmentError as error:
             errors.append(str(error))
         except Exception as error:  # one broken scenario must not hide the others
@@ -234,6 +235,20 @@ def _collect(stacks: _Stacks, report: VerifyReport, pool: ThreadPoolExecutor) ->
             report.scenarios.append(failed)
     if errors:
         report.environment_error = "\n".join(errors)
+
+
+_T = TypeVar("_T")
+# How long the main thread waits at a time for a job: the kernel may deliver SIGTERM or
+# SIGINT to any thread, and its Python handler (which stops the run) runs only once
+# the main thread wakes; a wait without a timeout would not wake before the job ends.
+_WAIT_SLICE_S = 0.5
+
+
+def _result(job: Future[_T]) -> _T:
+    """``job.result()``, waited for in slices of ``_WAIT_SLICE_S``."""
+    while not job.done():
+        wait([job], timeout=_WAIT_SLICE_S)
+    return job.result()
 
 
 def _stderr(message: str) -> None:

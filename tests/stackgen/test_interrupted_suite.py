@@ -147,10 +147,15 @@ def test_sigterm_to_the_suite_stops_the_background_verify(tmp_path: Path) -> Non
         assert databases, "no database was reported created"
         assert asyncio.run(_existing(databases)) == set()
     finally:
-        # Whatever the outcome, this test leaves nothing running either.
+        # Whatever the outcome, this test leaves nothing running either: the programs
+        # started after the last line read too.
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGKILL)
             child.wait(timeout=10)
+        followed.set()
+        follower.join(timeout=10)
+        while not lines.empty():
+            take(lines.get_nowait())
         for pid in pids:
             if _alive(pid):
                 os.killpg(pid, signal.SIGKILL)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,8 +84,12 @@ class BackgroundVerify:
                 file.write(line + "\n")
 
     def join(self) -> None:
+        # In short waits: the kernel may deliver SIGTERM to any thread, and the session's
+        # handler runs only once the main thread wakes (a 900 s join would not).
+        deadline = time.monotonic() + JOIN_TIMEOUT_S
         for thread in self.threads:
-            thread.join(timeout=JOIN_TIMEOUT_S)
+            while thread.is_alive() and time.monotonic() < deadline:
+                thread.join(timeout=0.5)
 
     def result(self, name: str) -> VerifyReport:
         self.join()
