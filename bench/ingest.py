@@ -42,7 +42,14 @@ import asyncpg
 
 from agent_service.domain import AlertRecord, ToolCall, TurnRecord
 from agent_service.store import AuditWriter, PostgresStore
-from agent_service.store.base import AuditItem, SessionDelta, TurnRow, turn_row, utc
+from agent_service.store.base import (
+    AuditItem,
+    AuditStore,
+    SessionDelta,
+    TurnRow,
+    turn_row,
+    utc,
+)
 from agent_service.store.deadletter import DeadLetter
 from agent_service.store.migrate import migrate_postgres
 from agent_service.store.partitions import Month, create_partitions
@@ -127,16 +134,7 @@ async def _writer(database_url: str, records: list[TurnRecord], spool_dir: Path 
     await store.migrate()
     for at in {records[0].timestamp, records[-1].timestamp}:  # the rows span minutes
         await store.maintain_partitions(at, None, 0)
-    spool = Spool(spool_dir, max_bytes=4 * 1024**3) if spool_dir else None
-    writer = AuditWriter(store, max_queue=len(records), spool=spool)
-    await writer.start()
-    gc.collect()  # no collection owed for the set-up's garbage (the floor does the same)
-    stopwatch = _Stopwatch()
-    for record in records:
-        writer.submit(record)
-    await writer.flush(timeout_s=600)
-    timing = stopwatch.timing(len(records))
-    await writer.stop()
+    timing, writer = await _timed_writer(store, records, spool_dir)
     await store.close()
     assert writer.written == len(records) and writer.dropped == 0
     await _verify(database_url, records)
@@ -185,19 +183,27 @@ class _AcceptingStore:
 async def _writer_alone(records: list[TurnRecord], spool_dir: Path) -> Timing:
     """The writer through the spool into a store that takes every batch at once."""
     store = _AcceptingStore()
-    writer = AuditWriter(
-        store, max_queue=len(records), spool=Spool(spool_dir, max_bytes=4 * 1024**3)
-    )
+    timing, writer = await _timed_writer(store, records, spool_dir)
+    assert store.rows == writer.written == len(records)
+    return timing
+
+
+async def _timed_writer(
+    store: AuditStore, records: list[TurnRecord], spool_dir: Path | None
+) -> tuple[Timing, AuditWriter]:
+    """Every record submitted at once to a writer over ``store`` (through a spool in
+    ``spool_dir``, or memory only), timed until the last is written; then stopped."""
+    spool = Spool(spool_dir, max_bytes=4 * 1024**3) if spool_dir else None
+    writer = AuditWriter(store, max_queue=len(records), spool=spool)
     await writer.start()
-    gc.collect()
+    gc.collect()  # no collection owed for the set-up's garbage (the floor does the same)
     stopwatch = _Stopwatch()
     for record in records:
         writer.submit(record)
     await writer.flush(timeout_s=600)
     timing = stopwatch.timing(len(records))
     await writer.stop()
-    assert store.rows == writer.written == len(records)
-    return timing
+    return timing, writer
 
 
 async def _verify(database_url: str, records: list[TurnRecord]) -> None:
