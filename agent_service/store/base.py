@@ -151,9 +151,12 @@ def tool_calls_json(turn: TurnRecord) -> str:
     return dumps_stored([call.to_json() for call in turn.tool_calls])
 
 
-def turn_row(turn: TurnRecord, timestamp: Callable[[datetime], Any]) -> tuple[Any, ...]:
+def turn_row(
+    turn: TurnRecord, timestamp: Callable[[datetime], Any], tool_calls: str | None = None
+) -> tuple[Any, ...]:
     """A turn as the conversation_log columns both backends insert, in their order;
-    ``timestamp`` converts the time the way the backend stores it."""
+    ``timestamp`` converts the time the way the backend stores it; ``tool_calls`` is
+    the turn's ``tool_calls_json`` when the caller has encoded it already."""
     t = turn
     return (
         t.message_id,
@@ -163,7 +166,7 @@ def turn_row(turn: TurnRecord, timestamp: Callable[[datetime], Any]) -> tuple[An
         t.user_message,
         t.agent_response,
         t.agent_type,
-        tool_calls_json(t),
+        tool_calls_json(t) if tool_calls is None else tool_calls,
         t.latency_ms,
         t.ttft_ms,
         t.prompt_tokens,

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from agent_service.domain import FeedbackRecord, ToolCall, TurnRecord
-from agent_service.store.base import AuditItem, TurnRow, stored_turn, utc
+from agent_service.store.base import AuditItem, TurnRow, stored_turn, turn_row, utc
 from agent_service.store.escaping import stored_json_text
 from agent_service.store.jsontext import dumps_bytes
 
@@ -162,25 +162,7 @@ def encode_with_row(item: AuditItem) -> tuple[bytes, TurnRow | None]:
         ),
         t,
     )
-    s = stored_turn(t)
-    row = (
-        s.message_id,
-        s.session_id,
-        s.user_id,
-        utc(s.timestamp),
-        s.user_message,
-        s.agent_response,
-        s.agent_type,
-        column,
-        s.latency_ms,
-        s.ttft_ms,
-        s.prompt_tokens,
-        s.completion_tokens,
-        s.confidence,
-        s.error,
-        s.trace_id,
-    )
-    return line, row
+    return line, turn_row(stored_turn(t), utc, column)
 
 
 def encode_with_rows(items: list[AuditItem]) -> tuple[bytes, list[TurnRow | None]]:
