@@ -11,18 +11,8 @@ exit, also when the run fails or is interrupted.
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
-import shutil
-import sys
-import tempfile
-import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
-from types import TracebackType
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -31,12 +21,17 @@ from stackgen.conventions import JAEGER_CONFIG_PATH, OTEL_COLLECTOR_CONFIG_PATH
 from stackgen.render.jaeger import HEALTH_PATH as JAEGER_HEALTH_PATH
 from stackgen.render.local_profile import LOCAL_HOST, LocalProfile, TracePorts, render_local
 from stackgen.spec import LocalProgram, Stack
-from stackgen.spec.alerting import token_variable
-from stackgen.tools import ToolMissing, find_tool, tiny_model
+from stackgen.tools import ToolMissing, tiny_model
 from stackgen.verify.ports import PortsExhausted, free_port, free_ports
-from stackgen.verify.processes import Child, ProcessSet, ProcessSetClosed
+from stackgen.verify.processes import Child, ProcessSetClosed
 from stackgen.verify.prometheus_api import PrometheusAPI
-from stackgen.verify.webhook import WebhookReceiver
+from stackgen.verify.stack_run import (
+    StackRun,
+    VerifyCancelled,
+    VerifyEnvironmentError,
+    agent_command,
+    tool_binary,
+)
 
 __all__ = [
     "DEFAULT_ADMIN_DSN",
@@ -53,22 +48,6 @@ DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 # Prometheus itself).
 PROMETHEUS = "prometheus"
 STARTUP_TIMEOUT_S = 45.0
-# Variables of the caller's environment the service must not inherit: they would point
-# it at another LLM, database or trace collector than the run's own.
-_SCRUBBED_PREFIXES = ("LLM_", "SCRIPTED_", "OTEL_", "DATABASE_URL", "AUDIT_", "AGENT_")
-
-
-class VerifyEnvironmentError(RuntimeError):
-    """Something the run needs is missing or would not start (exit code 2)."""
-
-
-class VerifyCancelled(RuntimeError):
-    """The stack was closed while a step was waiting (interrupt or termination)."""
-
-
-def agent_command() -> list[str]:
-    """The real agent service; it reads AGENT_HOST/AGENT_PORT and the rest from env."""
-    return [sys.executable, "-m", "agent_service.cli", "serve", "--log-level", "warning"]
 
 
 def _collector_jobs(stack: Stack) -> list[str]:
@@ -77,13 +56,6 @@ def _collector_jobs(stack: Stack) -> list[str]:
     if collector is None:
         return []
     return [s.name for s in stack.services if s.host == collector.host and s.scrape is not None]
-
-
-def _binary(name: str) -> str:
-    try:
-        return find_tool(name)
-    except ToolMissing as missing:
-        raise VerifyEnvironmentError(str(missing)) from missing
 
 
 def expand_program_text(text: str, port: int) -> str:
@@ -120,20 +92,7 @@ def wait_until_serving(child: Child, url: str, sleep: Callable[[float], None]) -
     )
 
 
-def _with_database(dsn: str, database: str) -> str:
-    parts = urlsplit(dsn)
-    return urlunsplit(parts._replace(path=f"/{database}"))
-
-
-async def _admin(dsn: str, statement: str) -> None:
-    connection = await asyncpg.connect(dsn, timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-class LiveStack:
+class LiveStack(StackRun):
     def __init__(
         self,
         stack: Stack,
@@ -144,20 +103,21 @@ class LiveStack:
         log: Callable[[str], None] = print,
         keep_dir: bool = False,
     ) -> None:
-        if stack.verify is None:
-            raise VerifyEnvironmentError(f"the {stack.name} stack has no verify settings")
-        self.stack = stack
+        super().__init__(
+            stack,
+            label=f"[{name}]",
+            cancelled=f"[{name}] stopped",
+            dir_prefix=f"stackgen-verify-{name}-",
+            database_prefix="stackgen_verify_",
+            admin_dsn=admin_dsn,
+            agent_argv=agent_argv,
+            log=log,
+            keep_dir=keep_dir,
+        )
+        assert stack.verify is not None  # StackRun refuses a stack without
         self.name = name
-        self.admin_dsn = admin_dsn
-        self.agent_argv = list(agent_argv or agent_command())
-        self.log = log
-        self.keep_dir = keep_dir
-        self.dir = Path(tempfile.mkdtemp(prefix=f"stackgen-verify-{name}-"))
-        self.processes = ProcessSet(self.dir)
-        self.webhook = WebhookReceiver()
-        # The service the run drives, and the names its Prometheus and Alertmanager have
-        # among the stack's services (their ports are the programs' listen ports).
-        self.service = stack.verify.service
+        # The name Alertmanager has among the stack's services (its port is the
+        # program's listen port).
         self.alertmanager = stack.prometheus.alertmanager or "alertmanager"
         # Real programs standing in for external services (a model server, a host
         # exporter), each scraped as its service's job.
@@ -175,15 +135,9 @@ class LiveStack:
         # The collector and Jaeger run when the stack has both (traces end to end).
         self.traces = bool(_collector_jobs(stack)) and stack.jaeger is not None
         self.trace_ports = TracePorts()
-        self.database = f"stackgen_verify_{uuid.uuid4().hex[:12]}"
-        self._database_created = False
         self.agent: Child | None = None
         self.prometheus: PrometheusAPI | None = None
         self.started_at = time.time()
-        self._closed = threading.Event()
-        # The bearer token of the agent's alert webhook for this run only.
-        self.alert_token = secrets.token_urlsafe(32)
-        self.token_secrets = stack.alerting.token_secrets() if stack.alerting else ()
 
     # -- addresses ---------------------------------------------------------------------
     @property
@@ -197,11 +151,6 @@ class LiveStack:
     @property
     def alertmanager_url(self) -> str:
         return f"http://{LOCAL_HOST}:{self.ports[self.alertmanager]}"
-
-    @property
-    def database_url(self) -> str:
-        """The run's own audit database."""
-        return _with_database(self.admin_dsn, self.database)
 
     @property
     def jaeger_url(self) -> str:
@@ -218,25 +167,9 @@ class LiveStack:
         return self.prometheus
 
     # -- lifecycle -----------------------------------------------------------------------
-    def __enter__(self) -> LiveStack:
-        try:
-            self._start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def _start(self) -> None:
-        prometheus_bin = _binary("prometheus")
-        alertmanager_bin = _binary("alertmanager")
+        prometheus_bin = tool_binary("prometheus")
+        alertmanager_bin = tool_binary("alertmanager")
         self.webhook.__enter__()
         trace_names = list(TracePorts.__dataclass_fields__) if self.traces else []
         try:
@@ -262,14 +195,7 @@ class LiveStack:
             target = self.dir / "config" / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text)
-        try:
-            asyncio.run(_admin(self.admin_dsn, f'CREATE DATABASE "{self.database}"'))
-        except (OSError, asyncpg.PostgresError) as error:
-            raise VerifyEnvironmentError(
-                f"PostgreSQL at {self.admin_dsn} is not usable ({error}): run "
-                "`bash scripts/ensure-test-tools.sh` or pass --database-url"
-            ) from error
-        self._database_created = True
+        self._create_database()
         self.log(f"[{self.name}] created database {self.database}")
         self._started(
             "alertmanager",
@@ -303,24 +229,12 @@ class LiveStack:
         self._wait_ready(f"{self.prometheus_url}/-/ready", "prometheus")
         self._wait_ready(f"{self.alertmanager_url}/-/ready", "alertmanager")
 
-    def _write_token_files(self) -> Path:
-        directory = self.dir / "secrets"
-        directory.mkdir(mode=0o700)
-        for name in self.token_secrets:
-            fd = os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                os.write(fd, self.alert_token.encode())
-            finally:
-                os.close(fd)
-        return directory
-
     def recorded_alerts(self, alertname: str, since: float) -> int:
         """Firing alerts named ``alertname`` the agent recorded in its database's
         alert_notifications since ``since`` (time.time())."""
 
         async def count() -> int:
-            dsn = _with_database(self.admin_dsn, self.database)
-            connection = await asyncpg.connect(dsn, timeout=5)
+            connection = await asyncpg.connect(self.database_url, timeout=5)
             try:
                 found = await connection.fetchval(
                     "SELECT count(*) FROM alert_notifications WHERE alertname = $1 "
@@ -348,42 +262,36 @@ class LiveStack:
         return child
 
     def agent_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
-        env.update(
-            {
-                "AGENT_HOST": LOCAL_HOST,
-                "AGENT_PORT": str(self.ports[self.service]),
-                "DATABASE_URL": self.database_url,
-                # A spool of its own: concurrent stacks must not share one (the writer
-                # locks it), and a restarted agent replays what it left.
-                "AUDIT_SPOOL_DIR": str(self.dir / "audit-spool"),
-            }
-        )
+        settings: dict[str, str] = {}
         if self.traces:
-            env["OTEL_EXPORTER_OTLP_ENDPOINT"] = self.otlp_http_url
+            settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = self.otlp_http_url
         for program in self.programs:
             port = self.ports[program.service]
-            env.update(
+            settings.update(
                 {k: expand_program_text(v, port) for k, v in program.service_environment.items()}
             )
-        env.update({token_variable(name): self.alert_token for name in self.token_secrets})
+        # The spool is the run's own, so a restarted agent replays what it left.
+        env = self._agent_environment(self.ports[self.service], self.dir / "audit-spool", settings)
         env.update(extra or {})
         return env
 
     def start_jaeger(self) -> None:
         config = self.dir / "config" / JAEGER_CONFIG_PATH
-        self._started("jaeger", [_binary("jaeger"), f"--config={config}"])
+        self._started("jaeger", [tool_binary("jaeger"), f"--config={config}"])
         health = f"http://{LOCAL_HOST}:{self.trace_ports.jaeger_health}{JAEGER_HEALTH_PATH}"
         self._wait_ready(health, "jaeger")
 
     def start_collector(self) -> None:
         config = self.dir / "config" / OTEL_COLLECTOR_CONFIG_PATH
-        self._started("otelcol", [_binary("otelcol"), f"--config={config}"])
+        self._started("otelcol", [tool_binary("otelcol"), f"--config={config}"])
         self._wait_ready(f"http://{LOCAL_HOST}:{self.trace_ports.collector_health}/", "otelcol")
 
     def start_program(self, program: LocalProgram) -> None:
         port = self.ports[program.service]
-        argv = [_binary(program.program), *(expand_program_text(arg, port) for arg in program.args)]
+        argv = [
+            tool_binary(program.program),
+            *(expand_program_text(arg, port) for arg in program.args),
+        ]
         self._started(program.service, argv)
         self._wait_ready(f"http://{LOCAL_HOST}:{port}{program.ready_path}", program.service)
 
@@ -409,11 +317,6 @@ class LiveStack:
         child = next(c for c in reversed(self.processes.children) if c.name == name)
         wait_until_serving(child, url, self.sleep)
 
-    def sleep(self, seconds: float) -> None:
-        """Wait, unless the stack is closed meanwhile (then raise VerifyCancelled)."""
-        if self._closed.wait(seconds):
-            raise VerifyCancelled(f"[{self.name}] stopped")
-
     def wait_discovered(self, timeout_s: float = 60.0) -> None:
         """Every scrape target up and Alertmanager known to Prometheus."""
         deadline = time.monotonic() + timeout_s
@@ -432,21 +335,6 @@ class LiveStack:
         )
 
     def close(self) -> None:
-        """Stop everything; safe to call again and from another thread (an interrupt)."""
-        self._closed.set()
-        self.processes.stop_all()
+        super().close()
         if self.prometheus is not None:
             self.prometheus.close()
-        self.webhook.__exit__(None, None, None)
-        if self._database_created:
-            try:
-                asyncio.run(
-                    _admin(
-                        self.admin_dsn, f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'
-                    )
-                )
-            except (OSError, asyncpg.PostgresError) as error:
-                self.log(f"[{self.name}] could not drop database {self.database}: {error}")
-            self._database_created = False
-        if not self.keep_dir:
-            shutil.rmtree(self.dir, ignore_errors=True)

@@ -10,38 +10,25 @@ PID and the database dropped on close, also when the run fails or is interrupted
 
 from __future__ import annotations
 
-import asyncio
 import os
-import secrets
-import shutil
 import signal
 import subprocess
-import tempfile
-import threading
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import TracebackType
-from urllib.parse import urlsplit, urlunsplit
-
-import asyncpg
 
 from stackgen.conventions import ALERTMANAGER_CONFIG_PATH, PROMETHEUS_CONFIG_PATH
 from stackgen.render.local_profile import LOCAL_HOST, LocalProfile, render_local
 from stackgen.spec import Stack
-from stackgen.spec.alerting import token_variable
 from stackgen.spec.scale_out import ScaleOut
-from stackgen.tools import ToolMissing, find_tool
 from stackgen.verify.live import (
     DEFAULT_ADMIN_DSN,
     VerifyCancelled,
     VerifyEnvironmentError,
-    agent_command,
     wait_until_serving,
 )
 from stackgen.verify.ports import PortsExhausted, free_ports
-from stackgen.verify.processes import Child, ProcessSet, ProcessSetClosed
+from stackgen.verify.processes import Child, ProcessSetClosed
 from stackgen.verify.scale_config import (
     ALERTMANAGER_NAMES,
     PROMETHEUS_NAMES,
@@ -53,14 +40,13 @@ from stackgen.verify.scale_config import (
     thanos_query_argv,
     thanos_router_argv,
 )
-from stackgen.verify.webhook import WebhookReceiver
+from stackgen.verify.stack_run import StackRun, tool_binary
 
 __all__ = ["Program", "ScaleStack"]
 
 STARTUP_TIMEOUT_S = 60.0
 # The stack's service name of Prometheus itself (scraped by every replica).
 PROMETHEUS = "prometheus"
-_SCRUBBED_PREFIXES = ("LLM_", "SCRIPTED_", "OTEL_", "DATABASE_URL", "AUDIT_", "AGENT_")
 
 
 @dataclass(frozen=True)
@@ -73,31 +59,12 @@ class Program:
     env: Mapping[str, str] | None = None
 
 
-def _with_database(dsn: str, database: str) -> str:
-    return urlunsplit(urlsplit(dsn)._replace(path=f"/{database}"))
-
-
-async def _admin(dsn: str, statement: str) -> None:
-    connection = await asyncpg.connect(dsn, timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 def replica_file(config: Path, replica: str) -> Path:
     """Beside the profile's prometheus.yml: its rule_files glob is relative to the file."""
     return (config / PROMETHEUS_CONFIG_PATH).parent / f"prometheus-{replica}.yml"
 
 
-def _binary(name: str) -> str:
-    try:
-        return find_tool(name)
-    except ToolMissing as missing:
-        raise VerifyEnvironmentError(str(missing)) from missing
-
-
-class ScaleStack:
+class ScaleStack(StackRun):
     def __init__(
         self,
         stack: Stack,
@@ -108,18 +75,18 @@ class ScaleStack:
         log: Callable[[str], None] = print,
         keep_dir: bool = False,
     ) -> None:
-        if stack.verify is None:
-            raise VerifyEnvironmentError(f"the {stack.name} stack has no verify settings")
-        self.stack = stack
+        super().__init__(
+            stack,
+            label="[scale]",
+            cancelled="verify-scale stopped",
+            dir_prefix="stackgen-verify-scale-",
+            database_prefix="stackgen_verify_scale_",
+            admin_dsn=admin_dsn,
+            agent_argv=agent_argv,
+            log=log,
+            keep_dir=keep_dir,
+        )
         self.scale_out = scale_out
-        self.admin_dsn = admin_dsn
-        self.agent_argv = list(agent_argv or agent_command())
-        self.log = log
-        self.keep_dir = keep_dir
-        self.dir = Path(tempfile.mkdtemp(prefix="stackgen-verify-scale-"))
-        self.processes = ProcessSet(self.dir)
-        self.webhook = WebhookReceiver()
-        self.service = stack.verify.service
         self.alertmanager_service = stack.prometheus.alertmanager or "alertmanager"
         self.agent_count = scale_out.replicas_of(self.service)
         self.prometheus_names = PROMETHEUS_NAMES[: scale_out.prometheus_replicas]
@@ -132,11 +99,6 @@ class ScaleStack:
         self.ingestor_names: list[str] = []
         self.router = ReceivePorts(0, 0, 0, 0)
         self.alertmanager_config = ""
-        self.database = f"stackgen_verify_scale_{uuid.uuid4().hex[:12]}"
-        self._database_created = False
-        self._closed = threading.Event()
-        self.alert_token = secrets.token_urlsafe(32)
-        self.token_secrets = stack.alerting.token_secrets() if stack.alerting else ()
 
     # -- addresses ---------------------------------------------------------------------
     @property
@@ -157,27 +119,7 @@ class ScaleStack:
     def store_url(self) -> str:
         return f"http://{LOCAL_HOST}:{self.query_port}"
 
-    @property
-    def database_url(self) -> str:
-        return _with_database(self.admin_dsn, self.database)
-
     # -- lifecycle -----------------------------------------------------------------------
-    def __enter__(self) -> ScaleStack:
-        try:
-            self._start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def _ports(self, count: int) -> list[int]:
         try:
             return free_ports(count)
@@ -185,9 +127,9 @@ class ScaleStack:
             raise VerifyEnvironmentError(str(exhausted)) from exhausted
 
     def _start(self) -> None:
-        thanos = _binary("thanos")
-        prometheus = _binary("prometheus")
-        alertmanager = _binary("alertmanager")
+        thanos = tool_binary("thanos")
+        prometheus = tool_binary("prometheus")
+        alertmanager = tool_binary("alertmanager")
         self.webhook.__enter__()
         self.agent_ports = self._ports(self.agent_count)
         self.prometheus_ports = dict(
@@ -213,7 +155,7 @@ class ScaleStack:
             self.launch(Program(name, tuple(argv), f"{self.alertmanager_url(name)}/-/ready"))
         for name, port in zip(self.agent_names, self.agent_ports, strict=True):
             # One at a time: each migrates the shared database on start-up.
-            env = self._agent_env(port, self.dir / f"{name}-spool")
+            env = self._agent_environment(port, self.dir / f"{name}-spool", {})
             url = f"http://{LOCAL_HOST}:{port}/health"
             self.launch(Program(name, tuple(self.agent_argv), url, env))
         for replica in self.prometheus_names:
@@ -290,41 +232,6 @@ class ScaleStack:
         )
         self.launch(Program("store-query", tuple(argv), f"{self.store_url}/-/ready"))
 
-    def _create_database(self) -> None:
-        try:
-            asyncio.run(_admin(self.admin_dsn, f'CREATE DATABASE "{self.database}"'))
-        except (OSError, asyncpg.PostgresError) as error:
-            raise VerifyEnvironmentError(
-                f"PostgreSQL at {self.admin_dsn} is not usable ({error}): run "
-                "`bash scripts/ensure-test-tools.sh` or pass --database-url"
-            ) from error
-        self._database_created = True
-
-    def _write_token_files(self) -> Path:
-        directory = self.dir / "secrets"
-        directory.mkdir(mode=0o700)
-        for name in self.token_secrets:
-            fd = os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                os.write(fd, self.alert_token.encode())
-            finally:
-                os.close(fd)
-        return directory
-
-    def _agent_env(self, port: int, spool: Path) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
-        env.update(
-            {
-                "AGENT_HOST": LOCAL_HOST,
-                "AGENT_PORT": str(port),
-                "DATABASE_URL": self.database_url,
-                # A spool per replica: the writer locks its directory.
-                "AUDIT_SPOOL_DIR": str(spool),
-            }
-        )
-        env.update({token_variable(name): self.alert_token for name in self.token_secrets})
-        return env
-
     # -- programs ------------------------------------------------------------------------
     def launch(self, program: Program) -> None:
         """Start the program and wait until it answers its ready URL; ``restart`` starts
@@ -371,26 +278,3 @@ class ScaleStack:
 
     def _wait_ready(self, child: Child, url: str) -> None:
         wait_until_serving(child, url, self.sleep)
-
-    def sleep(self, seconds: float) -> None:
-        """Wait, unless the stack is closed meanwhile (then raise VerifyCancelled)."""
-        if self._closed.wait(seconds):
-            raise VerifyCancelled("verify-scale stopped")
-
-    def close(self) -> None:
-        """Stop everything; safe to call again and from another thread (an interrupt)."""
-        self._closed.set()
-        self.processes.stop_all()
-        self.webhook.__exit__(None, None, None)
-        if self._database_created:
-            try:
-                asyncio.run(
-                    _admin(
-                        self.admin_dsn, f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'
-                    )
-                )
-            except (OSError, asyncpg.PostgresError) as error:
-                self.log(f"[scale] could not drop database {self.database}: {error}")
-            self._database_created = False
-        if not self.keep_dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
