@@ -8,6 +8,7 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,15 +61,29 @@ async def _admin(statement: str) -> None:
         await connection.close()
 
 
+def _run_admin(statement: str) -> None:
+    """On a fresh event loop in a thread: callers may already be inside an event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _admin(statement)).result(timeout=30)
+
+
+@contextmanager
+def scratch_postgres(prefix: str) -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL database named ``prefix`` and a random
+    suffix, dropped afterwards."""
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
+    _run_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        _run_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @contextmanager
 def audit_database(backend: str, tmp_path: Path) -> Iterator[AuditDatabase]:
     sqlite_path = tmp_path / "audit.sqlite3"
     if backend == "sqlite":
         yield AuditDatabase(backend, None, sqlite_path)
         return
-    name = f"bestbox_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield AuditDatabase(backend, f"postgresql://postgres@127.0.0.1:5432/{name}", sqlite_path)
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_postgres("bestbox_test_") as url:
+        yield AuditDatabase(backend, url, sqlite_path)

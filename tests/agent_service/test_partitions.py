@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,34 +28,17 @@ from agent_service.store.partitions import (
     expired,
 )
 from agent_service.store.retention import Retention
+from tests.agent_service.databases import scratch_postgres
 from tests.agent_service.web_helpers import served
 
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 NOW = datetime(2026, 12, 1, 11, 30, tzinfo=UTC)
-
-
-async def _admin(statement: str) -> None:
-    connection = await asyncpg.connect(ADMIN_DSN, timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-def _run_admin(statement: str) -> None:
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, _admin(statement)).result(timeout=30)
 
 
 @pytest.fixture
 def dsn() -> Iterator[str]:
     """A fresh, empty database, dropped afterwards."""
-    name = f"partition_test_{uuid.uuid4().hex[:12]}"
-    _run_admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        _run_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres("partition_test_") as url:
+        yield url
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,43 +29,16 @@ from agent_service.store import (
 )
 from agent_service.store.base import turn_row, utc
 from agent_service.store.postgres import EarlierWriteFailed
+from tests.agent_service.databases import scratch_postgres
 
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
-
-
-async def _admin(statement: str) -> None:
-    connection = await asyncpg.connect(ADMIN_DSN, timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-def _run_admin(statement: str) -> None:
-    """Run on a fresh loop in a thread: callers may already be inside an event loop."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, _admin(statement)).result(timeout=30)
-
-
-def _create_database() -> str:
-    name = f"store_test_{uuid.uuid4().hex[:12]}"
-    _run_admin(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def _drop_database(name: str) -> None:
-    _run_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module")
 def pg_dsn() -> Iterator[str]:
     """One fresh database for this module (tests use unique ids, so they can share it)."""
-    name = _create_database()
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        _drop_database(name)
+    with scratch_postgres("store_test_") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -172,16 +144,17 @@ async def test_migrate_is_idempotent(store: AuditStore) -> None:
 
 
 async def test_concurrent_migrations_on_a_fresh_postgres_database() -> None:
-    name = _create_database()
-    stores = [PostgresStore(f"postgresql://postgres@127.0.0.1:5432/{name}") for _ in range(3)]
-    try:
-        await asyncio.gather(*(s.migrate() for s in stores))
-        applied = await rows(stores[0], "SELECT version FROM schema_migrations ORDER BY version")
-        assert applied == [{"version": v} for v in range(1, 10)]
-    finally:
-        for s in stores:
-            await s.close()
-        _drop_database(name)
+    with scratch_postgres("store_test_") as url:
+        stores = [PostgresStore(url) for _ in range(3)]
+        try:
+            await asyncio.gather(*(s.migrate() for s in stores))
+            applied = await rows(
+                stores[0], "SELECT version FROM schema_migrations ORDER BY version"
+            )
+            assert applied == [{"version": v} for v in range(1, 10)]
+        finally:
+            for s in stores:
+                await s.close()
 
 
 async def test_concurrent_migrations_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
