@@ -114,7 +114,7 @@ class LiveStack(StackRun):
             log=log,
             keep_dir=keep_dir,
         )
-        assert stack.verify is not None  # StackRun refuses a stack without
+        assert stack.verify is not None  # StackRun refuses a stack without verify settings
         self.name = name
         # The name Alertmanager has among the stack's services (its port is the
         # program's listen port).
